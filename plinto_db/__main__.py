@@ -1,0 +1,3 @@
+from plinto_db.cli import main
+
+main()

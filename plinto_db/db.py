@@ -1,0 +1,111 @@
+"""Connecting to PostgreSQL: one place for connection options, errors and version checks."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import conninfo
+
+from plinto_db.errors import UserError
+
+APPLICATION_NAME = "plinto-db"
+CONNECT_TIMEOUT_SECONDS = 10
+MIN_SERVER_VERSION = 130000
+
+
+def parse_dsn(dsn: str) -> dict[str, str]:
+    """The DSN's parameters; a malformed DSN is a UserError that does not echo a password."""
+    try:
+        return conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        reason = _first_line(str(exc))
+        raise UserError(f"malformed connection string: {_scrub(reason, dsn)}") from None
+
+
+def describe(dsn: str) -> str:
+    """host:port/dbname as user, without the password: for messages and logs."""
+    params = parse_dsn(dsn)
+    host = params.get("host") or os.environ.get("PGHOST") or "local socket"
+    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    user = params.get("user") or os.environ.get("PGUSER") or getpass.getuser()
+    dbname = params.get("dbname") or os.environ.get("PGDATABASE") or user
+    where = f"{host}:{port}" if not host.startswith("/") else f"socket {host} port {port}"
+    return f"{where}, database {dbname!r}, user {user!r}"
+
+
+def connect(
+    dsn: str,
+    *,
+    autocommit: bool = True,
+    application_name: str = APPLICATION_NAME,
+    **kwargs: object,
+) -> psycopg.Connection:
+    """Open a connection, autocommit by default so no session sits idle in a transaction.
+
+    Any failure to connect is a UserError naming where, never the password.
+    """
+    parse_dsn(dsn)
+    try:
+        return psycopg.connect(
+            dsn,
+            autocommit=autocommit,
+            application_name=application_name,
+            connect_timeout=kwargs.pop("connect_timeout", CONNECT_TIMEOUT_SECONDS),
+            **kwargs,
+        )
+    except psycopg.OperationalError as exc:
+        reason = _scrub(_last_meaningful_line(str(exc)), dsn)
+        raise UserError(f"cannot connect to {describe(dsn)}: {reason}") from None
+
+
+@contextmanager
+def connection(dsn: str, **kwargs: object) -> Iterator[psycopg.Connection]:
+    conn = connect(dsn, **kwargs)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def server_version(conn: psycopg.Connection) -> int:
+    """server_version_num, e.g. 150018 or 180006."""
+    return conn.info.server_version
+
+
+def require_server_version(conn: psycopg.Connection, minimum: int = MIN_SERVER_VERSION) -> int:
+    version = server_version(conn)
+    if version < minimum:
+        raise UserError(
+            f"server version {format_version(version)} is too old: plinto-db needs "
+            f"PostgreSQL {format_version(minimum)} or newer"
+        )
+    return version
+
+
+def format_version(version_num: int) -> str:
+    major, minor = divmod(version_num, 10000)
+    return f"{major}.{minor}"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _last_meaningful_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    # libpq repeats "connection to server at ... failed:" per address; the last line is the cause
+    return lines[-1] if lines else "unknown error"
+
+
+def _scrub(message: str, dsn: str) -> str:
+    try:
+        password = conninfo.conninfo_to_dict(dsn).get("password")
+    except psycopg.ProgrammingError:
+        password = None
+    if password:
+        message = message.replace(password, "***")
+    return message

