@@ -97,8 +97,13 @@ def _first_line(text: str) -> str:
 
 def _last_meaningful_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    # libpq repeats "connection to server at ... failed:" per address; the last line is the cause
-    return lines[-1] if lines else "unknown error"
+    if not lines:
+        return "unknown error"
+    # libpq says "connection to server at ... failed: CAUSE" once per address tried, then hints
+    failed = [i for i, line in enumerate(lines) if " failed: " in line] or [len(lines) - 1]
+    cause = lines[failed[-1]].rsplit(" failed: ", 1)[-1]
+    hints = " ".join(lines[failed[-1] + 1 :])
+    return f"{cause} ({hints.rstrip('?').lower()}?)" if hints else cause
 
 
 def _scrub(message: str, dsn: str) -> str:

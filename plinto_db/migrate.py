@@ -1,0 +1,109 @@
+"""Running the alembic environment in migrations/ programmatically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from plinto_db.errors import UserError
+from plinto_db.resources import resolve_dir
+
+
+class SchemaConflict(UserError):
+    """The database already holds tables the schema revision would create."""
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def upgrade(dsn: str, target: str = "head", migrations: Path | None = None) -> MigrationResult:
+    return _run(dsn, target, migrations, downgrade=False)
+
+
+def downgrade(dsn: str, target: str = "base", migrations: Path | None = None) -> MigrationResult:
+    return _run(dsn, target, migrations, downgrade=True)
+
+
+def migrate_to(dsn: str, target: str, migrations: Path | None = None) -> MigrationResult:
+    """Upgrade or downgrade, whichever reaches `target` from the current revision."""
+    config = _config(dsn, migrations)
+    current = current_revision(dsn, migrations)
+    return _run(dsn, target, migrations, downgrade=_is_behind(config, target, current))
+
+
+def current_revision(dsn: str, migrations: Path | None = None) -> str | None:
+    from plinto_db.db import connection
+
+    with connection(dsn) as conn:
+        exists = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def revisions(migrations: Path | None = None) -> list[str]:
+    """Revision ids from base to head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config("", migrations))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _is_behind(config, target: str, current: str | None) -> bool:
+    if target == "base":
+        return True
+    if current is None or target == "head":
+        return False
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    try:
+        wanted = script.get_revision(target)
+    except Exception as exc:
+        raise UserError(f"unknown revision {target!r}: {exc}") from None
+    ordered = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    return ordered.index(wanted.revision) < ordered.index(current)
+
+
+def _config(dsn: str, migrations: Path | None):
+    from alembic.config import Config
+
+    folder = resolve_dir("migrations", migrations)
+    config = Config(str(folder / "alembic.ini"))
+    config.set_main_option("script_location", str(folder))
+    config.set_main_option("version_locations", str(folder / "versions"))
+    config.attributes["plinto_db.dsn"] = dsn
+    return config
+
+
+def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> MigrationResult:
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from plinto_db.db import connect, describe
+
+    connect(dsn).close()  # fail early with a clean message when the server is unreachable
+    config = _config(dsn, migrations)
+    before = current_revision(dsn, migrations)
+    try:
+        if downgrade:
+            command.downgrade(config, target)
+        else:
+            command.upgrade(config, target)
+    except CommandError as exc:
+        raise UserError(f"migration to {target!r} failed: {exc}") from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise UserError(
+            f"migration to {target!r} failed on {describe(dsn)}: {reason} (rolled back)"
+        ) from None
+    return MigrationResult(before=before, after=current_revision(dsn, migrations))

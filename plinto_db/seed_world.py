@@ -1,0 +1,166 @@
+"""The shared facts every seeded table refers to: users, organizations and memberships.
+
+Built once, before any row is written, from its own random stream; the table generators then
+draw from their own streams (see seed_tables_*.py), so each table's content depends only on the
+seed, the sizes and this world, never on the order tables are generated in.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from plinto_db.seed_values import DAY, YEAR, Clock, hex_ids, ip_pool
+
+USER_HISTORY_SECONDS = 3 * YEAR
+ORG_ZIPF_EXPONENT = 1.0
+MEMBERS_PER_USER = 1.3
+USERS_PER_ORG = 30
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Rows per table for U users and K history rows per user (spec section 5.2)."""
+
+    users: int
+    history_per_user: int
+
+    @property
+    def organizations(self) -> int:
+        return max(1, round(self.users / USERS_PER_ORG))
+
+    def table_rows(self) -> dict[str, int]:
+        u, o = self.users, self.organizations
+        events = 6 * u
+        return {
+            "users": u,
+            "organizations": o,
+            "organization_members": -1,  # decided by the membership draw (~1.3 U)
+            "organization_invitations": round(0.6 * u),
+            "sessions": 6 * u,
+            "activity_logs": self.history_per_user * u,
+            "audit_logs": self.history_per_user * u,
+            "magic_links": round(0.5 * u),
+            "password_resets": round(0.3 * u),
+            "email_verifications": round(1.1 * u),
+            "oauth_accounts": round(0.5 * u),
+            "passkeys": round(0.2 * u),
+            "webhook_endpoints": max(1, round(0.5 * o)),
+            "webhook_events": events,
+            "webhook_deliveries": round(0.4 * events),
+            "scim_resources": round(0.15 * u),
+            "policies": 2 * o,
+        }
+
+
+@dataclass
+class World:
+    """Users, organizations and memberships, plus pools shared by the generators."""
+
+    seed: int
+    sizes: Sizes
+    clock: Clock
+    user_ids: list[str] = field(default_factory=list)
+    user_created: list[int] = field(default_factory=list)
+    user_home: list[int] = field(default_factory=list)  # the organization a user works in
+    activity_pool: list[int] = field(default_factory=list)  # user indexes, repeated by activity
+    org_ids: list[str] = field(default_factory=list)
+    org_owner: list[int] = field(default_factory=list)
+    org_created: list[int] = field(default_factory=list)
+    org_cum_weights: list[float] = field(default_factory=list)
+    org_members: list[list[int]] = field(default_factory=list)  # user indexes, owner first
+    memberships: list[tuple[int, int, int]] = field(default_factory=list)  # (joined, org, user)
+    ips: list[str] = field(default_factory=list)
+    # Filled by the webhook generators for the deliveries that follow them.
+    endpoints_by_org: dict[int, list[str]] = field(default_factory=dict)
+    endpoint_ids: list[str] = field(default_factory=list)
+    events: list[tuple[str, int, int, int]] = field(default_factory=list)  # id, type, org, secs
+
+    @property
+    def now(self) -> int:
+        return self.clock.now
+
+    def rng(self, table: str) -> random.Random:
+        """The random stream of one table: independent of every other table's."""
+        return random.Random(f"plinto-db-seed:{self.seed}:{table}")
+
+
+def build_world(seed: int, sizes: Sizes, now: int) -> World:
+    world = World(seed=seed, sizes=sizes, clock=Clock(now))
+    rng = world.rng("world")
+    _users(world, rng)
+    _organizations(world, rng)
+    _memberships(world, rng)
+    world.ips = ip_pool(rng)
+    return world
+
+
+def _users(world: World, rng: random.Random) -> None:
+    u = world.sizes.users
+    start = world.now - USER_HISTORY_SECONDS
+    # Sign-ups accelerate: density grows linearly over time, so sqrt of a uniform rank.
+    span = USER_HISTORY_SECONDS - DAY
+    world.user_created = [start + int(span * math.sqrt((i + rng.random()) / u)) for i in range(u)]
+    world.user_ids = hex_ids(rng, u)
+    pool: list[int] = []
+    for i in range(u):
+        weight = 1 + int(7 * rng.random() ** 3)  # a long tail of very active users
+        pool.extend([i] * weight)
+    world.activity_pool = pool
+
+
+def _organizations(world: World, rng: random.Random) -> None:
+    o = world.sizes.organizations
+    weights = [1.0 / (j + 1) ** ORG_ZIPF_EXPONENT for j in range(o)]
+    world.org_cum_weights = list(accumulate(weights))
+    world.org_ids = hex_ids(rng, o)
+    world.user_home = rng.choices(range(o), cum_weights=world.org_cum_weights, k=world.sizes.users)
+
+
+def _memberships(world: World, rng: random.Random) -> None:
+    u, o = world.sizes.users, world.sizes.organizations
+    members: list[list[int]] = [[] for _ in range(o)]
+    for user, org in enumerate(world.user_home):
+        members[org].append(user)
+    taken = {org * u + user for user, org in enumerate(world.user_home)}
+    for org in range(o):
+        if not members[org]:  # every organization has at least its owner
+            user = rng.randrange(u)
+            if org * u + user not in taken:
+                taken.add(org * u + user)
+                members[org].append(user)
+    target = min(round(MEMBERS_PER_USER * u), u * o)
+    attempts = 0
+    while len(taken) < target and attempts < 20 * target:
+        batch = target - len(taken)
+        orgs = rng.choices(range(o), cum_weights=world.org_cum_weights, k=batch)
+        for org in orgs:
+            user = int(rng.random() * u)
+            key = org * u + user
+            if key not in taken:
+                taken.add(key)
+                members[org].append(user)
+        attempts += batch
+    world.org_members = members
+
+    created = world.user_created
+    now = world.now
+    owners, org_created, memberships = [], [], []
+    for org, people in enumerate(members):
+        # The earliest user among the first few members founded the organization.
+        owner = min(people[:5], key=lambda user: created[user])
+        people.remove(owner)
+        people.insert(0, owner)
+        founded = created[owner] + int(rng.random() * min(30 * DAY, now - created[owner]))
+        owners.append(owner)
+        org_created.append(founded)
+        memberships.append((founded, org, owner))
+        for user in people[1:]:
+            base = max(created[user], founded)
+            memberships.append((base + int(rng.random() * min(60 * DAY, now - base)), org, user))
+    memberships.sort()
+    world.org_owner = owners
+    world.org_created = org_created
+    world.memberships = memberships

@@ -1,0 +1,396 @@
+"""The workload: one representative query per `.sql` file, with a header saying what must hold.
+
+A check file is plain SQL with `$1`-style parameters. Its leading comment lines form the
+header; a header line `-- key: value` is a directive, any other comment line is description:
+
+    -- Sign-in: look up an active user by email.
+    -- expect: any-of idx_users_email_status, ix_users_email
+    -- params: 'user1@example.com'
+    SELECT * FROM users WHERE email = $1 AND status = 'active';
+
+Directives: `expect:` (repeatable; every one must hold), `params:` (SQL literals or
+expressions, one per parameter, comma separated), `sample:` (a query whose first row gives the
+parameter values, so the planner sees real selectivity), `source:` (free text: where the real
+query lives). A directive's value may continue on following lines that start with `--` and
+at least two spaces. Nothing here connects to a database: `check`, `bench` and the companion
+API all read the workload through `load_workload`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from plinto_db.errors import UserError
+
+
+class ExpectKind(StrEnum):
+    INDEX = "index"
+    ANY_OF = "any-of"
+    INDEX_ON = "index-on"
+    NO_SEQSCAN = "no-seqscan"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    kind: ExpectKind
+    targets: tuple[str, ...]  # index names (index, any-of) or one table name (index-on, no-seqscan)
+    line: int
+
+    def describe(self) -> str:
+        return f"{self.kind.value} {', '.join(self.targets)}"
+
+    @property
+    def names_indexes(self) -> bool:
+        return self.kind in (ExpectKind.INDEX, ExpectKind.ANY_OF)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # the file name without .sql
+    file: Path
+    sql: str  # the statement, without its trailing semicolon
+    sql_line: int  # line of the statement's first line in the file
+    expectations: tuple[Expectation, ...]
+    param_count: int  # highest $n in the statement
+    params: tuple[str, ...] | None  # SQL expressions, one per parameter
+    params_line: int | None
+    sample: str | None  # a query whose first row supplies the parameters
+    sample_line: int | None
+    description: str
+    source: str | None
+
+    @property
+    def line(self) -> int:
+        """Where a finding about the check as a whole points: its first expectation."""
+        return self.expectations[0].line if self.expectations else self.sql_line
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def has_values(self) -> bool:
+        return self.param_count == 0 or self.params is not None or self.sample is not None
+
+    def describe_expected(self) -> str:
+        return "; ".join(e.describe() for e in self.expectations)
+
+    def tables(self) -> tuple[str, ...]:
+        return tuple(e.targets[0] for e in self.expectations if not e.names_indexes and e.targets)
+
+    def index_names(self) -> tuple[str, ...]:
+        return tuple(n for e in self.expectations if e.names_indexes for n in e.targets)
+
+
+DIRECTIVES = ("expect", "params", "sample", "source")
+_DIRECTIVE = re.compile(r"^--\s*([a-z][a-z_-]*)\s*:\s?(.*)$")
+_CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
+_NAME = re.compile(
+    r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$'
+)
+
+
+def load_workload(path: Path) -> tuple[Check, ...]:
+    """Every check under `path` (a folder of .sql files, or one file), in file-name order."""
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.sql") if p.is_file())
+        if not files:
+            raise UserError(f"{path}: no .sql check files in this folder")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise UserError(f"{path}: no such file or folder")
+    checks = tuple(load_check(f) for f in files)
+    seen: dict[str, Path] = {}
+    for check in checks:
+        if check.name in seen:
+            raise UserError(f"{check.file}:1: check name {check.name!r} repeats {seen[check.name]}")
+        seen[check.name] = check.file
+    return checks
+
+
+def load_check(file: Path) -> Check:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{file}: cannot read: {exc}") from None
+    return parse_check(text, file)
+
+
+def parse_check(text: str, file: Path) -> Check:
+    lines = text.splitlines()
+    header: list[tuple[int, str]] = []
+    index = 0
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith("--"):
+            break
+        header.append((index + 1, stripped))
+        index += 1
+    if index == len(lines):
+        raise UserError(f"{file}:{len(lines) or 1}: no SQL statement after the header")
+    sql_line = index + 1
+    statement = strip_statement("\n".join(lines[index:]), file, sql_line)
+
+    directives, description = _read_header(header, file)
+    expectations = tuple(
+        parse_expectation(value, file, line) for key, value, line in directives if key == "expect"
+    )
+    if not expectations:
+        raise UserError(
+            f"{file}:1: no `-- expect:` line (forms: index NAME | any-of NAME, NAME | "
+            "index-on TABLE | no-seqscan TABLE)"
+        )
+    params, params_line = _single(directives, "params", file)
+    sample, sample_line = _single(directives, "sample", file)
+    source, _ = _single(directives, "source", file)
+    count = param_count(statement)
+    param_values: tuple[str, ...] | None = None
+    if params is not None and sample is not None:
+        raise UserError(f"{file}:{sample_line}: give either `params:` or `sample:`, not both")
+    if params is not None:
+        assert params_line is not None
+        param_values = split_params(params, file, params_line)
+        if len(param_values) != count:
+            raise UserError(
+                f"{file}:{params_line}: {len(param_values)} parameter value(s) for a query "
+                f"that uses {count} ($1..${count})"
+            )
+    if sample is not None and not sample.strip():
+        raise UserError(f"{file}:{sample_line}: empty `sample:` query")
+    if (params is not None or sample is not None) and count == 0:
+        line = params_line or sample_line
+        raise UserError(f"{file}:{line}: parameter values given, but the query has no $1")
+    return Check(
+        name=file.stem,
+        file=file,
+        sql=statement,
+        sql_line=sql_line,
+        expectations=expectations,
+        param_count=count,
+        params=param_values,
+        params_line=params_line,
+        sample=sample.strip().rstrip(";").strip() if sample is not None else None,
+        sample_line=sample_line,
+        description=" ".join(description).strip(),
+        source=source,
+    )
+
+
+def _read_header(
+    header: list[tuple[int, str]], file: Path
+) -> tuple[list[tuple[str, str, int]], list[str]]:
+    directives: list[tuple[str, str, int]] = []
+    description: list[str] = []
+    continuing = False  # the previous header line was a directive (or its continuation)
+    for line_no, text in header:
+        if not text or text == "--":
+            continuing = False
+            continue
+        match = _DIRECTIVE.match(text)
+        if match and match.group(1) in DIRECTIVES:
+            directives.append((match.group(1), match.group(2).strip(), line_no))
+            continuing = True
+            continue
+        continuation = _CONTINUATION.match(text)
+        if continuation and continuing:
+            key, value, first = directives[-1]
+            directives[-1] = (key, f"{value} {continuation.group(1).strip()}", first)
+            continue
+        continuing = False
+        if match and ("-" in match.group(1) or match.group(1) in _NEAR_MISSES):
+            raise UserError(
+                f"{file}:{line_no}: unknown header directive {match.group(1)!r} "
+                f"(known: {', '.join(DIRECTIVES)})"
+            )
+        description.append(text.lstrip("-").strip())
+    return directives, description
+
+
+# lower-case keys that look like a mistyped directive rather than prose ("Note: ..." stays prose)
+_NEAR_MISSES = {
+    "expects",
+    "expected",
+    "expectation",
+    "expect_index",
+    "param",
+    "parameters",
+    "samples",
+    "index",
+    "mode",
+    "modes",
+}
+
+
+def _single(
+    directives: list[tuple[str, str, int]], key: str, file: Path
+) -> tuple[str | None, int | None]:
+    found = [(value, line) for k, value, line in directives if k == key]
+    if len(found) > 1:
+        raise UserError(f"{file}:{found[1][1]}: `{key}:` given twice (first on line {found[0][1]})")
+    return found[0] if found else (None, None)
+
+
+def parse_expectation(value: str, file: Path, line: int) -> Expectation:
+    """`index NAME`, `any-of NAME, NAME`, `index-on TABLE` or `no-seqscan TABLE`."""
+    kind_text, _, rest = value.strip().partition(" ")
+    try:
+        kind = ExpectKind(kind_text.strip().lower())
+    except ValueError:
+        raise UserError(
+            f"{file}:{line}: unknown expectation {kind_text!r} (forms: index NAME | "
+            "any-of NAME, NAME | index-on TABLE | no-seqscan TABLE)"
+        ) from None
+    targets = tuple(t.strip() for t in rest.split(",")) if rest.strip() else ()
+    if not targets or any(not t for t in targets):
+        raise UserError(f"{file}:{line}: `{kind.value}` needs a name after it")
+    for target in targets:
+        if not _NAME.match(target):
+            raise UserError(f"{file}:{line}: {target!r} is not an index or table name")
+    if kind in (ExpectKind.INDEX, ExpectKind.INDEX_ON, ExpectKind.NO_SEQSCAN) and len(targets) > 1:
+        hint = " (use any-of for alternatives)" if kind is ExpectKind.INDEX else ""
+        raise UserError(f"{file}:{line}: `{kind.value}` takes exactly one name{hint}")
+    if kind is ExpectKind.ANY_OF and len(targets) < 2:
+        raise UserError(f"{file}:{line}: `any-of` needs at least two names (or use `index`)")
+    return Expectation(kind=kind, targets=tuple(_unquote(t) for t in targets), line=line)
+
+
+def _unquote(name: str) -> str:
+    return ".".join(part[1:-1] if part.startswith('"') else part for part in _split_dot(name))
+
+
+def _split_dot(name: str) -> list[str]:
+    parts, current, quoted = [], "", False
+    for ch in name:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
+def split_params(text: str, file: Path, line: int) -> tuple[str, ...]:
+    """Split `'a,b', 42, ARRAY[1,2], now() - interval '1 day'` at top-level commas."""
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            end = _quoted_end(text, i)
+            if end < 0:
+                raise UserError(f"{file}:{line}: unterminated {ch} in `params:`")
+            current.append(text[i : end + 1])
+            i = end + 1
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth < 0:
+                raise UserError(f"{file}:{line}: unbalanced {ch!r} in `params:`")
+        if ch == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    if depth:
+        raise UserError(f"{file}:{line}: unbalanced parentheses in `params:`")
+    items.append("".join(current).strip())
+    if any(not item for item in items):
+        raise UserError(f"{file}:{line}: empty value in `params:`")
+    return tuple(items)
+
+
+def _quoted_end(text: str, start: int) -> int:
+    quote = text[start]
+    i = start + 1
+    while i < len(text):
+        if text[i] == quote:
+            if i + 1 < len(text) and text[i + 1] == quote:
+                i += 2
+                continue
+            return i
+        i += 1
+    return -1
+
+
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _code_spans(sql: str) -> list[tuple[int, int]]:
+    """Spans of `sql` outside strings, quoted identifiers, comments and dollar quotes."""
+    spans: list[tuple[int, int]] = []
+    i = start = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        skip_to = -1
+        if ch in "'\"":
+            end = _quoted_end(sql, i)
+            skip_to = n if end < 0 else end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            skip_to = n if end < 0 else end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            skip_to = n if end < 0 else end + 2
+        elif ch == "$" and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            tag = _DOLLAR_TAG.match(sql, i)
+            if tag:
+                end = sql.find(tag.group(0), tag.end())
+                skip_to = n if end < 0 else end + len(tag.group(0))
+        if skip_to >= 0:
+            spans.append((start, i))
+            i = start = skip_to
+            continue
+        i += 1
+    spans.append((start, n))
+    return [s for s in spans if s[0] < s[1]]
+
+
+def param_count(sql: str) -> int:
+    """The highest `$n` used in the statement (outside strings and comments)."""
+    highest = 0
+    for start, end in _code_spans(sql):
+        chunk = sql[start:end]
+        for match in _PARAM.finditer(chunk):
+            pos = match.start()
+            if pos > 0 and (chunk[pos - 1].isalnum() or chunk[pos - 1] == "_"):
+                continue
+            highest = max(highest, int(match.group(1)))
+    return highest
+
+
+def strip_statement(sql: str, file: Path, line: int) -> str:
+    """The one statement of a check file, without its trailing semicolon."""
+    body = sql.strip()
+    cut: int | None = None
+    for start, end in _code_spans(body):
+        semi = body.find(";", start, end)
+        if semi >= 0:
+            cut = semi
+            break
+    if cut is not None:
+        rest = body[cut + 1 :]
+        if _has_code(rest):
+            raise UserError(f"{file}:{line}: one statement per check file (found a second one)")
+        body = body[:cut]
+    body = body.rstrip()
+    if not _has_code(body):
+        raise UserError(f"{file}:{line}: no SQL statement after the header")
+    return body
+
+
+def _has_code(sql: str) -> bool:
+    return any(sql[s:e].strip() for s, e in _code_spans(sql))

