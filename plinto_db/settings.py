@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 DSN_ENV_VARS = ("PLINTO_DB_DSN", "DATABASE_URL")
 DATA_DIR_ENV_VAR = "PLINTO_DB_DATA_DIR"
 EMBEDDED_DATABASE = "plinto"
@@ -31,6 +29,8 @@ class Target:
 
 
 def default_data_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("plinto-db")) / "pgdata"
 
 

@@ -12,6 +12,7 @@ from plinto_db.settings import resolve_data_dir
 server_app = typer.Typer(
     help="Manage the embedded PostgreSQL server (used when no --dsn is configured).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -10,9 +10,10 @@ import json
 import sys
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class OutputFormat(str, Enum):
@@ -23,11 +24,15 @@ class OutputFormat(str, Enum):
 
 @cache
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=False)
 
 
 @cache
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True)
 
 
@@ -38,7 +43,7 @@ def interactive(fmt: OutputFormat = OutputFormat.table) -> bool:
 
 def note(message: str) -> None:
     """One line of information on stderr (never mixed into JSON on stdout)."""
-    stderr().print(f"plinto-db: {message}", highlight=False, markup=False)
+    print(f"plinto-db: {message}", file=sys.stderr, flush=True)
 
 
 def print_json(document: Any) -> None:
