@@ -39,9 +39,11 @@ def main() -> None:
         shutil.rmtree(folder.parent, ignore_errors=True)
     median = statistics.median(samples)
     print(f"first start (initdb): {first:.2f} s")
-    print(f"restart with existing data dir: median {median:.2f} s over {args.runs} runs "
-          f"(min {min(samples):.2f}, max {max(samples):.2f}); target < 2 s: "
-          f"{'OK' if median < 2 else 'OVER'}")
+    print(
+        f"restart with existing data dir: median {median:.2f} s over {args.runs} runs "
+        f"(min {min(samples):.2f}, max {max(samples):.2f}); target < 2 s: "
+        f"{'OK' if median < 2 else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

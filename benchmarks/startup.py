@@ -20,7 +20,9 @@ def main() -> None:
     args = parser.parse_args()
     exe = shutil.which("plinto-db") or str(Path(sys.executable).parent / "plinto-db")
     cases = {
-        'python -c "import typer, rich"': lambda: wall([sys.executable, "-c", "import typer, rich"]),
+        'python -c "import typer, rich"': lambda: wall(
+            [sys.executable, "-c", "import typer, rich"]
+        ),
         "plinto-db --help": lambda: wall([exe, "--help"]),
     }
     medians = summary(interleaved(cases, args.runs))

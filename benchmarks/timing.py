@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 
 def wall(command: Sequence[str], **kwargs) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   **kwargs)
+    subprocess.run(
+        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs
+    )
     return time.perf_counter() - start
 
 

@@ -82,7 +82,8 @@ def main() -> None:
         if _debug["enabled"]:
             raise
         print(
-            f"plinto-db: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"plinto-db: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for details)",
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.FAILED))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import conninfo

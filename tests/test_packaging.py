@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_wheel_contains_indexes_checks_and_migrations(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-         "-w", str(tmp_path), str(REPO)],
-        check=True, capture_output=True,
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("plinto_db-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -298,8 +298,7 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     taken = [
-        row[0]
-        for row in bind.exec_driver_sql(EXISTING_TABLES, {"names": list(TABLES)}).fetchall()
+        row[0] for row in bind.exec_driver_sql(EXISTING_TABLES, {"names": list(TABLES)}).fetchall()
     ]
     if taken:
         schema = bind.exec_driver_sql("SELECT current_schema()").scalar()
