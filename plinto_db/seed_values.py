@@ -26,7 +26,12 @@ _KEY_SALTS: dict[str, tuple[int, int, int, int]] = {
     "refresh_jti": (0xBF58476D1CE4E5B9, 0xA4093822299F31D0, 0x94D049BB133111EB, 0x082EFA98EC4E6C89),
     "invitation": (0xD6E8FEB86659FD93, 0x452821E638D01377, 0xFF51AFD7ED558CCD, 0xBE5466CF34E90C6C),
     "magic_link": (0xC4CEB9FE1A85EC53, 0xC0AC29B7C97C50DD, 0x2545F4914F6CDD1D, 0x3F84D5B5B5470917),
-    "password_reset": (0x5851F42D4C957F2D, 0x9216D5D98979FB1B, 0x14057B7EF767814F, 0xD1310BA698DFB5AC),
+    "password_reset": (
+        0x5851F42D4C957F2D,
+        0x9216D5D98979FB1B,
+        0x14057B7EF767814F,
+        0xD1310BA698DFB5AC,
+    ),
     "email_verification": (
         0x27BB2EE687B0B0FD,
         0x2FFD72DBD01ADFB7,
@@ -177,7 +182,9 @@ USER_AGENTS = (
     "plinto-sdk-js/2.1.0 node/20.12",
     "okhttp/4.12.0",
 )
-USER_AGENT_MIX = Mix([(ua, w) for ua, w in zip(USER_AGENTS, (30, 18, 6, 14, 10, 8, 6, 3, 3, 2))])
+USER_AGENT_MIX = Mix(
+    [(ua, w) for ua, w in zip(USER_AGENTS, (30, 18, 6, 14, 10, 8, 6, 3, 3, 2), strict=True)]
+)
 
 FIRST_NAMES = (
     "Ada Alan Grace Linus Barbara Ken Dennis Margaret Edsger Donald Frances John Radia Leslie "

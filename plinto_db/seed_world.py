@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -64,8 +66,10 @@ class World:
     clock: Clock
     user_ids: list[str] = field(default_factory=list)
     user_created: list[int] = field(default_factory=list)
+    user_verified_at: list[int | None] = field(default_factory=list)  # None: email unverified
     user_home: list[int] = field(default_factory=list)  # the organization a user works in
     activity_pool: list[int] = field(default_factory=list)  # user indexes, repeated by activity
+    pool_ends: list[int] = field(default_factory=list)  # pool entries of users 0..i
     org_ids: list[str] = field(default_factory=list)
     org_owner: list[int] = field(default_factory=list)
     org_created: list[int] = field(default_factory=list)
@@ -94,16 +98,24 @@ def build_world(seed: int, sizes: Sizes, now: int) -> World:
     _organizations(world, rng)
     _memberships(world, rng)
     world.ips = ip_pool(rng)
+    world.pool_ends = pool_bounds(world)
     return world
 
 
 def _users(world: World, rng: random.Random) -> None:
-    u = world.sizes.users
-    start = world.now - USER_HISTORY_SECONDS
+    u, now = world.sizes.users, world.now
+    start = now - USER_HISTORY_SECONDS
     # Sign-ups accelerate: density grows linearly over time, so sqrt of a uniform rank.
     span = USER_HISTORY_SECONDS - DAY
     world.user_created = [start + int(span * math.sqrt((i + rng.random()) / u)) for i in range(u)]
     world.user_ids = hex_ids(rng, u)
+    # ~10% unverified, mostly among the newest 5% of users.
+    recent = u - max(1, u // 20)
+    verified_at: list[int | None] = []
+    for i, created in enumerate(world.user_created):
+        unverified = rng.random() < (0.70 if i >= recent else 0.068)
+        verified_at.append(None if unverified else min(now, created + int(rng.random() * 2 * DAY)))
+    world.user_verified_at = verified_at
     pool: list[int] = []
     for i in range(u):
         weight = 1 + int(7 * rng.random() ** 3)  # a long tail of very active users
@@ -164,3 +176,60 @@ def _memberships(world: World, rng: random.Random) -> None:
     world.org_owner = owners
     world.org_created = org_created
     world.memberships = memberships
+
+
+CHUNK_ROWS = 20_000  # rows per COPY chunk; part of the determinism contract (do not tune per run)
+
+Chunk = tuple[str, int]  # COPY text of some rows, and how many rows it holds
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to fill one table: its COPY column list and a generator of text chunks."""
+
+    name: str
+    columns: Sequence[str]
+    generate: Callable[[World], Iterator[Chunk]]
+
+
+def chunk_bounds(total: int) -> Iterator[tuple[int, int]]:
+    """(first row index, rows) for each chunk of a table of `total` rows."""
+    for start in range(0, total, CHUNK_ROWS):
+        yield start, min(CHUNK_ROWS, total - start)
+
+
+def pool_bounds(world: World) -> list[int]:
+    """For user index i: how many activity-pool entries belong to users 0..i (pool is sorted)."""
+    bounds = [0] * world.sizes.users
+    for position, user in enumerate(world.activity_pool):
+        bounds[user] = position + 1
+    return bounds
+
+
+def timeline(
+    world: World,
+    rng: random.Random,
+    first: int,
+    n: int,
+    total: int,
+    start: int,
+    end: int,
+    power: float = 1.0,
+) -> tuple[list[int], list[int]]:
+    """Times and acting users for rows first..first+n-1 of a time-ordered history.
+
+    Row k of `total` happens at start + (end - start) * (k / total) ** power (so rows are
+    written in time order, as an application would), by a user who already existed then,
+    drawn with the user's activity weight.
+    """
+    created, pool, ends = world.user_created, world.activity_pool, world.pool_ends
+    start = max(start, created[0])
+    span = max(0, end - start)
+    random_ = rng.random
+    times: list[int] = []
+    users: list[int] = []
+    for k in range(first, first + n):
+        t = start + int(span * ((k + random_()) / total) ** power)
+        times.append(t)
+        users.append(pool[int(random_() * ends[bisect_right(created, t) - 1])])
+    return times, users

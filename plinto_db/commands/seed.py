@@ -1,0 +1,98 @@
+"""`plinto-db seed`: fill the Plinto tables with realistic, deterministic data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from plinto_db import report
+from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
+from plinto_db.errors import ExitCode, UserError
+
+DEFAULT_USERS = 50_000  # mirrors plinto_db.seed.DEFAULT_USERS (not imported: keeps --help fast)
+DEFAULT_HISTORY = 16
+
+
+def seed(
+    users: Annotated[
+        int, typer.Option("--users", help="Registered users U; other tables scale from U.")
+    ] = DEFAULT_USERS,
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")
+    ] = 42,
+    history_per_user: Annotated[
+        int,
+        typer.Option(
+            "--history-per-user",
+            help="activity_logs and audit_logs rows per user (~100 is a year of production).",
+        ),
+    ] = DEFAULT_HISTORY,
+    reset: Annotated[
+        bool,
+        typer.Option("--reset", help="TRUNCATE the 17 tables first (else refuse if any has rows)."),
+    ] = False,
+    vacuum: Annotated[
+        bool,
+        typer.Option("--vacuum", help="Finish with VACUUM (ANALYZE) instead of ANALYZE."),
+    ] = False,
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    fmt: FormatOption = report.OutputFormat.table,
+) -> None:
+    """Fill the 17 Plinto tables with realistic data, deterministic per --seed; then ANALYZE."""
+    if users <= 0:
+        raise UserError(f"--users must be a positive number of users, got {users}")
+    if history_per_user < 0:
+        raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.seed import run_seed
+
+    target = target_dsn(dsn, data_dir)
+    result = run_seed(
+        target,
+        users=users,
+        seed=seed_value,
+        history_per_user=history_per_user,
+        reset=reset,
+        progress=report.interactive(fmt),
+        vacuum=vacuum,
+    )
+    if fmt == report.OutputFormat.json:
+        report.print_json(
+            {
+                "users": users,
+                "seed": seed_value,
+                "history_per_user": history_per_user,
+                "rows": result.rows,
+                "total_rows": result.total_rows,
+                "seconds": round(result.seconds, 3),
+                "timings": {k: round(v, 3) for k, v in result.timings.items()},
+            }
+        )
+    else:
+        _print_table(result, fmt)
+    raise typer.Exit(int(ExitCode.OK))
+
+
+def _print_table(result, fmt: report.OutputFormat) -> None:
+    if fmt == report.OutputFormat.markdown:
+        lines = ["| table | rows |", "|---|---:|"]
+        lines += [f"| {name} | {rows} |" for name, rows in result.rows.items()]
+        lines.append(f"| **total** | {result.total_rows} |")
+        typer.echo("\n".join(lines))
+        typer.echo(f"\nseeded in {result.seconds:.1f} s")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"seeded in {result.seconds:.1f} s", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}")
+    table.add_row("total", f"{result.total_rows:,}", style="bold")
+    report.stdout().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("seed")(seed)

@@ -1,0 +1,262 @@
+"""`plinto-db seed`: fill the 17 Plinto tables with realistic, deterministic data through COPY.
+
+One transaction: check that the tables exist and are empty (or --reset), TRUNCATE them, then
+COPY ... FREEZE each table in foreign-key order while Python generates the next chunk (a
+writer thread ships the data, so generation overlaps the server's parsing and index work).
+FREEZE sets the visibility map, so index-only scans behave as on a vacuumed production table;
+an ANALYZE after the commit gives the planner its statistics. A failure leaves the database as
+it was (the transaction rolls back, including the TRUNCATE).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from plinto_db.errors import UserError
+from plinto_db.seed_values import (  # re-exported: the documented key schemes
+    external_id,
+    invitee_email,
+    org_slug,
+    provider_user_id,
+    token,
+    user_email,
+    username,
+)
+from plinto_db.seed_world import Sizes, TableSpec, build_world
+
+__all__ = [
+    "SeedResult",
+    "TABLE_NAMES",
+    "external_id",
+    "invitee_email",
+    "org_slug",
+    "provider_user_id",
+    "run_seed",
+    "seed_anchor",
+    "token",
+    "user_email",
+    "username",
+]
+
+LOCK_TIMEOUT = "10s"
+DEFAULT_USERS = 50_000
+DEFAULT_HISTORY = 16
+
+Q_MISSING_TABLES = """
+SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NULL
+"""
+
+
+def table_specs() -> tuple[TableSpec, ...]:
+    """The 17 tables in foreign-key order (parents first)."""
+    from plinto_db import seed_tables_core, seed_tables_events, seed_tables_tokens
+
+    return seed_tables_core.TABLES + seed_tables_tokens.TABLES + seed_tables_events.TABLES
+
+
+TABLE_NAMES: tuple[str, ...] = (
+    "users",
+    "organizations",
+    "organization_members",
+    "organization_invitations",
+    "sessions",
+    "magic_links",
+    "password_resets",
+    "email_verifications",
+    "oauth_accounts",
+    "passkeys",
+    "activity_logs",
+    "audit_logs",
+    "webhook_endpoints",
+    "webhook_events",
+    "webhook_deliveries",
+    "scim_resources",
+    "policies",
+)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    rows: dict[str, int]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def seed_anchor(now: float | None = None) -> int:
+    """The "now" all seeded times are relative to: the start of the current UTC hour.
+
+    Two seeds in the same hour with the same --seed are byte-for-byte identical.
+    """
+    moment = int(time.time() if now is None else now)
+    return moment - moment % 3600
+
+
+def run_seed(
+    dsn: str,
+    *,
+    users: int = DEFAULT_USERS,
+    seed: int = 42,
+    history_per_user: int = DEFAULT_HISTORY,
+    reset: bool = False,
+    progress: bool = False,
+    now: int | None = None,
+    vacuum: bool = False,
+) -> SeedResult:
+    """Seed the 17 tables; raise UserError for bad sizes, a missing schema or existing rows.
+
+    `now` (epoch seconds) fixes the time anchor; default: the start of the current UTC hour.
+    `vacuum` runs VACUUM (ANALYZE) instead of ANALYZE at the end.
+    """
+    if users <= 0:
+        raise UserError(f"--users must be a positive number of users, got {users}")
+    if history_per_user < 0:
+        raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
+    import psycopg
+    from psycopg import sql
+
+    from plinto_db.db import connect
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    specs = table_specs()
+    names = [spec.name for spec in specs]
+    conn = connect(dsn, autocommit=False)
+    try:
+        _require_schema(conn, names)
+        occupied = _occupied_tables(conn, names)
+        conn.rollback()
+        if occupied and not reset:
+            raise UserError(
+                f"the database already holds rows ({_some(occupied)}); "
+                f"pass --reset to truncate the {len(names)} seed tables first"
+            )
+        sizes = Sizes(users=users, history_per_user=history_per_user)
+        mark = time.perf_counter()
+        world = build_world(seed, sizes, seed_anchor() if now is None else now)
+        timings["world"] = time.perf_counter() - mark
+        expected = sizes.table_rows()
+        expected["organization_members"] = len(world.memberships)
+        rows: dict[str, int] = {}
+        mark = time.perf_counter()
+        with _Progress(progress, sum(expected.values())) as bar:
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                    conn.execute(
+                        sql.SQL("TRUNCATE {}").format(
+                            sql.SQL(", ").join(sql.Identifier(n) for n in names)
+                        )
+                    )
+                    for spec in specs:
+                        bar.describe(spec.name)
+                        rows[spec.name] = _copy_table(conn, spec, world, bar.advance)
+            except psycopg.errors.LockNotAvailable:
+                raise UserError(
+                    f"could not lock the tables to seed within {LOCK_TIMEOUT}: "
+                    "another session is using them"
+                ) from None
+        timings["copy"] = time.perf_counter() - mark
+        conn.autocommit = True
+        mark = time.perf_counter()
+        statement = "VACUUM (ANALYZE) {}" if vacuum else "ANALYZE {}"
+        for name in names:
+            conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+        timings["vacuum_analyze" if vacuum else "analyze"] = time.perf_counter() - mark
+    finally:
+        conn.close()
+    return SeedResult(rows=rows, seconds=time.perf_counter() - started, timings=timings)
+
+
+def _require_schema(conn, names: Sequence[str]) -> None:
+    missing = [row[0] for row in conn.execute(Q_MISSING_TABLES, (list(names),))]
+    if missing:
+        raise UserError(
+            f"the Plinto schema is missing (no table {_some(missing)}); "
+            "run `plinto-db migrate` first"
+        )
+
+
+def _some(names: Sequence[str], shown: int = 4) -> str:
+    text = ", ".join(names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _occupied_tables(conn, names: Sequence[str]) -> list[str]:
+    from psycopg import sql
+
+    query = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {name} FROM (SELECT 1 FROM {table} LIMIT 1) AS x").format(
+            name=sql.Literal(name), table=sql.Identifier(name)
+        )
+        for name in names
+    )
+    return [row[0] for row in conn.execute(query)]
+
+
+def _copy_table(conn, spec: TableSpec, world, advance: Callable[[int], None]) -> int:
+    from psycopg import sql
+    from psycopg.copy import QueuedLibpqWriter
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FREEZE)").format(
+        sql.Identifier(spec.name), sql.SQL(", ").join(sql.Identifier(c) for c in spec.columns)
+    )
+    count = 0
+    with conn.cursor() as cur:
+        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+            for text, n in spec.generate(world):
+                copy.write(text)
+                count += n
+                advance(n)
+    return count
+
+
+class _Progress:
+    """A rich progress bar on stderr when asked for; a no-op otherwise."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled = enabled
+        self.total = total
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            from plinto_db import report
+
+            self._progress = Progress(
+                TextColumn("seeding {task.description:<26}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=report.stderr(),
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("", total=self.total)
+        return self
+
+    def describe(self, table: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=table)
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
