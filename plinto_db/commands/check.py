@@ -1,0 +1,281 @@
+"""`plinto-db check`: prove with EXPLAIN that every workload query uses the index it needs.
+
+Read inputs (checks/, the catalog) -> gather facts from the server (EXPLAIN JSON) -> decide in
+pure code -> render. Heavy imports happen inside the command so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
+from plinto_db.errors import ExitCode, UserError
+from plinto_db.report import OutputFormat
+
+if TYPE_CHECKING:
+    from plinto_db.coverage import CheckRun
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "check",
+        help="Prove with EXPLAIN that each query in checks/ uses the index it needs. "
+        "Exit 0 all pass, 1 a check failed (or coverage is required and missing), "
+        "2 bad input or an unusable database.",
+    )(check)
+
+
+def check(
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    checks: Annotated[
+        Path | None,
+        typer.Option(
+            "--checks", help="Folder (or one file) of check .sql files. Default: checks/."
+        ),
+    ] = None,
+    indexes: Annotated[
+        Path | None,
+        typer.Option(
+            "--indexes",
+            help="Index catalog folder (or file), for names and coverage. Default: indexes/.",
+        ),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="natural (the plan chosen on the data present), forced (enable_seqscan=off: "
+            "can an index serve it; works on an empty schema), generic (plans for unknown "
+            "parameter values), hypothetical (catalog indexes not built yet, via HypoPG).",
+        ),
+    ] = "natural",
+    analyze: Annotated[
+        bool,
+        typer.Option(
+            "--analyze",
+            help="Also run EXPLAIN (ANALYZE, BUFFERS): actual time and buffers. Data-changing "
+            "queries run in a transaction that is rolled back.",
+        ),
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only", help="Run only checks whose name matches (glob; repeat or comma-separate)."
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write a JUnit XML report to this file.")
+    ] = None,
+    require_coverage: Annotated[
+        bool,
+        typer.Option(
+            "--require-coverage",
+            help="Fail (exit 1) when a catalog index is not proven by any passing check.",
+        ),
+    ] = False,
+    statement_timeout: Annotated[
+        int, typer.Option("--statement-timeout", help="Per-statement timeout, milliseconds.")
+    ] = 30_000,
+    lock_timeout: Annotated[
+        int, typer.Option("--lock-timeout", help="Lock timeout, milliseconds.")
+    ] = 2_000,
+) -> None:
+    from plinto_db.report import check as render
+
+    patterns = tuple(p.strip() for item in only or () for p in item.split(",") if p.strip())
+    run = run_checks(
+        checks_path=checks,
+        indexes_path=indexes,
+        mode_name=mode,
+        analyze=analyze,
+        only=patterns,
+        statement_timeout_ms=statement_timeout,
+        lock_timeout_ms=lock_timeout,
+        dsn=lambda: _dsn(dsn, data_dir),
+    )
+    if fmt == OutputFormat.json:
+        render.print_json_report(run)
+    elif fmt == OutputFormat.markdown:
+        render.print_markdown(run)
+    else:
+        render.print_table(run)
+    if junit is not None:
+        render.write_junit(run, junit)
+    render.github_annotations(run)
+    failed = run.failed or (require_coverage and run.unproven)
+    raise typer.Exit(int(ExitCode.FAILED if failed else ExitCode.OK))
+
+
+def run_checks(
+    *,
+    checks_path: Path | None,
+    indexes_path: Path | None,
+    mode_name: str,
+    analyze: bool,
+    only: tuple[str, ...],
+    statement_timeout_ms: int,
+    lock_timeout_ms: int,
+    dsn: Callable[[], str],
+) -> CheckRun:
+    """The use case: load the workload and catalog, EXPLAIN each check, decide, summarise."""
+    from plinto_db import coverage as cov
+    from plinto_db import verify
+    from plinto_db.db import describe, require_server_version
+    from plinto_db.resources import resolve_dir
+    from plinto_db.workload import load_workload
+
+    try:
+        mode = verify.Mode(mode_name.lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in verify.Mode)
+        raise UserError(f"--mode {mode_name!r}: choose one of {choices}") from None
+    if analyze and mode in (verify.Mode.GENERIC, verify.Mode.HYPOTHETICAL):
+        raise UserError(
+            f"--analyze cannot be combined with --mode {mode.value}: "
+            + (
+                "a generic plan has no parameter values to execute with"
+                if mode is verify.Mode.GENERIC
+                else "EXPLAIN ANALYZE never sees hypothetical indexes"
+            )
+        )
+    checks_dir = resolve_dir("checks", checks_path)
+    workload = _select(load_workload(checks_dir), only)
+    catalog, indexes_dir = _load_catalog(indexes_path)
+    if mode is not verify.Mode.GENERIC:
+        for item in workload:
+            if not item.has_values:
+                raise UserError(
+                    f"{item.file}:{item.sql_line}: the query uses ${item.param_count} but the "
+                    "header gives no `-- params:` or `-- sample:` (add one, or use --mode generic)"
+                )
+    target = dsn()
+    with verify.open_connection(target) as conn:
+        version = require_server_version(conn)
+        facts = verify.gather_facts(conn)
+        _validate_names(workload, catalog, facts, indexes_dir)
+        forced: dict[str, str] = {}
+        if mode in (verify.Mode.NATURAL, verify.Mode.HYPOTHETICAL):
+            forced = _natural_guard(workload, facts)
+        options = verify.RunOptions(
+            mode=mode,
+            analyze=analyze,
+            statement_timeout_ms=statement_timeout_ms,
+            lock_timeout_ms=lock_timeout_ms,
+            forced_checks=frozenset(forced),
+            forced_reasons=forced,
+        )
+        notes: list[str] = []
+        aliases: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        verify.begin_run(conn, options)
+        try:
+            if mode is verify.Mode.HYPOTHETICAL:
+                notes.append(verify.ensure_hypopg(conn))
+                built = {index.name for index in facts.indexes}
+                missing = [spec for spec in catalog if spec.name not in built]
+                aliases, skipped = verify.create_hypothetical(conn, missing)
+                notes.append(f"{len(aliases)} catalog index(es) created hypothetically")
+            explained = verify.explain_all(conn, workload, options)
+        finally:
+            if not conn.closed:
+                conn.execute("ROLLBACK")
+    names = cov.names_from(facts, aliases)
+    results = tuple(
+        cov.decide(e, names, facts=facts, catalog=catalog, index_notes=skipped) for e in explained
+    )
+    present = {index.name for index in facts.indexes} | set(aliases.values())
+    return cov.CheckRun(
+        mode=mode,
+        analyze=analyze,
+        server=f"PostgreSQL {version // 10000}.{version % 10000}",
+        target=describe(target),
+        checks_dir=str(checks_dir),
+        indexes_dir=str(indexes_dir) if indexes_dir else None,
+        results=results,
+        coverage=cov.coverage(catalog, results, names, present=present, skipped=skipped),
+        notes=tuple(notes),
+    )
+
+
+def _select(workload: tuple, only: tuple[str, ...]) -> tuple:
+    if not only:
+        return workload
+    from fnmatch import fnmatchcase
+
+    chosen = tuple(c for c in workload if any(fnmatchcase(c.name, p) for p in only))
+    if not chosen:
+        raise UserError(f"--only {', '.join(only)}: no check matches")
+    return chosen
+
+
+def _load_catalog(path: Path | None) -> tuple[tuple, Path | None]:
+    """The catalog; without --indexes a missing indexes/ folder just means no coverage."""
+    from plinto_db.catalog import load_catalog
+    from plinto_db.resources import resolve_dir
+
+    try:
+        folder = resolve_dir("indexes", path)
+    except UserError:
+        if path is not None:
+            raise
+        return (), None
+    return load_catalog(folder), folder
+
+
+def _validate_names(workload: tuple, catalog: tuple, facts, indexes_dir: Path | None) -> None:
+    known = {spec.name for spec in catalog}
+    where = f"the catalog ({indexes_dir})" if indexes_dir else "the catalog (none loaded)"
+    for item in workload:
+        for expectation in item.expectations:
+            for name in expectation.targets:
+                bare = name.rsplit(".", 1)[-1]
+                if expectation.names_indexes:
+                    if bare not in known and facts.index(name) is None:
+                        raise UserError(
+                            f"{item.file}:{expectation.line}: unknown index {name!r}: "
+                            f"neither in {where} nor in the database"
+                        )
+                elif facts.table(name) is None:
+                    raise UserError(
+                        f"{item.file}:{expectation.line}: unknown table {name!r}: "
+                        "not in the database"
+                    )
+
+
+def _natural_guard(workload: tuple, facts) -> dict[str, str]:
+    """Refuse a database without statistics or data; checks on tiny tables run forced."""
+    from plinto_db import coverage as cov
+
+    unanalyzed = cov.never_analyzed(workload, facts)
+    if unanalyzed:
+        shown = ", ".join(unanalyzed[:5]) + (" ..." if len(unanalyzed) > 5 else "")
+        raise UserError(
+            f"natural mode needs planner statistics, but never analyzed: {shown}. Load data "
+            "(e.g. `plinto-db seed --users 50000`) and run ANALYZE, or use --mode forced"
+        )
+    tiny = {c.name: cov.tiny_tables(c, facts) for c in workload}
+    tiny = {name: tables for name, tables in tiny.items() if tables}
+    if tiny and len(tiny) == len(workload):
+        raise UserError(
+            "natural mode needs realistic data, but every checked table is tiny (under "
+            f"{cov.TINY_TABLE_PAGES} pages): seed data (e.g. `plinto-db seed --users 50000`) "
+            "and ANALYZE, or use --mode forced"
+        )
+    return {
+        name: "forced: "
+        + ", ".join(f"{table} has {pages} page(s)" for table, pages in tables)
+        + ", too small for a natural plan to show index use"
+        for name, tables in tiny.items()
+    }
+
+
+def _dsn(dsn: str | None, data_dir: Path | None) -> str:
+    from plinto_db.commands.common import target_dsn
+
+    return target_dsn(dsn, data_dir)

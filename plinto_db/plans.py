@@ -1,0 +1,277 @@
+"""Reading EXPLAIN (FORMAT JSON) plans and judging them against a check's expectations.
+
+Pure code: no database. The walker visits every node: nested `Plans` lists (which hold
+InitPlans, SubPlans, CTEs, Append members, BitmapAnd/BitmapOr children), and tolerates the key
+differences between PostgreSQL 13 and 18 by reading only keys it needs, each optional. The
+judge compares plan *shape* (which node scans which relation with which index), never costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from plinto_db.workload import Check, Expectation, ExpectKind
+
+INDEX_NODES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Index Scan"})
+SEQ_NODES = frozenset({"Seq Scan"})  # a parallel seq scan is "Seq Scan" with Parallel Aware
+# scan nodes whose relation is read by other means than an index (neither pass nor fail)
+OTHER_SCANS = frozenset({"Tid Scan", "Tid Range Scan", "Sample Scan", "Foreign Scan"})
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """One node of a plan, with what a plan check needs to know about it."""
+
+    node_type: str
+    depth: int
+    relation: str | None  # a Bitmap Index Scan inherits its Bitmap Heap Scan's relation
+    schema: str | None
+    alias: str | None
+    index: str | None  # the index name as the plan shows it (a partition's own index)
+    parent_relationship: str | None
+    subplan_name: str | None
+    plan_rows: float | None
+    index_cond: str | None
+    filter: str | None
+    parallel: bool
+    disabled: bool  # PG18 marks nodes a disabled setting could not avoid
+    actual_rows: float | None = None
+    actual_ms: float | None = None
+    loops: float | None = None
+
+    @property
+    def uses_index(self) -> bool:
+        return self.index is not None and self.node_type in INDEX_NODES
+
+    @property
+    def is_seqscan(self) -> bool:
+        return self.node_type in SEQ_NODES
+
+    def label(self) -> str:
+        text = ("Parallel " if self.parallel and self.is_seqscan else "") + self.node_type
+        if self.index:
+            text += f" using {self.index}"
+        if self.relation:
+            text += f" on {self.relation}"
+            if self.alias and self.alias != self.relation:
+                text += f" {self.alias}"
+        return text
+
+
+def root_of(explain: Any) -> Mapping[str, Any]:
+    """The top plan node of what EXPLAIN (FORMAT JSON) returned (list, dict, or a Plan)."""
+    doc = explain[0] if isinstance(explain, list) and explain else explain
+    if isinstance(doc, Mapping) and isinstance(doc.get("Plan"), Mapping):
+        return doc["Plan"]
+    if isinstance(doc, Mapping) and "Node Type" in doc:
+        return doc
+    raise ValueError("not an EXPLAIN (FORMAT JSON) document: no Plan")
+
+
+def walk(explain: Any) -> tuple[PlanNode, ...]:
+    """Every node of the plan, depth first, parents before children."""
+    return tuple(_walk(root_of(explain), 0, None))
+
+
+def _walk(node: Mapping[str, Any], depth: int, heap_relation: tuple | None) -> Iterator[PlanNode]:
+    node_type = str(node.get("Node Type", "?"))
+    relation = node.get("Relation Name")
+    schema = node.get("Schema")
+    alias = node.get("Alias")
+    if relation is None and node_type == "Bitmap Index Scan" and heap_relation:
+        relation, schema, alias = heap_relation
+    yield PlanNode(
+        node_type=node_type,
+        depth=depth,
+        relation=relation,
+        schema=schema,
+        alias=alias,
+        index=node.get("Index Name"),
+        parent_relationship=node.get("Parent Relationship"),
+        subplan_name=node.get("Subplan Name"),
+        plan_rows=_number(node.get("Plan Rows")),
+        index_cond=node.get("Index Cond") or node.get("Recheck Cond"),
+        filter=node.get("Filter"),
+        parallel=bool(node.get("Parallel Aware")),
+        disabled=bool(node.get("Disabled")),
+        actual_rows=_number(node.get("Actual Rows")),
+        actual_ms=_number(node.get("Actual Total Time")),
+        loops=_number(node.get("Actual Loops")),
+    )
+    if node_type == "Bitmap Heap Scan":
+        heap_relation = (relation, schema, alias)
+    elif node_type not in ("BitmapAnd", "BitmapOr"):
+        heap_relation = None
+    for child in node.get("Plans") or ():
+        if isinstance(child, Mapping):
+            yield from _walk(child, depth + 1, heap_relation)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Names:
+    """How plan names map to the names checks use (facts from the server, given to the judge).
+
+    `index_parent`: a partition's own index -> the partitioned index declared on the root.
+    `index_alias`: a hypothetical index's plan name (`<13543>btree_users_email`) -> catalog name.
+    `index_table`: index -> its (root) table. `table_parent`: a partition -> its root table.
+    """
+
+    index_parent: Mapping[str, str]
+    index_alias: Mapping[str, str]
+    index_table: Mapping[str, str]
+    table_parent: Mapping[str, str]
+
+    @staticmethod
+    def empty() -> Names:
+        return Names({}, {}, {}, {})
+
+    def index(self, plan_name: str) -> str:
+        name = self.index_alias.get(plan_name, plan_name)
+        seen = {name}
+        while name in self.index_parent:
+            name = self.index_parent[name]
+            if name in seen:
+                break
+            seen.add(name)
+        return name
+
+    def table(self, plan_name: str) -> str:
+        name = plan_name
+        seen = {name}
+        while name in self.table_parent:
+            name = self.table_parent[name]
+            if name in seen:
+                break
+            seen.add(name)
+        return name
+
+
+def resolve(nodes: tuple[PlanNode, ...], names: Names) -> tuple[PlanNode, ...]:
+    """Nodes with partition indexes/tables and hypothetical index names mapped to their roots."""
+    out = []
+    for node in nodes:
+        index = names.index(node.index) if node.index else None
+        relation = names.table(node.relation) if node.relation else None
+        if relation is None and index is not None:
+            relation = names.index_table.get(index)
+        out.append(replace(node, index=index, relation=relation))
+    return tuple(out)
+
+
+def used_indexes(nodes: tuple[PlanNode, ...]) -> tuple[str, ...]:
+    """Index names in plan order, each once."""
+    return tuple(dict.fromkeys(n.index for n in nodes if n.uses_index and n.index))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    expectation: Expectation
+    passed: bool
+    reason: str
+
+
+def _bare(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _on_table(node: PlanNode, table: str) -> bool:
+    if node.relation is None or node.relation != _bare(table):
+        return False
+    schema = table.rsplit(".", 1)[0] if "." in table else None
+    return schema is None or node.schema is None or node.schema == schema
+
+
+def judge_expectation(expectation: Expectation, nodes: tuple[PlanNode, ...]) -> Judgement:
+    used = used_indexes(nodes)
+    shown = ", ".join(used) if used else "no index"
+    kind = expectation.kind
+    if kind in (ExpectKind.INDEX, ExpectKind.ANY_OF):
+        wanted = {_bare(t) for t in expectation.targets}
+        hit = [name for name in used if name in wanted]
+        if hit:
+            return Judgement(expectation, True, f"uses {hit[0]}")
+        return Judgement(
+            expectation, False, f"expected {expectation.describe()}; plan uses {shown}"
+        )
+    table = expectation.targets[0]
+    seq = [n for n in nodes if n.is_seqscan and _on_table(n, table)]
+    if kind is ExpectKind.NO_SEQSCAN:
+        if seq:
+            return Judgement(expectation, False, f"sequential scan of {table}: {seq[0].label()}")
+        return Judgement(expectation, True, f"no sequential scan of {table}")
+    on_table = [n for n in nodes if n.uses_index and _on_table(n, table)]
+    if seq:
+        return Judgement(expectation, False, f"sequential scan of {table}: {seq[0].label()}")
+    if not on_table:
+        scans = [n.label() for n in nodes if _on_table(n, table)]
+        how = f"{table} is read by {scans[0]}" if scans else f"{table} is not in the plan"
+        return Judgement(expectation, False, f"no index on {table} is used ({how})")
+    return Judgement(expectation, True, f"uses {on_table[0].index} on {table}")
+
+
+def judge(check: Check, nodes: tuple[PlanNode, ...]) -> tuple[Verdict, tuple[Judgement, ...]]:
+    """Every expectation of the check must hold."""
+    judgements = tuple(judge_expectation(e, nodes) for e in check.expectations)
+    verdict = Verdict.PASS if all(j.passed for j in judgements) else Verdict.FAIL
+    return verdict, judgements
+
+
+def scan_summary(nodes: tuple[PlanNode, ...]) -> tuple[str, ...]:
+    """The scan nodes without index names, e.g. `Index Scan on users`, each once."""
+    return tuple(dict.fromkeys(replace(n, index=None).label() for n in nodes if n.relation))
+
+
+def render_tree(explain: Any, *, max_lines: int = 12) -> str:
+    """A compact text rendering of the plan's top, for failure messages."""
+    lines: list[str] = []
+    for node in walk(explain):
+        if len(lines) >= max_lines:
+            lines.append("  ...")
+            break
+        prefix = "  " * node.depth + ("-> " if node.depth else "")
+        extra = []
+        if node.subplan_name:
+            extra.append(node.subplan_name)
+        if node.plan_rows is not None:
+            extra.append(f"rows={node.plan_rows:g}")
+        if node.index_cond:
+            extra.append(f"cond: {node.index_cond}")
+        if node.filter:
+            extra.append(f"filter: {node.filter}")
+        if node.disabled:
+            extra.append("disabled")
+        lines.append(prefix + node.label() + (f"  ({'; '.join(extra)})" if extra else ""))
+    return "\n".join(lines)
+
+
+def top_rows(explain: Any) -> float | None:
+    return _number(root_of(explain).get("Plan Rows"))
+
+
+def analyze_figures(explain: Any) -> dict[str, float | None]:
+    """Execution time and shared buffers from an EXPLAIN (ANALYZE, BUFFERS) document."""
+    doc = explain[0] if isinstance(explain, list) and explain else explain
+    root = root_of(explain)
+    return {
+        "execution_ms": _number(doc.get("Execution Time")) if isinstance(doc, Mapping) else None,
+        "planning_ms": _number(doc.get("Planning Time")) if isinstance(doc, Mapping) else None,
+        "actual_rows": _number(root.get("Actual Rows")),
+        "shared_hit": _number(root.get("Shared Hit Blocks")),
+        "shared_read": _number(root.get("Shared Read Blocks")),
+    }

@@ -1,0 +1,277 @@
+"""Rendering a `check` run: rich table, JSON, Markdown, JUnit XML, GitHub annotations."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from plinto_db.coverage import CheckResult, CheckRun, CoverageState, IndexCoverage
+from plinto_db.plans import Verdict
+from plinto_db.report import print_json, stdout
+
+VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold yellow"}
+PLAN_LINES = 12
+
+
+def _rows(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _analyze_text(result: CheckResult) -> str:
+    figures = result.analyze or {}
+    if not figures:
+        return ""
+    parts = []
+    if figures.get("execution_ms") is not None:
+        parts.append(f"{figures['execution_ms']:.3f} ms")
+    if figures.get("shared_hit") is not None or figures.get("shared_read") is not None:
+        hit, read = figures.get("shared_hit") or 0, figures.get("shared_read") or 0
+        parts.append(f"buffers hit={hit:g} read={read:g}")
+    return ", ".join(parts)
+
+
+def print_table(run: CheckRun) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    table = Table(
+        title=f"plinto-db check: {run.server}, mode {run.mode.value}", title_justify="left"
+    )
+    table.add_column("query")
+    table.add_column("expected")
+    table.add_column("indexes used")
+    table.add_column("scan")
+    table.add_column("est. rows", justify="right")
+    if run.analyze:
+        table.add_column("actual")
+    table.add_column("verdict")
+    table.add_column("mode")
+    for result in run.results:
+        row = [
+            result.check.name,
+            result.check.describe_expected(),
+            ", ".join(result.used) or "-",
+            "\n".join(result.scans) or "-",
+            _rows(result.estimated_rows),
+        ]
+        if run.analyze:
+            row.append(_analyze_text(result))
+        row += [
+            Text(result.verdict.value, style=VERDICT_STYLE[result.verdict]),
+            result.mode.value,
+        ]
+        table.add_row(*row)
+    console.print(table)
+    for result in run.failed:
+        console.print(
+            Text(
+                f"{result.verdict.value.upper()} {result.check.location} {result.check.name}: "
+            ).append(result.message, style="red"),
+            highlight=False,
+        )
+        if result.plan_text:
+            console.print(Text("  chosen plan:\n" + _indent(result.plan_text, 4)), highlight=False)
+    unproven = run.unproven
+    if run.coverage:
+        proven = len(run.coverage) - len(unproven)
+        console.print(
+            f"coverage: {proven} of {len(run.coverage)} catalog indexes proven", highlight=False
+        )
+        for item in unproven:
+            console.print(Text(f"  unproven {item.name} ({item.table}): {item.reason}"))
+    for note in run.notes:
+        console.print(Text(f"note: {note}"), highlight=False)
+    passed = len(run.results) - len(run.failed)
+    console.print(f"{passed} passed, {len(run.failed)} failed of {len(run.results)}")
+
+
+def _console() -> Any:
+    """The shared stdout console; off a terminal (CI logs) wide enough not to fold the table."""
+    console = stdout()
+    if console.is_terminal:
+        return console
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=max(console.width, 200))
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line for line in text.splitlines())
+
+
+def result_document(result: CheckResult) -> dict[str, Any]:
+    check = result.check
+    return {
+        "check": check.name,
+        "file": str(check.file),
+        "line": check.line,
+        "expected": [
+            {"kind": e.kind.value, "targets": list(e.targets), "line": e.line}
+            for e in check.expectations
+        ],
+        "used": list(result.used),
+        "scans": list(result.scans),
+        "estimated_rows": result.estimated_rows,
+        "verdict": result.verdict.value,
+        "mode": result.mode.value,
+        "reasons": list(result.reasons),
+        "notes": list(result.notes),
+        "analyze": dict(result.analyze) if result.analyze else None,
+        "plan": result.plan,
+    }
+
+
+def coverage_document(item: IndexCoverage) -> dict[str, Any]:
+    return {
+        "index": item.name,
+        "table": item.table,
+        "state": item.state.value,
+        "reason": item.reason,
+        "proven_by": list(item.proven_by),
+        "file": item.file,
+        "line": item.line,
+    }
+
+
+def run_document(run: CheckRun) -> dict[str, Any]:
+    return {
+        "server": run.server,
+        "mode": run.mode.value,
+        "analyze": run.analyze,
+        "checks_dir": run.checks_dir,
+        "indexes_dir": run.indexes_dir,
+        "summary": {
+            "checks": len(run.results),
+            "passed": len(run.results) - len(run.failed),
+            "failed": sum(1 for r in run.results if r.verdict is Verdict.FAIL),
+            "errors": sum(1 for r in run.results if r.verdict is Verdict.ERROR),
+            "indexes": len(run.coverage),
+            "unproven": len(run.unproven),
+        },
+        "results": [result_document(r) for r in run.results],
+        "coverage": [coverage_document(c) for c in run.coverage],
+        "notes": list(run.notes),
+    }
+
+
+def print_json_report(run: CheckRun) -> None:
+    print_json(run_document(run))
+
+
+def print_markdown(run: CheckRun) -> None:
+    lines = [
+        f"### plinto-db check ({run.server}, mode {run.mode.value})",
+        "",
+        "| query | expected | indexes used | est. rows | verdict | mode |",
+        "|---|---|---|---:|---|---|",
+    ]
+    for r in run.results:
+        lines.append(
+            f"| {r.check.name} | {r.check.describe_expected()} | {', '.join(r.used) or '-'} "
+            f"| {_rows(r.estimated_rows)} | {r.verdict.value} | {r.mode.value} |"
+        )
+    for r in run.failed:
+        lines += ["", f"**{r.check.name}** ({r.check.location}): {r.message}", "", "```"]
+        lines += [r.plan_text or "(no plan)", "```"]
+    if run.unproven:
+        lines += ["", "Unproven catalog indexes:", ""]
+        lines += [f"- `{c.name}` ({c.table}): {c.reason}" for c in run.unproven]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def junit_xml(run: CheckRun) -> str:
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element(
+        "testsuite",
+        name="plinto-db check",
+        tests=str(len(run.results)),
+        failures=str(sum(1 for r in run.results if r.verdict is Verdict.FAIL)),
+        errors=str(sum(1 for r in run.results if r.verdict is Verdict.ERROR)),
+        skipped="0",
+    )
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="mode", value=run.mode.value)
+    ET.SubElement(props, "property", name="server", value=run.server)
+    for result in run.results:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"checks.{result.mode.value}",
+            name=result.check.name,
+            file=str(result.check.file),
+            line=str(result.check.line),
+        )
+        body = result.plan_text or ""
+        if result.verdict is Verdict.FAIL:
+            element = ET.SubElement(case, "failure", message=result.message, type="plan")
+            element.text = "chosen plan:\n" + body
+        elif result.verdict is Verdict.ERROR:
+            element = ET.SubElement(case, "error", message=result.message, type="error")
+            element.text = result.message
+        out = ET.SubElement(case, "system-out")
+        out.text = f"expected: {result.check.describe_expected()}\nused: {', '.join(result.used)}"
+    root = ET.Element("testsuites", name="plinto-db", tests=suite.get("tests", "0"))
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def write_junit(run: CheckRun, path: Path) -> None:
+    from plinto_db.errors import UserError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(junit_xml(run) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the JUnit report: {exc.strerror}") from None
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _relative(path: str) -> str:
+    """Annotations need repository-relative paths: relative to GITHUB_WORKSPACE, else CWD."""
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+    try:
+        return str(Path(path).resolve().relative_to(base.resolve()))
+    except ValueError:
+        return path
+
+
+def annotations(run: CheckRun) -> list[str]:
+    """GitHub workflow commands (`::error file=...,line=...::message`) for each failure."""
+    lines = []
+    for result in run.failed:
+        check = result.check
+        title = f"plinto-db check {check.name} ({result.mode.value})"
+        message = result.message + ("\n" + result.plan_text if result.plan_text else "")
+        lines.append(
+            f"::error file={_escape_property(_relative(str(check.file)))},line={check.line},"
+            f"title={_escape_property(title)}::{_escape_data(message)}"
+        )
+    for item in run.unproven:
+        if item.state is CoverageState.UNPROVEN:
+            lines.append(
+                f"::warning file={_escape_property(_relative(item.file))},line={item.line},"
+                f"title={_escape_property('unproven index ' + item.name)}::"
+                f"{_escape_data(item.reason)}"
+            )
+    return lines
+
+
+def github_annotations(run: CheckRun) -> None:
+    """On GitHub Actions, annotate the check files (on stderr, so stdout stays clean JSON)."""
+    if os.environ.get("GITHUB_ACTIONS", "").lower() != "true":
+        return
+    for line in annotations(run):
+        print(line, file=sys.stderr)

@@ -1,0 +1,331 @@
+"""Gathering plan facts from the server: one EXPLAIN (FORMAT JSON) per check, in a chosen mode.
+
+Everything runs in one transaction that is rolled back, with `lock_timeout` and
+`statement_timeout` set; each check runs under a savepoint that is rolled back too, so
+`--analyze` of a data-changing query leaves nothing behind. Parameterised queries are
+PREPAREd so the server infers the parameter types, then EXPLAIN EXECUTE'd with the check's
+values (a custom plan) or with NULLs under `force_generic_plan`; on PostgreSQL 16+ the generic
+plan comes from `EXPLAIN (GENERIC_PLAN)`, sent through the simple protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from plinto_db.errors import UserError
+from plinto_db.workload import Check
+
+GENERIC_PLAN_MIN_VERSION = 160000
+HYPOTHETICAL_METHODS = frozenset({"btree", "brin", "hash", "bloom"})
+
+
+class Mode(StrEnum):
+    NATURAL = "natural"
+    FORCED = "forced"
+    GENERIC = "generic"
+    HYPOTHETICAL = "hypothetical"
+
+
+# Settings per mode, applied with SET LOCAL inside the rolled-back transaction.
+MODE_SETTINGS: dict[Mode, tuple[tuple[str, str], ...]] = {
+    Mode.NATURAL: (("plan_cache_mode", "force_custom_plan"),),
+    Mode.HYPOTHETICAL: (("plan_cache_mode", "force_custom_plan"),),
+    Mode.FORCED: (
+        ("plan_cache_mode", "force_custom_plan"),
+        ("enable_seqscan", "off"),
+        ("jit", "off"),  # the 1e10 disable penalty (before PG18) would otherwise switch JIT on
+    ),
+    Mode.GENERIC: (("plan_cache_mode", "force_generic_plan"),),
+}
+FORCED_SETTINGS = MODE_SETTINGS[Mode.FORCED]
+
+INDEXES_SQL = """
+SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
+       pg_get_expr(x.indpred, x.indrelid), x.indisvalid,
+       CASE WHEN ic.relispartition THEN
+         (SELECT r.relname FROM pg_class r WHERE r.oid = pg_partition_root(ic.oid)) END
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_class tc ON tc.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+"""
+
+TABLES_SQL = """
+SELECT n.nspname, c.relname, c.relkind::text, c.relpages, c.reltuples,
+       c.reltuples >= 0 OR s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL
+         OR s.last_vacuum IS NOT NULL OR s.last_autovacuum IS NOT NULL,
+       CASE WHEN c.relispartition THEN
+         (SELECT r.relname FROM pg_class r WHERE r.oid = pg_partition_root(c.oid)) END
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+WHERE c.relkind IN ('r', 'p', 'm')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+"""
+
+HYPOPG_INSTALLED_SQL = "SELECT extversion FROM pg_extension WHERE extname = 'hypopg'"
+HYPOPG_AVAILABLE_SQL = "SELECT default_version FROM pg_available_extensions WHERE name = 'hypopg'"
+HYPOPG_CREATE_SQL = "SELECT indexname FROM hypopg_create_index(%s)"
+
+
+@dataclass(frozen=True)
+class IndexFact:
+    schema: str
+    name: str
+    table: str
+    partial: bool
+    predicate: str | None
+    valid: bool
+    root: str | None  # the partitioned index this partition's index belongs to
+
+
+@dataclass(frozen=True)
+class TableFact:
+    schema: str
+    name: str
+    kind: str  # r table, p partitioned table, m materialized view
+    pages: int
+    tuples: float
+    analyzed: bool
+    root: str | None  # the partitioned table this partition belongs to
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    version: int
+    indexes: tuple[IndexFact, ...]
+    tables: tuple[TableFact, ...]
+
+    def index(self, name: str) -> IndexFact | None:
+        bare = name.rsplit(".", 1)[-1]
+        return next((i for i in self.indexes if i.name == bare), None)
+
+    def table(self, name: str) -> TableFact | None:
+        schema, _, bare = name.rpartition(".")
+        return next(
+            (t for t in self.tables if t.name == bare and (not schema or t.schema == schema)), None
+        )
+
+
+@dataclass(frozen=True)
+class Explained:
+    """What the server said about one check."""
+
+    check: Check
+    mode: Mode
+    plan: Any | None  # the decoded EXPLAIN (FORMAT JSON) document
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # the parameter values used, as SQL literals
+    analyzed: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: Mode
+    analyze: bool = False
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 2_000
+    forced_checks: frozenset[str] = frozenset()  # checks to run forced (tiny tables)
+    forced_reasons: dict[str, str] = field(default_factory=dict)
+
+
+def gather_facts(conn: psycopg.Connection) -> ServerFacts:
+    indexes = tuple(IndexFact(*row) for row in conn.execute(INDEXES_SQL).fetchall())
+    tables = tuple(
+        TableFact(s, n, k, int(p), float(t), bool(a), r)
+        for s, n, k, p, t, a, r in conn.execute(TABLES_SQL).fetchall()
+    )
+    return ServerFacts(version=conn.info.server_version, indexes=indexes, tables=tables)
+
+
+def hypopg_status(conn: psycopg.Connection) -> tuple[str, str | None]:
+    """("installed", version), ("available", version) or ("missing", None)."""
+    row = conn.execute(HYPOPG_INSTALLED_SQL).fetchone()
+    if row:
+        return "installed", row[0]
+    row = conn.execute(HYPOPG_AVAILABLE_SQL).fetchone()
+    return ("available", row[0]) if row else ("missing", None)
+
+
+def _set_local(conn: psycopg.Connection, settings: Iterable[tuple[str, str]]) -> None:
+    for name, value in settings:
+        conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+
+
+def create_hypothetical(
+    conn: psycopg.Connection, specs: Sequence[Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Create the given catalog indexes hypothetically (in the current transaction).
+
+    Returns (plan name -> catalog name, catalog name -> why it could not be simulated).
+    """
+    aliases: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for spec in specs:
+        if spec.method.lower() not in HYPOTHETICAL_METHODS:
+            skipped[spec.name] = f"HypoPG cannot simulate {spec.method} indexes"
+            continue
+        try:
+            with conn.transaction():
+                row = conn.execute(HYPOPG_CREATE_SQL, (spec.create_sql(False),)).fetchone()
+        except psycopg.Error as exc:
+            skipped[spec.name] = f"HypoPG refused it: {_message(exc)}"
+            continue
+        if row:
+            aliases[row[0]] = spec.name
+    return aliases, skipped
+
+
+def begin_run(conn: psycopg.Connection, options: RunOptions) -> None:
+    conn.execute("BEGIN")
+    conn.execute(
+        sql.SQL("SET LOCAL statement_timeout = {}").format(
+            sql.Literal(f"{options.statement_timeout_ms}ms")
+        )
+    )
+    conn.execute(
+        sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{options.lock_timeout_ms}ms"))
+    )
+    _set_local(conn, MODE_SETTINGS[options.mode])
+
+
+def ensure_hypopg(conn: psycopg.Connection) -> str:
+    """Make hypopg callable inside the run's transaction; a note saying what was done."""
+    status, version = hypopg_status(conn)
+    if status == "installed":
+        return f"HypoPG {version}"
+    if status == "missing":
+        raise UserError(
+            "hypothetical mode needs the HypoPG extension, which this server does not have "
+            "(install it, e.g. the postgresql-<major>-hypopg package, or use --mode forced)"
+        )
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION hypopg")
+    except psycopg.Error as exc:
+        raise UserError(f"cannot create the HypoPG extension: {_message(exc)}") from None
+    return f"HypoPG {version} (created for this run only; rolled back)"
+
+
+def explain_all(
+    conn: psycopg.Connection,
+    checks: Sequence[Check],
+    options: RunOptions,
+    on_done: Callable[[Explained], None] | None = None,
+) -> tuple[Explained, ...]:
+    """EXPLAIN every check in the current transaction; each under its own savepoint."""
+    version = conn.info.server_version
+    results = []
+    for number, check in enumerate(checks, start=1):
+        forced = check.name in options.forced_checks
+        result = _explain_one(conn, check, number, options, version, forced)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return tuple(results)
+
+
+def _explain_one(
+    conn: psycopg.Connection,
+    check: Check,
+    number: int,
+    options: RunOptions,
+    version: int,
+    forced: bool,
+) -> Explained:
+    mode = Mode.FORCED if forced else options.mode
+    notes: list[str] = []
+    if forced:
+        notes.append(options.forced_reasons.get(check.name, "run in forced mode"))
+    statement = f"plinto_check_{number}"
+    prepared = False
+    values: tuple[str, ...] = ()
+    conn.execute("SAVEPOINT plinto_check")
+    try:
+        if forced and options.mode is not Mode.FORCED:
+            _set_local(conn, FORCED_SETTINGS)
+        explain_options = ["FORMAT JSON", "SETTINGS"]
+        if options.analyze:
+            explain_options[:0] = ["ANALYZE", "BUFFERS"]
+        generic = options.mode is Mode.GENERIC and check.param_count > 0
+        if generic and version >= GENERIC_PLAN_MIN_VERSION:
+            explain_options.insert(0, "GENERIC_PLAN")
+            plan = _plan(conn, f"EXPLAIN ({', '.join(explain_options)}) {check.sql}")
+        elif check.param_count:
+            values = ("NULL",) * check.param_count if generic else _values(conn, check)
+            conn.execute(f"PREPARE {statement} AS {check.sql}")
+            prepared = True
+            args = ", ".join(values)
+            plan = _plan(
+                conn, f"EXPLAIN ({', '.join(explain_options)}) EXECUTE {statement}({args})"
+            )
+            if generic:
+                values = ()
+        else:
+            plan = _plan(conn, f"EXPLAIN ({', '.join(explain_options)}) {check.sql}")
+        return Explained(check, mode, plan, None, tuple(notes), values, options.analyze)
+    except psycopg.errors.QueryCanceled as exc:
+        return Explained(check, mode, None, f"timed out: {_message(exc)}", tuple(notes), values)
+    except (psycopg.Error, _CheckError) as exc:
+        return Explained(check, mode, None, _message(exc), tuple(notes), values)
+    finally:
+        conn.execute("ROLLBACK TO SAVEPOINT plinto_check")
+        if prepared:
+            conn.execute(f"DEALLOCATE {statement}")
+
+
+class _CheckError(Exception):
+    """A problem with one check's values, reported as that check's error."""
+
+
+def _plan(conn: psycopg.Connection, statement: str) -> Any:
+    # no parameters: psycopg uses the simple protocol, which GENERIC_PLAN needs
+    row = conn.execute(statement).fetchone()
+    if row is None:
+        raise _CheckError("EXPLAIN returned nothing")
+    doc = row[0]
+    if isinstance(doc, str):  # a server or adapter that did not decode json
+        import json
+
+        doc = json.loads(doc)
+    return doc
+
+
+def _values(conn: psycopg.Connection, check: Check) -> tuple[str, ...]:
+    if check.params is not None:
+        return check.params
+    if check.sample is None:
+        raise _CheckError(
+            f"the query uses ${check.param_count} but the header gives no `params:` or `sample:`"
+        )
+    cursor = conn.execute(check.sample)
+    row = cursor.fetchone()
+    if row is None:
+        raise _CheckError(f"the sample query (line {check.sample_line}) returned no rows")
+    if len(row) != check.param_count:
+        raise _CheckError(
+            f"the sample query (line {check.sample_line}) returns {len(row)} column(s) for "
+            f"{check.param_count} parameter(s)"
+        )
+    return tuple(sql.Literal(value).as_string(conn) for value in row)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def open_connection(dsn: str) -> psycopg.Connection:
+    from plinto_db.db import connect
+
+    conn = connect(dsn, autocommit=True, application_name="plinto-db check")
+    conn.prepare_threshold = None  # our own PREPARE/DEALLOCATE only
+    return conn
