@@ -1,0 +1,288 @@
+"""The apply use case: catalog -> state -> plan -> execute -> verify, and its exit code.
+
+Shared by `plinto-db apply`, `status`, `drop` and the alembic revision 0002.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from plinto_db import __version__
+from plinto_db.catalog import IndexSpec, load_catalog
+from plinto_db.db import connect, format_version
+from plinto_db.errors import ExitCode, PlintoError, UserError
+from plinto_db.execute import Events, ExecOptions, Executor, Outcome, Result
+from plinto_db.introspect import DatabaseState, read_state
+from plinto_db.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
+
+# PG 14.0-14.3: CIC and REINDEX CONCURRENTLY could miss rows (fixed in 14.4, F15).
+BROKEN_CIC = range(140000, 140004)
+
+
+@dataclass
+class ApplyResult:
+    server_version: int
+    plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    dry_run: bool = False
+    converged: bool = False
+    remaining: tuple[str, ...] = ()  # catalog indexes not valid after the run
+
+    @property
+    def exit_code(self) -> ExitCode:
+        results = {o.result for o in self.outcomes}
+        if results & {Result.FAILED, Result.INTERRUPTED}:
+            return ExitCode.FAILED
+        if results & {Result.TIMED_OUT, Result.BLOCKED}:
+            return ExitCode.BLOCKED
+        if results & {Result.REFUSED}:
+            return ExitCode.DRIFT
+        if self.dry_run:
+            return ExitCode.DRIFT if self.plan.refused else ExitCode.OK
+        return ExitCode.OK if self.converged else ExitCode.FAILED
+
+
+def select(
+    specs: tuple[IndexSpec, ...], only: list[str] | None, tables: list[str] | None
+) -> tuple[IndexSpec, ...]:
+    """The part of the catalog chosen by --only NAME and --table T (both repeatable)."""
+    chosen = specs
+    if only:
+        known = {s.name for s in specs}
+        unknown = [n for n in only if n not in known]
+        if unknown:
+            raise UserError(f"--only: not in the catalog: {', '.join(unknown)}")
+        chosen = tuple(s for s in chosen if s.name in set(only))
+    if tables:
+        wanted = set(tables)
+        chosen = tuple(s for s in chosen if s.table in wanted or f"{s.schema}.{s.table}" in wanted)
+        if not chosen:
+            raise UserError(f"--table: no catalog index on {', '.join(tables)}")
+    return chosen
+
+
+def load(indexes: Path, only: list[str] | None, tables: list[str] | None):
+    return select(load_catalog(indexes), only, tables)
+
+
+def inspect(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
+    return read_state(conn, specs)
+
+
+def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drifted: bool) -> Plan:
+    try:
+        return make_plan(specs, state, replace_drifted=replace_drifted)
+    except NameTaken as exc:
+        raise UserError(f"{exc} (nothing was applied)") from None
+
+
+def apply_catalog(
+    dsn: str,
+    specs: tuple[IndexSpec, ...],
+    *,
+    options: ExecOptions,
+    replace_drifted: bool = False,
+    dry_run: bool = False,
+    wait_for_lock: bool = False,
+    events: Events | None = None,
+    note: Callable[[str], None] | None = None,
+) -> ApplyResult:
+    """Converge the database to `specs`. Errors in the catalog or against the live schema
+    raise UserError before any DDL."""
+    from plinto_db import apply_lock, ledger
+
+    control = connect(dsn, application_name=f"{options.application_name} (control)")
+    try:
+        version = control.info.server_version
+        if dry_run:
+            state = inspect(control, specs)
+            plan = plan_for(specs, state, replace_drifted=replace_drifted)
+            outcomes = [_planned(a) for a in plan.actions]
+            return ApplyResult(version, plan, outcomes, dry_run=True, converged=not plan.work)
+
+        apply_lock.acquire(control, wait=wait_for_lock, note=note)
+        state = inspect(control, specs)
+        plan = plan_for(specs, state, replace_drifted=replace_drifted)
+        if plan.work and version in BROKEN_CIC:
+            raise UserError(
+                f"refusing to build concurrently on PostgreSQL {format_version(version)}: "
+                "14.0-14.3 can silently corrupt indexes built with CREATE INDEX CONCURRENTLY "
+                "(fixed in 14.4); upgrade the server first"
+            )
+        if not plan.work:
+            outcomes = [_skipped(a) for a in plan.actions]
+            return ApplyResult(version, plan, outcomes, converged=not plan.refused)
+
+        ledger.ensure(control)
+        run_id = uuid.uuid4()
+        server = format_version(version)
+
+        def replan(action: Action) -> Action:
+            fresh = inspect_single(dsn, specs, action.name)
+            if fresh is None:
+                return Action(
+                    action.name, action.table, ActionKind.SKIP, None, table_oid=action.table_oid
+                )
+            return fresh
+
+        def inspect_single(dsn: str, specs, name: str) -> Action | None:
+            spec = next((s for s in specs if s.name == name), None)
+            if spec is None:
+                return None
+            with connect(dsn, application_name=f"{options.application_name} (replan)") as c:
+                fresh_state = read_state(c, (spec,))
+            return plan_for((spec,), fresh_state, replace_drifted=replace_drifted).actions[0]
+
+        executor = Executor(options, events, replan=replan)
+        work = plan.work
+        done = {id(a): o for a, o in zip(work, executor.run(work), strict=True)}
+        outcomes = [done[id(a)] if id(a) in done else _skipped(a) for a in plan.actions]
+        for outcome in outcomes:
+            if outcome.statements:
+                ledger.record(
+                    control,
+                    run_id=run_id,
+                    index_name=outcome.name,
+                    table_name=outcome.action.table,
+                    action=str(outcome.action.kind),
+                    outcome=str(outcome.result),
+                    seconds=outcome.seconds,
+                    detail=outcome.detail or outcome.action.reason or None,
+                    statements=";\n".join(outcome.statements),
+                    server_version=server,
+                    tool_version=__version__,
+                )
+        final = inspect(control, specs)
+        remaining = tuple(s.name for s in specs if classify(s, final)[0] != State.VALID)
+        result = ApplyResult(version, plan, outcomes, remaining=remaining)
+        result.converged = not remaining
+        return result
+    finally:
+        control.close()
+
+
+def _planned(action: Action) -> Outcome:
+    if action.kind == ActionKind.SKIP:
+        return Outcome(action, Result.SKIPPED)
+    if action.kind == ActionKind.REFUSE_DRIFTED:
+        return Outcome(action, Result.REFUSED, detail=action.reason)
+    return Outcome(action, Result.PLANNED, detail=action.reason)
+
+
+def _skipped(action: Action) -> Outcome:
+    if action.kind == ActionKind.REFUSE_DRIFTED:
+        return Outcome(action, Result.REFUSED, detail=action.reason)
+    return Outcome(action, Result.SKIPPED)
+
+
+def status_rows(specs: tuple[IndexSpec, ...], state: DatabaseState) -> list[dict]:
+    """Every catalog index with its state, then the other indexes on the catalog's tables."""
+    from plinto_db.introspect import is_leftover
+
+    rows = []
+    names = {s.name for s in specs}
+    for spec in specs:
+        found, rel, reason = classify(spec, state)
+        if found == State.NAME_TAKEN and rel is not None and not reason:
+            reason = f"name taken by {rel.kind_name} {rel.qualified}"
+        rows.append(
+            {
+                "name": spec.name,
+                "table": state.tables[spec.name].qualified,
+                "state": str(found),
+                "managed": True,
+                "size_bytes": rel.size_bytes if rel is not None and rel.is_index else None,
+                "scans": rel.scans if rel is not None and rel.is_index else None,
+                "detail": reason or None,
+                "definition": rel.shape.definition if rel is not None and rel.shape else None,
+                "file": f"{spec.file}:{spec.line}",
+            }
+        )
+    table_oids = sorted({t.oid for t in state.tables.values()})
+    for oid in table_oids:
+        for rel in state.indexes_on(oid):
+            if rel.name in names:
+                continue
+            leftover = is_leftover(rel.name)
+            detail = []
+            if rel.constraint:
+                detail.append(f"backs constraint {rel.constraint}")
+            if leftover:
+                detail.append("leftover of an interrupted rebuild: apply drops it")
+            if not rel.valid:
+                detail.append("INVALID")
+            rows.append(
+                {
+                    "name": rel.name,
+                    "table": rel.table.qualified if rel.table else "",
+                    "state": "leftover" if leftover else "unknown",
+                    "managed": False,
+                    "size_bytes": rel.size_bytes,
+                    "scans": rel.scans,
+                    "detail": "; ".join(detail) or "not in the catalog",
+                    "definition": rel.shape.definition if rel.shape else None,
+                    "file": None,
+                }
+            )
+    return rows
+
+
+def drop_catalog(
+    dsn: str,
+    specs: tuple[IndexSpec, ...],
+    *,
+    options: ExecOptions,
+    confirm: Callable[[list[str]], bool],
+) -> ApplyResult:
+    """DROP INDEX CONCURRENTLY the catalog's indexes, under the same lock as apply."""
+    from plinto_db import apply_lock, ledger
+    from plinto_db.plan import make_drop_plan
+
+    control = connect(dsn, application_name=f"{options.application_name} (control)")
+    try:
+        version = control.info.server_version
+        apply_lock.acquire(control, wait=False)
+        state = inspect(control, specs)
+        try:
+            plan = make_drop_plan(specs, state)
+        except NameTaken as exc:
+            raise UserError(f"{exc} (nothing was dropped)") from None
+        work = tuple(a for a in plan.actions if a.kind == ActionKind.DROP)
+        building = [a.name for a in plan.actions if a.kind == ActionKind.WAIT]
+        if building:
+            raise PlintoError(
+                f"not dropping while another session builds: {', '.join(building)}",
+                exit_code=ExitCode.BLOCKED,
+            )
+        if work and not confirm([a.name for a in work]):
+            raise UserError("not confirmed: nothing was dropped")
+        ledger.ensure(control) if work else None
+        done = dict(zip((id(a) for a in work), Executor(options).run(work), strict=True))
+        outcomes = [done[id(a)] if id(a) in done else _skipped(a) for a in plan.actions]
+        server = format_version(version)
+        run_id = uuid.uuid4()
+        for outcome in outcomes:
+            if outcome.statements:
+                ledger.record(
+                    control,
+                    run_id=run_id,
+                    index_name=outcome.name,
+                    table_name=outcome.action.table,
+                    action="drop",
+                    outcome=str(outcome.result),
+                    seconds=outcome.seconds,
+                    detail=outcome.detail or None,
+                    statements=";\n".join(outcome.statements),
+                    server_version=server,
+                    tool_version=__version__,
+                )
+        result = ApplyResult(version, plan, outcomes)
+        result.converged = all(o.result in (Result.DONE, Result.SKIPPED) for o in outcomes)
+        return result
+    finally:
+        control.close()

@@ -1,0 +1,241 @@
+"""`plinto-db apply`, `status`, `drop`, `history`: the index catalog on a live database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plinto_db import report
+from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
+from plinto_db.errors import ExitCode
+
+IndexesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--indexes",
+        help="Folder of .sql files (or one .sql file) of CREATE INDEX statements. "
+        "Default: ./indexes, then the bundled catalog.",
+        show_default=False,
+    ),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="Only this catalog index (repeatable).", show_default=False),
+]
+TableOption = Annotated[
+    list[str] | None,
+    typer.Option("--table", help="Only indexes on this table (repeatable).", show_default=False),
+]
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait for a lock in the short steps (drop, rename, analyze) before "
+        "retrying. Builds themselves never use it.",
+        min=0.001,
+    ),
+]
+RetriesOption = Annotated[
+    int,
+    typer.Option("--retries", help="Retries of a short step after a lock timeout.", min=0),
+]
+
+
+def apply(
+    indexes: IndexesOption = None,
+    only: OnlyOption = None,
+    table: TableOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan with its exact SQL and stop.")
+    ] = False,
+    replace_drifted: Annotated[
+        bool,
+        typer.Option(
+            "--replace-drifted",
+            help="Rebuild indexes whose definition differs from the catalog: build the new one "
+            "under a temporary name, swap the names, drop the old one, all concurrently.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", help="Builds in parallel, never two on one table.", min=1),
+    ] = 1,
+    lock_timeout: LockTimeoutOption = 5.0,
+    retries: RetriesOption = 5,
+    build_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--build-timeout",
+            help="Cancel a build that runs or waits longer than this many seconds, drop its "
+            "invalid leftover, exit 4. Default: no limit.",
+            min=0.001,
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Wait for another apply on this database to finish."),
+    ] = False,
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    fmt: FormatOption = report.OutputFormat.table,
+) -> None:
+    """Create the catalog's indexes concurrently: idempotent, self-healing, observable.
+
+    Exit codes: 0 converged; 1 a build failed; 2 bad input; 3 drift refused; 4 blocked,
+    timed out, or another apply holds the lock.
+    """
+    from plinto_db.apply_run import apply_catalog, load
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.execute import ExecOptions
+    from plinto_db.report.apply import BarEvents, NoteEvents, render_apply
+    from plinto_db.resources import resolve_dir
+
+    specs = load(resolve_dir("indexes", indexes), only, table)
+    target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
+    options = ExecOptions(
+        dsn=target,
+        jobs=jobs,
+        lock_timeout=lock_timeout,
+        retries=retries,
+        build_timeout=build_timeout,
+    )
+    quiet = fmt == report.OutputFormat.json
+    note = None if quiet else report.note
+    if report.interactive(fmt) and not dry_run:
+        with BarEvents() as events:
+            result = apply_catalog(
+                target,
+                specs,
+                options=options,
+                replace_drifted=replace_drifted,
+                wait_for_lock=wait,
+                events=events,
+                note=note,
+            )
+    else:
+        result = apply_catalog(
+            target,
+            specs,
+            options=options,
+            replace_drifted=replace_drifted,
+            dry_run=dry_run,
+            wait_for_lock=wait,
+            events=NoteEvents(quiet=quiet),
+            note=note,
+        )
+    render_apply(result, fmt)
+    raise typer.Exit(int(result.exit_code))
+
+
+def status(
+    indexes: IndexesOption = None,
+    only: OnlyOption = None,
+    table: TableOption = None,
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    fmt: FormatOption = report.OutputFormat.table,
+) -> None:
+    """Every catalog index with its state (valid, missing, invalid, building, drifted), size
+    and scans, plus the indexes on catalog tables that the catalog does not know.
+
+    Exit code 0 when every catalog index is valid, 1 otherwise.
+    """
+    from plinto_db.apply_run import load, status_rows
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.db import connect, format_version
+    from plinto_db.introspect import read_state
+    from plinto_db.report.apply import render_status
+    from plinto_db.resources import resolve_dir
+
+    specs = load(resolve_dir("indexes", indexes), only, table)
+    target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
+    with connect(target, application_name="plinto-db status") as conn:
+        state = read_state(conn, specs)
+        server = format_version(conn.info.server_version)
+    rows = status_rows(specs, state)
+    render_status(rows, fmt, server)
+    ok = all(r["state"] == "valid" for r in rows if r["managed"])
+    raise typer.Exit(int(ExitCode.OK if ok else ExitCode.FAILED))
+
+
+def drop(
+    indexes: IndexesOption = None,
+    only: OnlyOption = None,
+    table: TableOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    lock_timeout: LockTimeoutOption = 5.0,
+    retries: RetriesOption = 5,
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    fmt: FormatOption = report.OutputFormat.table,
+) -> None:
+    """DROP INDEX CONCURRENTLY the catalog's indexes (all, or --only / --table)."""
+    from plinto_db.apply_run import drop_catalog, load
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.execute import ExecOptions
+    from plinto_db.resources import resolve_dir
+
+    specs = load(resolve_dir("indexes", indexes), only, table)
+    target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
+    options = ExecOptions(
+        dsn=target,
+        lock_timeout=lock_timeout,
+        retries=retries,
+        application_name="plinto-db drop",
+    )
+
+    def confirm(names: list[str]) -> bool:
+        if yes:
+            return True
+        if not names:
+            return True
+        report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
+        return typer.confirm("Drop them?", default=False, err=True)
+
+    result = drop_catalog(target, specs, options=options, confirm=confirm)
+    _render_drop(result, fmt)
+    raise typer.Exit(int(result.exit_code))
+
+
+def _render_drop(result, fmt: report.OutputFormat) -> None:
+    from plinto_db.report.apply import apply_document
+
+    doc = apply_document(result)
+    doc["command"] = "drop"
+    if fmt == report.OutputFormat.json:
+        report.print_json(doc)
+        return
+    dropped = [a for a in doc["actions"] if a["result"] == "done"]
+    for a in doc["actions"]:
+        if a["result"] != "skipped":
+            typer.echo(f"{a['name']}: {a['result']} {a['detail'] or ''}".rstrip())
+    typer.echo(f"dropped {len(dropped)} index(es)")
+
+
+def history(
+    limit: Annotated[int, typer.Option("--limit", help="Newest entries to show.", min=1)] = 50,
+    dsn: DsnOption = None,
+    data_dir: DataDirOption = None,
+    fmt: FormatOption = report.OutputFormat.table,
+) -> None:
+    """What apply and drop did on this database: when, index, action, outcome, duration,
+    server and tool versions (from the ledger table plinto_db.apply_ledger)."""
+    from plinto_db import ledger
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.db import connect
+    from plinto_db.report.apply import render_history
+
+    target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
+    with connect(target, application_name="plinto-db history") as conn:
+        entries = ledger.history(conn, limit)
+    render_history(entries, fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply)
+    app.command("status")(status)
+    app.command("drop")(drop)
+    app.command("history")(history)

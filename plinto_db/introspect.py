@@ -1,0 +1,422 @@
+"""What the server has: tables, indexes, their exact shape, builds in progress. Read-only.
+
+Index definitions are compared as PostgreSQL normalises them, never as our own strings:
+the catalog's desired index is built on an empty temporary copy of its table inside a
+transaction that is rolled back, and both it and the live index are read back through
+the same structured pg_index query with a pinned search_path. The same pass is the
+preflight: an unknown table or column fails there, before any DDL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import psycopg
+
+from plinto_db.catalog import IndexSpec, quote_ident
+from plinto_db.errors import UserError
+
+PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
+LEFTOVER_PATTERN = re.compile(r"_cc(new|old)\d*$")
+
+# One row per index oid in %(oids)s: everything that makes two indexes the same index.
+# {nnd} is `i.indnullsnotdistinct` on PG15+, `false` before.
+SHAPE_SQL = """
+SELECT c.oid, am.amname, i.indisunique, {nnd} AS nulls_not_distinct,
+       i.indnkeyatts, i.indnatts,
+       ARRAY(SELECT pg_catalog.pg_get_indexdef(c.oid, k, false)
+             FROM generate_series(1, i.indnatts) AS k ORDER BY k) AS columns,
+       ARRAY(SELECT coalesce(opc.opcname, '')
+             FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS u(o, n)
+             LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = u.o ORDER BY u.n) AS opclasses,
+       ARRAY(SELECT coalesce(col.collname, '')
+             FROM unnest(i.indcollation::oid[]) WITH ORDINALITY AS u(o, n)
+             LEFT JOIN pg_catalog.pg_collation col ON col.oid = u.o ORDER BY u.n) AS collations,
+       i.indoption::int2[] AS options,
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS predicate,
+       coalesce(c.reloptions, '{{}}') AS reloptions,
+       pg_catalog.pg_get_indexdef(c.oid) AS definition
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.oid = ANY(%(oids)s)
+"""
+
+# The tables the catalog names, resolved through the session's search_path.
+TABLES_SQL = """
+SELECT t.name, c.oid, n.nspname, c.relname, c.relkind
+FROM unnest(%(names)s::text[]) AS t(name)
+LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
+LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+"""
+
+# Every index on the catalog's tables, plus any relation carrying a catalog index name.
+RELATIONS_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS table_name,
+       tn.nspname AS table_schema, i.indisvalid, i.indisready, i.indislive,
+       con.conname AS constraint_name,
+       pg_catalog.pg_relation_size(c.oid) AS size_bytes,
+       coalesce(s.idx_scan, 0) AS scans
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = c.oid AND con.contype IN ('p','u','x')
+LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = c.oid
+WHERE (c.relkind IN ('i', 'I') AND i.indrelid = ANY(%(tables)s))
+   OR (c.relnamespace = ANY(%(schemas)s) AND c.relname = ANY(%(names)s))
+"""
+
+# CREATE INDEX / REINDEX runs in this database (F5, F13). Columns are NULL for other roles'
+# sessions unless we have pg_read_all_stats: then we cannot tell which index is building.
+BUILDS_SQL = """
+SELECT p.pid, p.relid, p.index_relid, p.command, p.phase
+FROM pg_catalog.pg_stat_progress_create_index p
+WHERE p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND p.pid <> pg_catalog.pg_backend_pid()
+"""
+
+RELKIND_NAMES = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "S": "sequence",
+    "f": "foreign table",
+    "c": "composite type",
+    "t": "TOAST table",
+    "i": "index",
+    "I": "partitioned index",
+}
+
+
+@dataclass(frozen=True)
+class IndexShape:
+    """An index as PostgreSQL normalises it. Two indexes are the same index iff equal."""
+
+    method: str
+    unique: bool
+    nulls_not_distinct: bool
+    key_count: int
+    columns: tuple[str, ...]  # key columns, then INCLUDE columns (pg_get_indexdef per column)
+    opclasses: tuple[str, ...]
+    collations: tuple[str, ...]
+    options: tuple[int, ...]  # indoption bits: 1 DESC, 2 NULLS FIRST
+    predicate: str | None
+    reloptions: tuple[str, ...]
+    definition: str = field(default="", compare=False)  # pg_get_indexdef, for messages
+
+    def differences(self, desired: IndexShape) -> tuple[str, ...]:
+        """Human-readable reasons why this (live) index is not the desired one."""
+        out: list[str] = []
+        if self.method != desired.method:
+            out.append(f"method {self.method} instead of {desired.method}")
+        if self.unique != desired.unique:
+            out.append("UNIQUE" if self.unique else "not UNIQUE" + " unlike the catalog")
+        if self.nulls_not_distinct != desired.nulls_not_distinct:
+            out.append("NULLS NOT DISTINCT differs")
+        live_keys = self.columns[: self.key_count]
+        want_keys = desired.columns[: desired.key_count]
+        if live_keys != want_keys:
+            out.append(f"keys ({', '.join(live_keys)}) instead of ({', '.join(want_keys)})")
+        else:
+            for pos, key in enumerate(live_keys):
+                have = self.options[pos] if pos < len(self.options) else 0
+                want = desired.options[pos] if pos < len(desired.options) else 0
+                if have & 1 != want & 1:
+                    out.append(
+                        f"{key} {'DESC' if have & 1 else 'ASC'} instead of "
+                        f"{'DESC' if want & 1 else 'ASC'}"
+                    )
+                elif have & 2 != want & 2:
+                    out.append(
+                        f"{key} NULLS {'FIRST' if have & 2 else 'LAST'} instead of "
+                        f"NULLS {'FIRST' if want & 2 else 'LAST'}"
+                    )
+                if self.opclasses[pos : pos + 1] != desired.opclasses[pos : pos + 1]:
+                    out.append(
+                        f"{key} operator class {self.opclasses[pos]} instead of "
+                        f"{desired.opclasses[pos]}"
+                    )
+                if self.collations[pos : pos + 1] != desired.collations[pos : pos + 1]:
+                    out.append(f"{key} collation differs")
+        if self.columns[self.key_count :] != desired.columns[desired.key_count :]:
+            out.append("INCLUDE columns differ")
+        if self.predicate != desired.predicate:
+            out.append(
+                f"predicate {self.predicate or '(none)'} instead of {desired.predicate or '(none)'}"
+            )
+        if self.reloptions != desired.reloptions:
+            out.append("storage parameters differ")
+        if not out and self != desired:
+            out.append("definition differs")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class TableRef:
+    oid: int
+    schema: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation found by name or as an index on a catalog table."""
+
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    table: TableRef | None  # the indexed table, for indexes
+    valid: bool
+    ready: bool
+    live: bool
+    constraint: str | None
+    size_bytes: int
+    scans: int
+    shape: IndexShape | None = None
+
+    @property
+    def is_index(self) -> bool:
+        return self.relkind in ("i", "I")
+
+    @property
+    def kind_name(self) -> str:
+        return RELKIND_NAMES.get(self.relkind, f"relation of kind {self.relkind!r}")
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+
+@dataclass(frozen=True)
+class Build:
+    """A CREATE INDEX / REINDEX running in another backend."""
+
+    pid: int
+    table_oid: int | None
+    index_oid: int | None
+    command: str | None
+    phase: str | None
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    server_version: int
+    tables: dict[str, TableRef]  # spec name -> its table
+    relations: tuple[Relation, ...]
+    builds: tuple[Build, ...]
+    desired: dict[str, IndexShape]  # spec name -> normalised desired shape
+
+    def relation(self, schema: str, name: str) -> Relation | None:
+        for rel in self.relations:
+            if rel.schema == schema and rel.name == name:
+                return rel
+        return None
+
+    def indexes_on(self, table_oid: int) -> list[Relation]:
+        return [r for r in self.relations if r.is_index and r.table and r.table.oid == table_oid]
+
+    def build_of(self, rel: Relation) -> Build | None:
+        """The backend building this index, if one is (or may be: hidden by permissions)."""
+        for build in self.builds:
+            if build.index_oid == rel.oid:
+                return build
+            if rel.table and build.table_oid == rel.table.oid and not build.index_oid:
+                return build  # non-concurrent build or a hidden index: assume it may be ours
+            if build.table_oid is None:
+                return build  # another role's session: columns hidden, cannot rule it out
+        return None
+
+
+def read_state(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
+    """Preflight the catalog against the live schema and read everything the planner needs.
+
+    Runs in one transaction on `conn` that is always rolled back, so nothing persists and
+    no snapshot outlives this call. Raises UserError naming file:line for an unknown
+    table, a column that does not exist, or any definition PostgreSQL rejects.
+    """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise RuntimeError("read_state needs a connection outside a transaction")
+    version = conn.info.server_version
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            tables = _resolve_tables(cur, specs)
+            scratch = _build_scratch_indexes(cur, specs, tables)
+            cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
+            relations = _read_relations(cur, specs, tables)
+            shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
+            builds = tuple(Build(*row) for row in cur.execute(BUILDS_SQL).fetchall())
+    finally:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+    desired = {name: shapes[oid] for oid, name in scratch.items()}
+    relations = tuple(
+        Relation(**{**r.__dict__, "shape": shapes.get(r.oid)}) if r.is_index else r
+        for r in relations
+    )
+    return DatabaseState(version, tables, relations, builds, desired)
+
+
+def read_shapes(cur: psycopg.Cursor, oids: list[int]) -> dict[int, IndexShape]:
+    nnd = "i.indnullsnotdistinct" if cur.connection.info.server_version >= 150000 else "false"
+    rows = cur.execute(SHAPE_SQL.format(nnd=nnd), {"oids": oids}).fetchall()
+    return {
+        row[0]: IndexShape(
+            method=row[1],
+            unique=row[2],
+            nulls_not_distinct=row[3],
+            key_count=row[4],
+            columns=tuple(row[6]),
+            opclasses=tuple(row[7]),
+            collations=tuple(row[8]),
+            options=tuple(row[9] or ()),
+            predicate=row[10],
+            reloptions=tuple(sorted(row[11] or ())),
+            definition=row[12],
+        )
+        for row in rows
+    }
+
+
+def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[str, TableRef]:
+    names = sorted({s.qualified_table for s in specs})
+    found = {row[0]: row[1:] for row in cur.execute(TABLES_SQL, {"names": names}).fetchall()}
+    tables: dict[str, TableRef] = {}
+    for spec in specs:
+        oid, schema, name, relkind = found[spec.qualified_table]
+        if oid is None:
+            raise UserError(
+                f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
+                "exist (nothing was applied)"
+            )
+        if relkind == "p":
+            raise UserError(
+                f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a partitioned "
+                "table; CREATE INDEX CONCURRENTLY cannot build on a partitioned parent"
+            )
+        if relkind not in ("r", "m"):
+            raise UserError(
+                f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a "
+                f"{RELKIND_NAMES.get(relkind, relkind)}, not a table"
+            )
+        tables[spec.name] = TableRef(oid, schema, name)
+    return tables
+
+
+def _build_scratch_indexes(
+    cur: psycopg.Cursor, specs: tuple[IndexSpec, ...], tables: dict[str, TableRef]
+) -> dict[int, str]:
+    """Build each desired index on an empty temp copy of its table: oid -> spec name.
+
+    The first statement PostgreSQL rejects aborts the (rolled back) transaction and is
+    reported with the catalog's file:line.
+    """
+    scratch_tables: dict[int, str] = {}
+    names: dict[str, str] = {}
+    for number, spec in enumerate(specs):
+        table = tables[spec.name]
+        if table.oid not in scratch_tables:
+            temp = f"pg_temp.plinto_scratch_{len(scratch_tables)}"
+            cur.execute(f"CREATE TEMP TABLE {temp} (LIKE {table.qualified}) ON COMMIT DROP")
+            scratch_tables[table.oid] = temp
+        scratch_name = f"plinto_scratch_index_{number}"
+        try:
+            cur.execute(spec.create_sql(False, name=scratch_name, table=scratch_tables[table.oid]))
+        except psycopg.Error as exc:
+            reason = (exc.diag.message_primary or str(exc)).strip()
+            raise UserError(
+                f"{spec.location}: index {spec.name!r} does not fit {table.qualified}: {reason} "
+                "(nothing was applied)"
+            ) from None
+        names[scratch_name] = spec.name
+    rows = cur.execute(
+        "SELECT relname, oid FROM pg_catalog.pg_class "
+        "WHERE relnamespace = pg_catalog.pg_my_temp_schema() AND relname = ANY(%s)",
+        (list(names),),
+    ).fetchall()
+    return {oid: names[relname] for relname, oid in rows}
+
+
+def _read_relations(
+    cur: psycopg.Cursor, specs: tuple[IndexSpec, ...], tables: dict[str, TableRef]
+) -> list[Relation]:
+    table_oids = sorted({t.oid for t in tables.values()})
+    schemas = sorted({t.schema for t in tables.values()})
+    schema_oids = [
+        row[0]
+        for row in cur.execute(
+            "SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY(%s)", (schemas,)
+        ).fetchall()
+    ]
+    names = sorted(
+        {s.name for s in specs}
+        | {replacement_name(s.name) for s in specs}
+        | {retired_name(s.name) for s in specs}
+    )
+    rows = cur.execute(
+        RELATIONS_SQL, {"tables": table_oids, "schemas": schema_oids, "names": names}
+    ).fetchall()
+    out = []
+    for row in rows:
+        (
+            oid,
+            schema,
+            name,
+            relkind,
+            t_oid,
+            t_name,
+            t_schema,
+            valid,
+            ready,
+            live,
+            con,
+            size,
+            scans,
+        ) = row
+        table = TableRef(t_oid, t_schema, t_name) if t_oid is not None else None
+        out.append(
+            Relation(
+                oid,
+                schema,
+                name,
+                relkind,
+                table,
+                bool(valid),
+                bool(ready),
+                bool(live),
+                con,
+                int(size or 0),
+                int(scans or 0),
+            )
+        )
+    return out
+
+
+def replacement_name(name: str) -> str:
+    """Where --replace-drifted builds the new definition before the swap."""
+    return _suffixed(name, "_plnew")
+
+
+def retired_name(name: str) -> str:
+    """What the drifted index is renamed to at the swap, before it is dropped."""
+    return _suffixed(name, "_plold")
+
+
+def is_leftover(name: str) -> bool:
+    """A REINDEX CONCURRENTLY leftover (F6), or half of an interrupted --replace-drifted."""
+    return bool(LEFTOVER_PATTERN.search(name)) or name.endswith(("_plold", "_plnew"))
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    limit = 63 - len(suffix.encode())
+    raw = name.encode()[:limit].decode("utf-8", "ignore")
+    return raw + suffix

@@ -1,0 +1,302 @@
+"""Deciding what to do: a pure function from (catalog, database state) to actions.
+
+No I/O here. Every action carries the exact statements the executor will run, so
+`--dry-run` prints precisely what `apply` would do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from plinto_db.catalog import IndexSpec, quote_ident
+from plinto_db.introspect import (
+    DatabaseState,
+    Relation,
+    TableRef,
+    is_leftover,
+    replacement_name,
+    retired_name,
+)
+
+
+class State(StrEnum):
+    """What `status` and the planner found for one catalog index."""
+
+    VALID = "valid"
+    MISSING = "missing"
+    INVALID = "invalid"
+    BUILDING = "building"
+    DRIFTED = "drifted"
+    NAME_TAKEN = "name-taken"
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    SKIP = "skip"
+    REBUILD_INVALID = "rebuild-invalid"
+    WAIT = "wait"
+    REPLACE_DRIFTED = "replace-drifted"
+    REFUSE_DRIFTED = "refuse-drifted"
+    DROP_LEFTOVER = "drop-leftover"
+    DROP = "drop"
+
+
+class StepKind(StrEnum):
+    BUILD = "build"  # CREATE INDEX CONCURRENTLY: no lock_timeout, no statement_timeout
+    DROP = "drop"  # DROP INDEX CONCURRENTLY: short lock_timeout, retried
+    SWAP = "swap"  # two renames in one transaction: short lock_timeout, retried
+    ANALYZE = "analyze"  # statistics for a new expression index
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    statements: tuple[str, ...]  # one statement per execute; several only for SWAP
+    index: str  # the index this step creates or drops (unquoted name)
+    qualified: str = ""  # the same, schema-qualified and quoted
+
+    @property
+    def sql(self) -> str:
+        return ";\n".join(self.statements)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # catalog index name (or the leftover's name)
+    table: str  # qualified table
+    kind: ActionKind
+    state: State | None
+    steps: tuple[Step, ...] = ()
+    reason: str = ""
+    table_oid: int = 0
+    spec: IndexSpec | None = field(default=None, compare=False)
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.steps) or self.kind == ActionKind.WAIT
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+
+    @property
+    def work(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.changes_anything)
+
+    @property
+    def refused(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.kind == ActionKind.REFUSE_DRIFTED)
+
+
+class NameTaken(Exception):
+    """A catalog name belongs to a relation that is not an index on that table."""
+
+    def __init__(self, spec: IndexSpec, relation: Relation):
+        table = f" on {relation.table.qualified}" if relation.table else ""
+        super().__init__(
+            f"{spec.location}: index name {spec.name!r} is already taken by "
+            f"{relation.kind_name} {relation.qualified}{table}"
+        )
+
+
+def classify(spec: IndexSpec, state: DatabaseState) -> tuple[State, Relation | None, str]:
+    """The state of one catalog index, the relation holding its name, and why."""
+    table = state.tables[spec.name]
+    rel = state.relation(table.schema, spec.name)
+    if rel is None:
+        return State.MISSING, None, ""
+    if not rel.is_index or rel.table is None or rel.table.oid != table.oid:
+        return State.NAME_TAKEN, rel, ""
+    if rel.constraint:
+        return State.NAME_TAKEN, rel, f"backs constraint {rel.constraint}"
+    if not rel.valid:
+        build = state.build_of(rel)
+        if build is not None:
+            phase = f", {build.phase}" if build.phase else ""
+            return State.BUILDING, rel, f"being built by pid {build.pid}{phase}"
+        flags = "not ready" if not rel.ready else "ready but not valid"
+        return State.INVALID, rel, f"INVALID ({flags}), no build in progress"
+    desired = state.desired[spec.name]
+    if rel.shape is not None and rel.shape != desired:
+        return State.DRIFTED, rel, "; ".join(rel.shape.differences(desired))
+    return State.VALID, rel, ""
+
+
+def make_plan(
+    specs: tuple[IndexSpec, ...],
+    state: DatabaseState,
+    *,
+    replace_drifted: bool = False,
+    drop_leftovers: bool = True,
+) -> Plan:
+    """One action per catalog index, then one per leftover on the catalog's tables.
+
+    Raises NameTaken when a catalog name belongs to something that is not that index.
+    """
+    actions: list[Action] = []
+    for spec in specs:
+        table = state.tables[spec.name]
+        found, rel, reason = classify(spec, state)
+        if found == State.NAME_TAKEN:
+            raise NameTaken(spec, rel)
+        actions.append(_action(spec, table, found, rel, reason, state, replace_drifted))
+    if drop_leftovers:
+        replaced = {a.name for a in actions if a.kind == ActionKind.REPLACE_DRIFTED}
+        actions.extend(_leftovers(specs, state, replaced))
+    return Plan(tuple(actions))
+
+
+def _action(
+    spec: IndexSpec,
+    table: TableRef,
+    found: State,
+    rel: Relation | None,
+    reason: str,
+    state: DatabaseState,
+    replace_drifted: bool,
+) -> Action:
+    qualified = quote_ident(table.schema) + "." + quote_ident(spec.name)
+    target = spec.create_sql(True, table=table.qualified)
+    build = _build_steps(spec, table, target, spec.name)
+    common = {
+        "name": spec.name,
+        "table": table.qualified,
+        "state": found,
+        "reason": reason,
+        "table_oid": table.oid,
+        "spec": spec,
+    }
+    if found == State.MISSING:
+        return Action(kind=ActionKind.CREATE, steps=build, **common)
+    if found == State.VALID:
+        return Action(kind=ActionKind.SKIP, **common)
+    if found == State.BUILDING:
+        return Action(kind=ActionKind.WAIT, **common)
+    if found == State.INVALID:
+        return Action(
+            kind=ActionKind.REBUILD_INVALID, steps=(_drop(qualified, spec.name), *build), **common
+        )
+    # drifted
+    if not replace_drifted:
+        return Action(kind=ActionKind.REFUSE_DRIFTED, **common)
+    temp = replacement_name(spec.name)
+    retired = retired_name(spec.name)
+    steps: list[Step] = []
+    existing_temp = state.relation(table.schema, temp)
+    temp_ready = (
+        existing_temp is not None
+        and existing_temp.is_index
+        and existing_temp.valid
+        and existing_temp.shape == state.desired[spec.name]
+    )
+    if existing_temp is not None and not temp_ready:
+        steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(temp)}", temp))
+    if not temp_ready:
+        steps.extend(
+            _build_steps(spec, spec.create_sql(True, name=temp, table=table.qualified), temp)
+        )
+    if state.relation(table.schema, retired) is not None:
+        steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
+    steps.append(
+        Step(
+            StepKind.SWAP,
+            (
+                f"ALTER INDEX {qualified} RENAME TO {quote_ident(retired)}",
+                f"ALTER INDEX {quote_ident(table.schema)}.{quote_ident(temp)} "
+                f"RENAME TO {quote_ident(spec.name)}",
+            ),
+            spec.name,
+            qualified,
+        )
+    )
+    steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
+    return Action(kind=ActionKind.REPLACE_DRIFTED, steps=tuple(steps), **common)
+
+
+def _build_steps(spec: IndexSpec, table: TableRef, create_sql: str, index: str) -> tuple[Step, ...]:
+    qualified = f"{quote_ident(table.schema)}.{quote_ident(index)}"
+    steps = [Step(StepKind.BUILD, (create_sql,), index, qualified)]
+    if spec.has_expression:
+        steps.append(Step(StepKind.ANALYZE, (f"ANALYZE {table.qualified}",), index, qualified))
+    return tuple(steps)
+
+
+def drop_step(qualified_index: str, name: str) -> Step:
+    return Step(
+        StepKind.DROP,
+        (f"DROP INDEX CONCURRENTLY IF EXISTS {qualified_index}",),
+        name,
+        qualified_index,
+    )
+
+
+_drop = drop_step
+
+
+def _leftovers(
+    specs: tuple[IndexSpec, ...], state: DatabaseState, replaced: set[str]
+) -> list[Action]:
+    """REINDEX CONCURRENTLY leftovers (_ccnew/_ccold) and retired swap halves (_plold)."""
+    actions = []
+    wanted = {s.name for s in specs}
+    handled = {retired_name(n) for n in replaced} | {replacement_name(n) for n in replaced}
+    seen_tables = {t.oid: t for t in state.tables.values()}
+    for table in seen_tables.values():
+        for rel in state.indexes_on(table.oid):
+            if rel.name in wanted or rel.name in handled or not is_leftover(rel.name):
+                continue
+            if rel.constraint:
+                continue
+            build = state.build_of(rel) if not rel.valid else None
+            common = {
+                "name": rel.name,
+                "table": table.qualified,
+                "table_oid": table.oid,
+                "state": State.BUILDING if build else State.INVALID,
+            }
+            if build is not None:
+                actions.append(
+                    Action(
+                        kind=ActionKind.WAIT,
+                        reason=f"REINDEX in progress (pid {build.pid})",
+                        **common,
+                    )
+                )
+                continue
+            actions.append(
+                Action(
+                    kind=ActionKind.DROP_LEFTOVER,
+                    steps=(_drop(rel.qualified, rel.name),),
+                    reason="leftover of an interrupted REINDEX CONCURRENTLY or index swap",
+                    **common,
+                )
+            )
+    return actions
+
+
+def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
+    """DROP INDEX CONCURRENTLY for each catalog index that exists (never one being built,
+    never a name that belongs to something else)."""
+    actions = []
+    for spec in specs:
+        table = state.tables[spec.name]
+        found, rel, reason = classify(spec, state)
+        common = {
+            "name": spec.name,
+            "table": table.qualified,
+            "state": found,
+            "table_oid": table.oid,
+            "spec": spec,
+        }
+        if found == State.NAME_TAKEN:
+            raise NameTaken(spec, rel)
+        if found == State.MISSING:
+            actions.append(Action(kind=ActionKind.SKIP, reason="not present", **common))
+        elif found == State.BUILDING:
+            actions.append(Action(kind=ActionKind.WAIT, reason=reason, **common))
+        else:
+            step = _drop(rel.qualified, spec.name)
+            actions.append(Action(kind=ActionKind.DROP, steps=(step,), reason=reason, **common))
+    return Plan(tuple(actions))
