@@ -211,6 +211,17 @@ def judge_expectation(expectation: Expectation, nodes: tuple[PlanNode, ...]) -> 
         )
     table = expectation.targets[0]
     seq = [n for n in nodes if n.is_seqscan and _on_table(n, table)]
+    if kind is ExpectKind.SEQSCAN:
+        if seq:
+            return Judgement(expectation, True, f"known gap: {seq[0].label()}")
+        used_on = [n.label() for n in nodes if _on_table(n, table)]
+        now = used_on[0] if used_on else f"{table} is not in the plan"
+        return Judgement(
+            expectation,
+            False,
+            f"documented a sequential scan of {table}, but the plan changed ({now}): "
+            "update the check",
+        )
     if kind is ExpectKind.NO_SEQSCAN:
         if seq:
             return Judgement(expectation, False, f"sequential scan of {table}: {seq[0].label()}")
