@@ -45,6 +45,7 @@ class CheckResult:
     plan: Any | None
     plan_text: str
     analyze: Mapping[str, float | None] | None = None
+    nodes: tuple[PlanNode, ...] = ()  # the plan's nodes, names resolved (partitions, HypoPG)
 
     @property
     def message(self) -> str:
@@ -147,6 +148,7 @@ def decide(
         plan=explained.plan,
         plan_text=render_tree(explained.plan),
         analyze=analyze,
+        nodes=nodes,
     )
 
 
@@ -246,16 +248,16 @@ def _cover(
     if failing:
         return make(CoverageState.UNPROVEN, f"used only by failing checks: {', '.join(failing)}")
     expecting = [r for r in results if name in r.check.index_names()]
-    touching = [r for r in results if r.plan is not None and table in _plan_tables(r, names)]
+    touching = [r for r in results if any(n.relation == table for n in r.nodes)]
     if expecting:
         first = expecting[0]
-        chosen = _chosen_on(first, table, names)
+        chosen = _chosen_on(first, table)
         return make(
             CoverageState.UNPROVEN,
             f"a cheaper plan wins: {first.check.name} expects it, the plan uses {chosen}",
         )
     if touching:
-        others = sorted({i for r in touching for i in _chosen_on_list(r, table, names)})
+        others = sorted({i for r in touching for i in _chosen_on_list(r, table)})
         checks = ", ".join(r.check.name for r in touching[:3])
         if spec.where:
             return make(
@@ -271,22 +273,14 @@ def _cover(
     return make(CoverageState.UNPROVEN, f"no query uses it: no check reads {table}")
 
 
-def _plan_nodes(result: CheckResult, names: Names) -> tuple[PlanNode, ...]:
-    return resolve(walk(result.plan), names) if result.plan is not None else ()
-
-
-def _plan_tables(result: CheckResult, names: Names) -> set[str]:
-    return {n.relation for n in _plan_nodes(result, names) if n.relation}
-
-
-def _chosen_on_list(result: CheckResult, table: str, names: Names) -> list[str]:
+def _chosen_on_list(result: CheckResult, table: str) -> list[str]:
     return [
         n.index or "a sequential scan"
-        for n in _plan_nodes(result, names)
+        for n in result.nodes
         if n.relation == table and (n.uses_index or n.is_seqscan)
     ]
 
 
-def _chosen_on(result: CheckResult, table: str, names: Names) -> str:
-    chosen = _chosen_on_list(result, table, names)
+def _chosen_on(result: CheckResult, table: str) -> str:
+    chosen = _chosen_on_list(result, table)
     return ", ".join(dict.fromkeys(chosen)) if chosen else "no scan of " + table
