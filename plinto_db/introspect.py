@@ -114,7 +114,9 @@ class IndexShape:
         if self.method != desired.method:
             out.append(f"method {self.method} instead of {desired.method}")
         if self.unique != desired.unique:
-            out.append("UNIQUE" if self.unique else "not UNIQUE" + " unlike the catalog")
+            out.append(
+                "UNIQUE, the catalog's is not" if self.unique else "not UNIQUE, the catalog's is"
+            )
         if self.nulls_not_distinct != desired.nulls_not_distinct:
             out.append("NULLS NOT DISTINCT differs")
         live_keys = self.columns[: self.key_count]

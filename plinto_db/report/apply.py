@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.table import Table
@@ -85,7 +86,11 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
     elif changed:
         table = Table(title="plinto-db apply", title_justify="left")
         for col in ("index", "table", "action", "result", "seconds", "detail"):
-            table.add_column(col, justify="right" if col == "seconds" else "left")
+            table.add_column(
+                col,
+                justify="right" if col == "seconds" else "left",
+                no_wrap=col in ("index", "action", "result"),
+            )
         for o in changed:
             style = RESULT_STYLE.get(str(o.result), "")
             table.add_row(
@@ -108,25 +113,20 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
 
 
 def _render_plan(result, fmt: report.OutputFormat) -> None:
-    out = report.stdout()
+    """Plain text, never wrapped: the plan is SQL a DBA can copy into psql."""
+    lines = []
     work = [o for o in result.outcomes if o.result != "skipped"]
     for o in work:
         action = o.action
         reason = f" ({action.reason})" if action.reason else ""
-        out.print(
-            f"-- {action.name} on {action.table}: {action.kind}{reason}",
-            markup=False,
-            highlight=False,
-        )
-        for step in action.steps:
-            for statement in step.statements:
-                out.print(f"{statement};", markup=False, highlight=False)
-    out.print(
+        lines.append(f"-- {action.name} on {action.table}: {action.kind}{reason}")
+        lines.extend(f"{statement};" for step in action.steps for statement in step.statements)
+    lines.append(
         f"-- plan: {len(work)} action(s), {len(result.outcomes) - len(work)} index(es) "
-        "already as in the catalog (dry run: nothing was changed)",
-        markup=False,
-        highlight=False,
+        "already as in the catalog (dry run: nothing was changed)"
     )
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -148,7 +148,11 @@ def render_status(rows: list[dict[str, Any]], fmt: report.OutputFormat, server: 
         return
     table = Table(title="plinto-db status", title_justify="left")
     for col in cols:
-        table.add_column(col, justify="right" if col in ("size", "scans") else "left")
+        table.add_column(
+            col,
+            justify="right" if col in ("size", "scans") else "left",
+            no_wrap=col in ("name", "state", "size"),
+        )
     for r in rows:
         style = STATE_STYLE.get(r["state"], "")
         table.add_row(
