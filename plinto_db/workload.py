@@ -152,6 +152,9 @@ def parse_check(text: str, file: Path) -> Check:
     param_values: tuple[str, ...] | None = None
     if params is not None and sample is not None:
         raise UserError(f"{file}:{sample_line}: give either `params:` or `sample:`, not both")
+    if (params is not None or sample is not None) and count == 0:
+        line = params_line or sample_line
+        raise UserError(f"{file}:{line}: parameter values given, but the query has no $1")
     if params is not None:
         assert params_line is not None
         param_values = split_params(params, file, params_line)
@@ -162,9 +165,6 @@ def parse_check(text: str, file: Path) -> Check:
             )
     if sample is not None and not sample.strip():
         raise UserError(f"{file}:{sample_line}: empty `sample:` query")
-    if (params is not None or sample is not None) and count == 0:
-        line = params_line or sample_line
-        raise UserError(f"{file}:{line}: parameter values given, but the query has no $1")
     return Check(
         name=file.stem,
         file=file,
