@@ -122,7 +122,7 @@ def decide(
             plan_text="",
         )
     nodes = resolve(walk(explained.plan), names)
-    verdict, judgements = judge(check, nodes)
+    verdict, judgements = judge(check, nodes, forced=explained.mode is Mode.FORCED)
     notes = list(explained.notes)
     if verdict is Verdict.FAIL:
         notes.extend(_failure_notes(check, explained.mode, judgements, facts, catalog))

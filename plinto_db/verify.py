@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from plinto_db.errors import UserError
+from plinto_db.plans import used_indexes, walk
 from plinto_db.workload import Check
 
 GENERIC_PLAN_MIN_VERSION = 160000
@@ -43,7 +44,8 @@ MODE_SETTINGS: dict[Mode, tuple[tuple[str, str], ...]] = {
     ),
     Mode.GENERIC: (("plan_cache_mode", "force_generic_plan"),),
 }
-FORCED_SETTINGS = MODE_SETTINGS[Mode.FORCED]
+# what a check on a tiny table adds to its run's mode (the plan cache mode stays the run's)
+FORCED_SETTINGS = tuple(kv for kv in MODE_SETTINGS[Mode.FORCED] if kv[0] != "plan_cache_mode")
 
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
@@ -135,6 +137,9 @@ class RunOptions:
     lock_timeout_ms: int = 2_000
     forced_checks: frozenset[str] = frozenset()  # checks to run forced (tiny tables)
     forced_reasons: dict[str, str] = field(default_factory=dict)
+    # forced mode: index -> table, to hide competing indexes on the expected index's table
+    index_tables: dict[str, str] = field(default_factory=dict)
+    max_hidden: int = 6
 
 
 def gather_facts(conn: psycopg.Connection) -> ServerFacts:
@@ -243,34 +248,41 @@ def _explain_one(
 ) -> Explained:
     mode = Mode.FORCED if forced else options.mode
     notes: list[str] = []
-    if forced:
+    if forced and options.mode is not Mode.FORCED:
         notes.append(options.forced_reasons.get(check.name, "run in forced mode"))
     statement = f"plinto_check_{number}"
     prepared = False
     values: tuple[str, ...] = ()
+    explain = "EXPLAIN (" + ("ANALYZE, BUFFERS, " if options.analyze else "")
     conn.execute("SAVEPOINT plinto_check")
     try:
         if forced and options.mode is not Mode.FORCED:
             _set_local(conn, FORCED_SETTINGS)
-        explain_options = ["FORMAT JSON", "SETTINGS"]
-        if options.analyze:
-            explain_options[:0] = ["ANALYZE", "BUFFERS"]
         generic = options.mode is Mode.GENERIC and check.param_count > 0
-        if generic and version >= GENERIC_PLAN_MIN_VERSION:
-            explain_options.insert(0, "GENERIC_PLAN")
-            plan = _plan(conn, f"EXPLAIN ({', '.join(explain_options)}) {check.sql}")
+        if check.param_count and not generic:
+            try:
+                values = _values(conn, check)
+            except _NoSample:
+                if mode is not Mode.FORCED:
+                    raise
+                # forced mode must work on an empty schema: no sample row, so plan generically
+                notes.append("the sample query returned no rows: planned as a generic plan")
+                _set_local(conn, (("plan_cache_mode", "force_generic_plan"),))
+                generic = True
+        if generic and version >= GENERIC_PLAN_MIN_VERSION and not options.analyze:
+            text = f"EXPLAIN (GENERIC_PLAN, FORMAT JSON, SETTINGS) {check.sql}"
         elif check.param_count:
-            values = ("NULL",) * check.param_count if generic else _values(conn, check)
             conn.execute(f"PREPARE {statement} AS {check.sql}")
             prepared = True
-            args = ", ".join(values)
-            plan = _plan(
-                conn, f"EXPLAIN ({', '.join(explain_options)}) EXECUTE {statement}({args})"
-            )
+            args = ("NULL",) * check.param_count if generic else values
+            text = f"{explain}FORMAT JSON, SETTINGS) EXECUTE {statement}({', '.join(args)})"
             if generic:
                 values = ()
         else:
-            plan = _plan(conn, f"EXPLAIN ({', '.join(explain_options)}) {check.sql}")
+            text = f"{explain}FORMAT JSON, SETTINGS) {check.sql}"
+        plan = _plan(conn, text)
+        if mode is Mode.FORCED and not options.analyze:
+            plan = _isolate(conn, check, plan, text, options, notes)
         return Explained(check, mode, plan, None, tuple(notes), values, options.analyze)
     except psycopg.errors.QueryCanceled as exc:
         return Explained(check, mode, None, f"timed out: {_message(exc)}", tuple(notes), values)
@@ -282,8 +294,56 @@ def _explain_one(
             conn.execute(f"DEALLOCATE {statement}")
 
 
+def _isolate(
+    conn: psycopg.Connection,
+    check: Check,
+    plan: Any,
+    replan: str,
+    options: RunOptions,
+    notes: list[str],
+) -> Any:
+    """Forced mode proves an index *can* serve the query: when the planner picked a competitor
+    on the expected index's table, drop the competitor inside the check's savepoint (rolled
+    back right after) and plan again, until the expected index is used or none is left."""
+    wanted = {name.rsplit(".", 1)[-1] for name in check.index_names()}
+    tables = {options.index_tables.get(name) for name in wanted} - {None}
+    hidden: list[str] = []
+    while wanted and len(hidden) < options.max_hidden:
+        nodes = walk(plan)
+        used = used_indexes(nodes)
+        if wanted & set(used):
+            break
+        rivals = [
+            n.index
+            for n in nodes
+            if n.uses_index and n.index and options.index_tables.get(n.index) in tables
+        ]
+        rivals = list(dict.fromkeys(r for r in rivals if r not in hidden))
+        if not rivals:
+            break
+        try:
+            with conn.transaction():
+                for rival in rivals:
+                    conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(rival)))
+        except psycopg.Error as exc:
+            notes.append(f"could not hide {', '.join(rivals)} to isolate it: {_message(exc)}")
+            break
+        hidden.extend(rivals)
+        plan = _plan(conn, replan)
+    if hidden:
+        notes.append(
+            f"hid {', '.join(hidden)} (dropped inside a rolled-back savepoint) to show that "
+            "the expected index can serve the query"
+        )
+    return plan
+
+
 class _CheckError(Exception):
     """A problem with one check's values, reported as that check's error."""
+
+
+class _NoSample(_CheckError):
+    """The sample query found no row (an empty table)."""
 
 
 def _plan(conn: psycopg.Connection, statement: str) -> Any:
@@ -309,7 +369,7 @@ def _values(conn: psycopg.Connection, check: Check) -> tuple[str, ...]:
     cursor = conn.execute(check.sample)
     row = cursor.fetchone()
     if row is None:
-        raise _CheckError(f"the sample query (line {check.sample_line}) returned no rows")
+        raise _NoSample(f"the sample query (line {check.sample_line}) returned no rows")
     if len(row) != check.param_count:
         raise _CheckError(
             f"the sample query (line {check.sample_line}) returns {len(row)} column(s) for "

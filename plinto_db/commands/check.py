@@ -160,7 +160,7 @@ def run_checks(
         facts = verify.gather_facts(conn)
         _validate_names(workload, catalog, facts, indexes_dir)
         forced: dict[str, str] = {}
-        if mode in (verify.Mode.NATURAL, verify.Mode.HYPOTHETICAL):
+        if mode is not verify.Mode.FORCED:
             forced = _natural_guard(workload, facts)
         options = verify.RunOptions(
             mode=mode,
@@ -169,6 +169,10 @@ def run_checks(
             lock_timeout_ms=lock_timeout_ms,
             forced_checks=frozenset(forced),
             forced_reasons=forced,
+            index_tables={
+                **{spec.name: spec.table for spec in catalog},
+                **{index.name: index.table for index in facts.indexes},
+            },
         )
         notes: list[str] = []
         aliases: dict[str, str] = {}
