@@ -103,12 +103,16 @@ def external_id(n: int) -> str:
 
 
 class Clock:
-    """Formats epoch seconds as timestamptz text with two list lookups per value."""
+    """Times as small integers, rendered as timestamptz text with two list lookups.
 
-    def __init__(self, now: int, *, past_days: int = 6 * 365, future_days: int = 8 * 365):
-        self.now = now
-        first_day = now // DAY - past_days
-        self.first_day = first_day
+    Generators work in seconds since `base` (midnight UTC six years before the anchor), which
+    keeps the arithmetic in CPython's fast small-int range; `now` is the anchor in those units.
+    """
+
+    def __init__(self, anchor: int, *, past_days: int = 6 * 365, future_days: int = 8 * 365):
+        first_day = anchor // DAY - past_days
+        self.base = first_day * DAY
+        self.now = anchor - self.base
         epoch = dt.date(1970, 1, 1)
         self.days = [
             (epoch + dt.timedelta(days=first_day + k)).isoformat() + " "
@@ -119,11 +123,11 @@ class Clock:
         ]
 
     def text(self, seconds: int) -> str:
-        return self.days[seconds // DAY - self.first_day] + self.times[seconds % DAY]
+        return self.days[seconds // DAY] + self.times[seconds % DAY]
 
     def texts(self, seconds: Sequence[int]) -> list[str]:
-        days, times, first = self.days, self.times, self.first_day
-        return [days[s // DAY - first] + times[s % DAY] for s in seconds]
+        days, times = self.days, self.times
+        return [days[s // DAY] + times[s % DAY] for s in seconds]
 
     def maybe(self, seconds: int | None) -> str:
         return NULL if seconds is None else self.text(seconds)
