@@ -226,15 +226,23 @@ def explain_all(
     options: RunOptions,
     on_done: Callable[[Explained], None] | None = None,
 ) -> tuple[Explained, ...]:
-    """EXPLAIN every check in the current transaction; each under its own savepoint."""
+    """EXPLAIN every check in the current transaction.
+
+    Each check is one round trip: roll back to the run's savepoint (undoing the previous
+    check: --analyze changes, forced settings, hidden indexes), PREPARE, EXPLAIN EXECUTE.
+    """
     version = conn.info.server_version
+    samples = _sample_values(conn, checks)
+    conn.execute("SAVEPOINT plinto_check")
     results = []
     for number, check in enumerate(checks, start=1):
         forced = check.name in options.forced_checks
-        result = _explain_one(conn, check, number, options, version, forced)
+        result = _explain_one(conn, check, number, options, version, forced, samples)
         results.append(result)
         if on_done:
             on_done(result)
+    conn.execute("ROLLBACK TO SAVEPOINT plinto_check")
+    conn.execute("DEALLOCATE ALL")  # the connection is ours and auto-prepares nothing
     return tuple(results)
 
 
@@ -245,42 +253,41 @@ def _explain_one(
     options: RunOptions,
     version: int,
     forced: bool,
+    samples: dict[str, tuple[str, ...] | _CheckError],
 ) -> Explained:
     mode = Mode.FORCED if forced else options.mode
     notes: list[str] = []
+    steps = ["ROLLBACK TO SAVEPOINT plinto_check"]
     if forced and options.mode is not Mode.FORCED:
         notes.append(options.forced_reasons.get(check.name, "run in forced mode"))
+        steps += [_set_local_sql(name, value) for name, value in FORCED_SETTINGS]
     statement = f"plinto_check_{number}"
-    prepared = False
     values: tuple[str, ...] = ()
     explain = "EXPLAIN (" + ("ANALYZE, BUFFERS, " if options.analyze else "")
-    conn.execute("SAVEPOINT plinto_check")
     try:
-        if forced and options.mode is not Mode.FORCED:
-            _set_local(conn, FORCED_SETTINGS)
         generic = options.mode is Mode.GENERIC and check.param_count > 0
         if check.param_count and not generic:
             try:
-                values = _values(conn, check)
+                values = _values(check, samples)
             except _NoSample:
                 if mode is not Mode.FORCED:
                     raise
                 # forced mode must work on an empty schema: no sample row, so plan generically
                 notes.append("the sample query returned no rows: planned as a generic plan")
-                _set_local(conn, (("plan_cache_mode", "force_generic_plan"),))
+                steps.append(_set_local_sql("plan_cache_mode", "force_generic_plan"))
                 generic = True
         if generic and version >= GENERIC_PLAN_MIN_VERSION and not options.analyze:
             text = f"EXPLAIN (GENERIC_PLAN, FORMAT JSON, SETTINGS) {check.sql}"
         elif check.param_count:
-            conn.execute(f"PREPARE {statement} AS {check.sql}")
-            prepared = True
+            steps.append(f"PREPARE {statement} AS {check.sql}")
             args = ("NULL",) * check.param_count if generic else values
             text = f"{explain}FORMAT JSON, SETTINGS) EXECUTE {statement}({', '.join(args)})"
             if generic:
                 values = ()
         else:
             text = f"{explain}FORMAT JSON, SETTINGS) {check.sql}"
-        plan = _plan(conn, text)
+        # one simple-protocol round trip; ";\n" so a trailing -- comment cannot swallow it
+        plan = _plan(conn, ";\n".join([*steps, text]))
         if mode is Mode.FORCED and not options.analyze:
             plan = _isolate(conn, check, plan, text, options, notes)
         return Explained(check, mode, plan, None, tuple(notes), values, options.analyze)
@@ -288,10 +295,10 @@ def _explain_one(
         return Explained(check, mode, None, f"timed out: {_message(exc)}", tuple(notes), values)
     except (psycopg.Error, _CheckError) as exc:
         return Explained(check, mode, None, _message(exc), tuple(notes), values)
-    finally:
-        conn.execute("ROLLBACK TO SAVEPOINT plinto_check")
-        if prepared:
-            conn.execute(f"DEALLOCATE {statement}")
+
+
+def _set_local_sql(name: str, value: str) -> str:
+    return f"SET LOCAL {name} = '{value}'"  # names and values are our own constants
 
 
 def _isolate(
@@ -346,9 +353,13 @@ class _NoSample(_CheckError):
     """The sample query found no row (an empty table)."""
 
 
-def _plan(conn: psycopg.Connection, statement: str) -> Any:
-    # no parameters: psycopg uses the simple protocol, which GENERIC_PLAN needs
-    row = conn.execute(statement).fetchone()
+def _plan(conn: psycopg.Connection, statements: str) -> Any:
+    """The EXPLAIN result of a simple-protocol string (no parameters: GENERIC_PLAN needs that)."""
+    cursor = conn.execute(statements)
+    while cursor.description is None or cursor.description[0].name != "QUERY PLAN":
+        if not cursor.nextset():
+            raise _CheckError("EXPLAIN returned nothing")
+    row = cursor.fetchone()
     if row is None:
         raise _CheckError("EXPLAIN returned nothing")
     doc = row[0]
@@ -359,23 +370,54 @@ def _plan(conn: psycopg.Connection, statement: str) -> Any:
     return doc
 
 
-def _values(conn: psycopg.Connection, check: Check) -> tuple[str, ...]:
-    if check.params is not None:
-        return check.params
-    if check.sample is None:
-        raise _CheckError(
-            f"the query uses ${check.param_count} but the header gives no `params:` or `sample:`"
-        )
-    cursor = conn.execute(check.sample)
-    row = cursor.fetchone()
+def _sample_values(
+    conn: psycopg.Connection, checks: Sequence[Check]
+) -> dict[str, tuple[str, ...] | _CheckError]:
+    """Run every `sample:` query, pipelined in one round trip; one by one if any fails."""
+    wanted = [c for c in checks if c.param_count and c.params is None and c.sample]
+    rows: dict[str, Any] = {}
+    if wanted:
+        try:
+            with conn.transaction(), conn.pipeline():
+                cursors = [(c, conn.execute(c.sample)) for c in wanted]
+            rows = {c.name: cur.fetchone() for c, cur in cursors}
+        except psycopg.Error:
+            rows = {}
+            for check in wanted:
+                try:
+                    with conn.transaction():
+                        rows[check.name] = conn.execute(check.sample).fetchone()
+                except psycopg.Error as exc:
+                    rows[check.name] = _CheckError(
+                        f"the sample query (line {check.sample_line}) failed: {_message(exc)}"
+                    )
+    return {c.name: _literals(conn, c, rows[c.name]) for c in wanted}
+
+
+def _literals(conn: psycopg.Connection, check: Check, row: Any) -> tuple[str, ...] | _CheckError:
+    if isinstance(row, _CheckError):
+        return row
     if row is None:
-        raise _NoSample(f"the sample query (line {check.sample_line}) returned no rows")
+        return _NoSample(f"the sample query (line {check.sample_line}) returned no rows")
     if len(row) != check.param_count:
-        raise _CheckError(
+        return _CheckError(
             f"the sample query (line {check.sample_line}) returns {len(row)} column(s) for "
             f"{check.param_count} parameter(s)"
         )
     return tuple(sql.Literal(value).as_string(conn) for value in row)
+
+
+def _values(check: Check, samples: dict[str, tuple[str, ...] | _CheckError]) -> tuple[str, ...]:
+    if check.params is not None:
+        return check.params
+    found = samples.get(check.name)
+    if found is None:
+        raise _CheckError(
+            f"the query uses ${check.param_count} but the header gives no `params:` or `sample:`"
+        )
+    if isinstance(found, _CheckError):
+        raise found
+    return found
 
 
 def _message(exc: BaseException) -> str:

@@ -329,33 +329,36 @@ _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _PARAM = re.compile(r"\$(\d+)")
 
 
+_SPECIAL = re.compile(r"""'|"|--|/\*|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$""")
+
+
 def _code_spans(sql: str) -> list[tuple[int, int]]:
     """Spans of `sql` outside strings, quoted identifiers, comments and dollar quotes."""
     spans: list[tuple[int, int]] = []
-    i = start = 0
+    start = pos = 0
     n = len(sql)
-    while i < n:
-        ch = sql[i]
-        skip_to = -1
-        if ch in "'\"":
+    while True:
+        match = _SPECIAL.search(sql, pos)
+        if match is None:
+            break
+        i, token = match.start(), match.group(0)
+        if token.startswith("$") and i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_"):
+            pos = i + 1  # an identifier like a$b$, not a dollar quote
+            continue
+        if token in ("'", '"'):
             end = _quoted_end(sql, i)
             skip_to = n if end < 0 else end + 1
-        elif sql.startswith("--", i):
+        elif token == "--":
             end = sql.find("\n", i)
             skip_to = n if end < 0 else end
-        elif sql.startswith("/*", i):
+        elif token == "/*":
             end = sql.find("*/", i + 2)
             skip_to = n if end < 0 else end + 2
-        elif ch == "$" and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            tag = _DOLLAR_TAG.match(sql, i)
-            if tag:
-                end = sql.find(tag.group(0), tag.end())
-                skip_to = n if end < 0 else end + len(tag.group(0))
-        if skip_to >= 0:
-            spans.append((start, i))
-            i = start = skip_to
-            continue
-        i += 1
+        else:
+            end = sql.find(token, i + len(token))
+            skip_to = n if end < 0 else end + len(token)
+        spans.append((start, i))
+        start = pos = skip_to
     spans.append((start, n))
     return [s for s in spans if s[0] < s[1]]
 
