@@ -113,12 +113,13 @@ def run_seed(
     reset: bool = False,
     progress: bool = False,
     now: int | None = None,
-    vacuum: bool = False,
+    vacuum: bool = True,
 ) -> SeedResult:
     """Seed the 17 tables; raise UserError for bad sizes, a missing schema or existing rows.
 
     `now` (epoch seconds) fixes the time anchor; default: the start of the current UTC hour.
-    `vacuum` runs VACUUM (ANALYZE) instead of ANALYZE at the end.
+    `vacuum`: finish with VACUUM (ANALYZE) (sets the visibility map of the few pages COPY
+    FREEZE leaves unmarked; costs well under a second at 50k users), else ANALYZE only.
     """
     if users <= 0:
         raise UserError(f"--users must be a positive number of users, got {users}")

@@ -34,8 +34,12 @@ def seed(
     ] = False,
     vacuum: Annotated[
         bool,
-        typer.Option("--vacuum", help="Finish with VACUUM (ANALYZE) instead of ANALYZE."),
-    ] = False,
+        typer.Option(
+            "--vacuum/--no-vacuum",
+            help="Finish with VACUUM (ANALYZE) (visibility maps set, as in production), "
+            "or ANALYZE only.",
+        ),
+    ] = True,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
