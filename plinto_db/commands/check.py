@@ -49,6 +49,7 @@ def check(
         str,
         typer.Option(
             "--mode",
+            metavar="natural|forced|generic|hypothetical",
             help="natural (the plan chosen on the data present), forced (enable_seqscan=off: "
             "can an index serve it; works on an empty schema), generic (plans for unknown "
             "parameter values), hypothetical (catalog indexes not built yet, via HypoPG).",
@@ -65,7 +66,9 @@ def check(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            "--only", help="Run only checks whose name matches (glob; repeat or comma-separate)."
+            "--only",
+            metavar="GLOB",
+            help="Run only checks whose name matches (glob; repeat or comma-separate).",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
