@@ -6,6 +6,7 @@ plans it returned); nothing here connects to a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -258,19 +259,35 @@ def _cover(
         )
     if touching:
         others = sorted({i for r in touching for i in _chosen_on_list(r, table)})
-        checks = ", ".join(r.check.name for r in touching[:3])
-        if spec.where:
+        used = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+        checks = ", ".join(r.check.name for r in touching[:3]) + (
+            ", ..." if len(touching) > 3 else ""
+        )
+        leading = spec.keys[0].column if getattr(spec, "keys", None) else None
+        if leading and not any(_mentions(r.check.sql, leading) for r in touching):
+            return make(
+                CoverageState.UNPROVEN,
+                f"no query uses it: no check on {table} ({checks}) filters or sorts by {leading}",
+            )
+        if spec.where and not _NOT_NULL_ONLY.match(spec.where.strip()):
             return make(
                 CoverageState.UNPROVEN,
                 f"a predicate the queries never imply (WHERE {spec.where}): "
-                f"checks on {table} ({checks}) use {', '.join(others) or 'a sequential scan'}",
+                f"checks on {table} ({checks}) use {used or 'a sequential scan'}",
             )
         return make(
             CoverageState.UNPROVEN,
-            f"a cheaper index wins: checks on {table} ({checks}) use "
-            f"{', '.join(others) or 'a sequential scan'}",
+            f"a cheaper index wins: checks on {table} ({checks}) use {used or 'a sequential scan'}",
         )
     return make(CoverageState.UNPROVEN, f"no query uses it: no check reads {table}")
+
+
+# `col IS NOT NULL` is implied by any strict operator on col: never the reason an index is unused
+_NOT_NULL_ONLY = re.compile(r"^\(?\s*[\w.\"]+\s+IS\s+NOT\s+NULL\s*\)?$", re.IGNORECASE)
+
+
+def _mentions(sql: str, column: str) -> bool:
+    return re.search(rf"(?<![\w$]){re.escape(column)}(?![\w$])", sql, re.IGNORECASE) is not None
 
 
 def _chosen_on_list(result: CheckResult, table: str) -> list[str]:
