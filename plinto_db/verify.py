@@ -18,12 +18,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from plinto_db.errors import UserError
 from plinto_db.plans import used_indexes, walk
 from plinto_db.workload import Check
 
 GENERIC_PLAN_MIN_VERSION = 160000
-HYPOTHETICAL_METHODS = frozenset({"btree", "brin", "hash", "bloom"})
 
 
 class Mode(StrEnum):
@@ -71,10 +69,6 @@ LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
 WHERE c.relkind IN ('r', 'p', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
 """
-
-HYPOPG_INSTALLED_SQL = "SELECT extversion FROM pg_extension WHERE extname = 'hypopg'"
-HYPOPG_AVAILABLE_SQL = "SELECT default_version FROM pg_available_extensions WHERE name = 'hypopg'"
-HYPOPG_CREATE_SQL = "SELECT indexname FROM hypopg_create_index(%s)"
 
 
 @dataclass(frozen=True)
@@ -151,42 +145,9 @@ def gather_facts(conn: psycopg.Connection) -> ServerFacts:
     return ServerFacts(version=conn.info.server_version, indexes=indexes, tables=tables)
 
 
-def hypopg_status(conn: psycopg.Connection) -> tuple[str, str | None]:
-    """("installed", version), ("available", version) or ("missing", None)."""
-    row = conn.execute(HYPOPG_INSTALLED_SQL).fetchone()
-    if row:
-        return "installed", row[0]
-    row = conn.execute(HYPOPG_AVAILABLE_SQL).fetchone()
-    return ("available", row[0]) if row else ("missing", None)
-
-
 def _set_local(conn: psycopg.Connection, settings: Iterable[tuple[str, str]]) -> None:
     for name, value in settings:
         conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(name), sql.Literal(value)))
-
-
-def create_hypothetical(
-    conn: psycopg.Connection, specs: Sequence[Any]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Create the given catalog indexes hypothetically (in the current transaction).
-
-    Returns (plan name -> catalog name, catalog name -> why it could not be simulated).
-    """
-    aliases: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    for spec in specs:
-        if spec.method.lower() not in HYPOTHETICAL_METHODS:
-            skipped[spec.name] = f"HypoPG cannot simulate {spec.method} indexes"
-            continue
-        try:
-            with conn.transaction():
-                row = conn.execute(HYPOPG_CREATE_SQL, (spec.create_sql(False),)).fetchone()
-        except psycopg.Error as exc:
-            skipped[spec.name] = f"HypoPG refused it: {_message(exc)}"
-            continue
-        if row:
-            aliases[row[0]] = spec.name
-    return aliases, skipped
 
 
 def begin_run(conn: psycopg.Connection, options: RunOptions) -> None:
@@ -200,24 +161,6 @@ def begin_run(conn: psycopg.Connection, options: RunOptions) -> None:
         sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{options.lock_timeout_ms}ms"))
     )
     _set_local(conn, MODE_SETTINGS[options.mode])
-
-
-def ensure_hypopg(conn: psycopg.Connection) -> str:
-    """Make hypopg callable inside the run's transaction; a note saying what was done."""
-    status, version = hypopg_status(conn)
-    if status == "installed":
-        return f"HypoPG {version}"
-    if status == "missing":
-        raise UserError(
-            "hypothetical mode needs the HypoPG extension, which this server does not have "
-            "(install it, e.g. the postgresql-<major>-hypopg package, or use --mode forced)"
-        )
-    try:
-        with conn.transaction():
-            conn.execute("CREATE EXTENSION hypopg")
-    except psycopg.Error as exc:
-        raise UserError(f"cannot create the HypoPG extension: {_message(exc)}") from None
-    return f"HypoPG {version} (created for this run only; rolled back)"
 
 
 def explain_all(

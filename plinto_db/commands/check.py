@@ -185,10 +185,12 @@ def run_checks(
         verify.begin_run(conn, options)
         try:
             if mode is verify.Mode.HYPOTHETICAL:
-                notes.append(verify.ensure_hypopg(conn))
+                from plinto_db import hypothetical
+
+                notes.append(hypothetical.ensure_hypopg(conn))
                 built = {index.name for index in facts.indexes}
                 missing = [spec for spec in catalog if spec.name not in built]
-                aliases, skipped = verify.create_hypothetical(conn, missing)
+                aliases, skipped = hypothetical.create_hypothetical(conn, missing)
                 notes.append(f"{len(aliases)} catalog index(es) created hypothetically")
             explained = verify.explain_all(conn, workload, options)
         finally:
