@@ -182,32 +182,43 @@ def _failure_notes(
     return notes
 
 
-def tiny_tables(check: Check, facts: ServerFacts) -> tuple[tuple[str, int], ...]:
-    """The check's tables (named, or owning a named index) too small for a natural plan."""
+def tiny_tables(
+    check: Check, facts: ServerFacts, catalog_tables: Mapping[str, str] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """The check's tables (named, or owning a named index) too small for a natural plan.
+
+    `catalog_tables`: catalog index -> table, for indexes not built (yet) in the database.
+    """
     found: dict[str, int] = {}
-    for table in _check_tables(check, facts):
+    for table in _check_tables(check, facts, catalog_tables):
         fact = facts.table(table)
         if fact is not None and fact.kind == "r" and fact.pages < TINY_TABLE_PAGES:
             found[fact.name] = fact.pages
     return tuple(found.items())
 
 
-def never_analyzed(checks: Sequence[Check], facts: ServerFacts) -> tuple[str, ...]:
+def never_analyzed(
+    checks: Sequence[Check], facts: ServerFacts, catalog_tables: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
     found = []
     for check in checks:
-        for table in _check_tables(check, facts):
+        for table in _check_tables(check, facts, catalog_tables):
             fact = facts.table(table)
             if fact is not None and fact.kind == "r" and not fact.analyzed:
                 found.append(fact.name)
     return tuple(dict.fromkeys(found))
 
 
-def _check_tables(check: Check, facts: ServerFacts) -> tuple[str, ...]:
+def _check_tables(
+    check: Check, facts: ServerFacts, catalog_tables: Mapping[str, str] | None
+) -> tuple[str, ...]:
     tables = list(check.tables())
     for name in check.index_names():
         fact = facts.index(name)
         if fact is not None:
             tables.append(fact.table)
+        elif catalog_tables and name.rsplit(".", 1)[-1] in catalog_tables:
+            tables.append(catalog_tables[name.rsplit(".", 1)[-1]])
     return tuple(dict.fromkeys(tables))
 
 

@@ -166,7 +166,7 @@ def run_checks(
         _validate_names(workload, catalog, facts, indexes_dir)
         forced: dict[str, str] = {}
         if mode is not verify.Mode.FORCED:
-            forced = _natural_guard(workload, facts)
+            forced = _natural_guard(workload, facts, {spec.name: spec.table for spec in catalog})
         options = verify.RunOptions(
             mode=mode,
             analyze=analyze,
@@ -263,18 +263,18 @@ def _validate_names(workload: tuple, catalog: tuple, facts, indexes_dir: Path | 
                     )
 
 
-def _natural_guard(workload: tuple, facts) -> dict[str, str]:
+def _natural_guard(workload: tuple, facts, catalog_tables: dict[str, str]) -> dict[str, str]:
     """Refuse a database without statistics or data; checks on tiny tables run forced."""
     from plinto_db import coverage as cov
 
-    unanalyzed = cov.never_analyzed(workload, facts)
+    unanalyzed = cov.never_analyzed(workload, facts, catalog_tables)
     if unanalyzed:
         shown = ", ".join(unanalyzed[:5]) + (" ..." if len(unanalyzed) > 5 else "")
         raise UserError(
             f"natural mode needs planner statistics, but never analyzed: {shown}. Load data "
             "(e.g. `plinto-db seed --users 50000`) and run ANALYZE, or use --mode forced"
         )
-    tiny = {c.name: cov.tiny_tables(c, facts) for c in workload}
+    tiny = {c.name: cov.tiny_tables(c, facts, catalog_tables) for c in workload}
     tiny = {name: tables for name, tables in tiny.items() if tables}
     if tiny and len(tiny) == len(workload):
         raise UserError(
