@@ -224,3 +224,14 @@ def test_a_users_own_schema_and_folders(run_cli, new_db, tmp_path):
     assert coverage["books_isbn_idx"]["state"] == "proven"
     assert "not built" in coverage["books_author_idx"]["reason"]
     assert doc["checks_dir"] == str(tmp_path / "checks")
+
+
+def test_a_bad_catalog_exits_2_with_file_and_line(run_cli, plinto_db, tmp_path):
+    bad = write(
+        tmp_path / "indexes",
+        "bad.sql",
+        "CREATE INDEX ok_idx ON users (email);\nDROP TABLE users;\n",
+    )
+    proc = run_cli("check", "--dsn", plinto_db, "--indexes", str(bad.parent), "--only", "01_*")
+    assert proc.returncode == 2
+    assert f"{bad}:2:" in proc.stderr and "Traceback" not in proc.stderr

@@ -151,7 +151,7 @@ def run_checks(
         )
     checks_dir = resolve_dir("checks", checks_path)
     workload = _select(load_workload(checks_dir), only)
-    catalog, indexes_dir = _load_catalog(indexes_path)
+    loader = _CatalogLoader(indexes_path)  # parses in a thread while the server works
     if mode is not verify.Mode.GENERIC:
         for item in workload:
             if not item.has_values:
@@ -163,10 +163,15 @@ def run_checks(
     with verify.open_connection(target) as conn:
         version = require_server_version(conn)
         facts = verify.gather_facts(conn)
-        _validate_names(workload, catalog, facts, indexes_dir)
+        unbuilt = {
+            n for c in workload for n in c.index_names() if facts.index(n) is None
+        }  # named indexes the server lacks: only the catalog can vouch for them
+        needs_catalog = bool(unbuilt) or mode is verify.Mode.HYPOTHETICAL
+        early = loader.get() if needs_catalog else ()
+        _validate_names(workload, early, facts, loader.folder)
         forced: dict[str, str] = {}
         if mode is not verify.Mode.FORCED:
-            forced = _natural_guard(workload, facts, {spec.name: spec.table for spec in catalog})
+            forced = _natural_guard(workload, facts, {spec.name: spec.table for spec in early})
         options = verify.RunOptions(
             mode=mode,
             analyze=analyze,
@@ -175,7 +180,7 @@ def run_checks(
             forced_checks=frozenset(forced),
             forced_reasons=forced,
             index_tables={
-                **{spec.name: spec.table for spec in catalog},
+                **{spec.name: spec.table for spec in early},
                 **{index.name: index.table for index in facts.indexes},
             },
         )
@@ -189,13 +194,14 @@ def run_checks(
 
                 notes.append(hypothetical.ensure_hypopg(conn))
                 built = {index.name for index in facts.indexes}
-                missing = [spec for spec in catalog if spec.name not in built]
+                missing = [spec for spec in early if spec.name not in built]
                 aliases, skipped = hypothetical.create_hypothetical(conn, missing)
                 notes.append(f"{len(aliases)} catalog index(es) created hypothetically")
             explained = verify.explain_all(conn, workload, options)
         finally:
             if not conn.closed:
                 conn.execute("ROLLBACK")
+    catalog, indexes_dir = loader.get(), loader.folder
     names = cov.names_from(facts, aliases)
     results = tuple(
         cov.decide(e, names, facts=facts, catalog=catalog, index_notes=skipped) for e in explained
@@ -229,18 +235,45 @@ def _select(workload: tuple, only: tuple[str, ...]) -> tuple:
     return chosen
 
 
-def _load_catalog(path: Path | None) -> tuple[tuple, Path | None]:
-    """The catalog; without --indexes a missing indexes/ folder just means no coverage."""
-    from plinto_db.catalog import load_catalog
-    from plinto_db.resources import resolve_dir
+class _CatalogLoader:
+    """The catalog, parsed in a background thread (CPU) while the main thread waits on the server.
 
-    try:
-        folder = resolve_dir("indexes", path)
-    except UserError:
-        if path is not None:
-            raise
-        return (), None
-    return load_catalog(folder), folder
+    Without --indexes, a missing indexes/ folder just means no coverage.
+    """
+
+    def __init__(self, path: Path | None):
+        import threading
+
+        from plinto_db.resources import resolve_dir
+
+        self.folder: Path | None = None
+        self._specs: tuple = ()
+        self._error: BaseException | None = None
+        try:
+            self.folder = resolve_dir("indexes", path)
+        except UserError:
+            if path is not None:
+                raise
+        self._thread = threading.Thread(target=self._load, daemon=True)
+        if self.folder is not None:
+            self._thread.start()
+
+    def _load(self) -> None:
+        from plinto_db.catalog import load_catalog
+
+        try:
+            assert self.folder is not None
+            self._specs = load_catalog(self.folder)
+        except BaseException as exc:  # re-raised in the main thread by get()
+            self._error = exc
+
+    def get(self) -> tuple:
+        if self.folder is None:
+            return ()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._specs
 
 
 def _validate_names(workload: tuple, catalog: tuple, facts, indexes_dir: Path | None) -> None:
