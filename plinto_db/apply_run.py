@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 from plinto_db import __version__
-from plinto_db.catalog import IndexSpec, load_catalog
+from plinto_db.catalog import IndexSpec
 from plinto_db.db import connect, format_version
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.execute import Events, ExecOptions, Executor, Outcome, Result
@@ -67,11 +67,15 @@ def select(
 
 
 def load(indexes: Path, only: list[str] | None, tables: list[str] | None):
-    return select(load_catalog(indexes), only, tables)
+    from plinto_db.apply_cache import load_catalog_cached
+
+    return select(load_catalog_cached(indexes), only, tables)
 
 
 def inspect(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
-    return read_state(conn, specs)
+    from plinto_db.apply_cache import ShapeCache
+
+    return read_state(conn, specs, ShapeCache(conn.info.server_version))
 
 
 def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drifted: bool) -> Plan:

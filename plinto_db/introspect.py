@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import psycopg
 
@@ -76,6 +77,17 @@ SELECT p.pid, p.relid, p.index_relid, p.command, p.phase
 FROM pg_catalog.pg_stat_progress_create_index p
 WHERE p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
   AND p.pid <> pg_catalog.pg_backend_pid()
+"""
+
+# What a normalised index shape depends on, per table: its live columns, in order.
+FINGERPRINT_SQL = """
+SELECT a.attrelid,
+       string_agg(pg_catalog.quote_ident(a.attname) || ' '
+                  || pg_catalog.format_type(a.atttypid, a.atttypmod) || ' '
+                  || a.attcollation::text, ', ' ORDER BY a.attnum)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = ANY(%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
+GROUP BY a.attrelid
 """
 
 RELKIND_NAMES = {
@@ -238,21 +250,35 @@ class DatabaseState:
         return None
 
 
-def read_state(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
+def read_state(
+    conn: psycopg.Connection, specs: tuple[IndexSpec, ...], cache: ShapeCacheLike | None = None
+) -> DatabaseState:
     """Preflight the catalog against the live schema and read everything the planner needs.
 
     Runs in one transaction on `conn` that is always rolled back, so nothing persists and
     no snapshot outlives this call. Raises UserError naming file:line for an unknown
     table, a column that does not exist, or any definition PostgreSQL rejects.
+
+    With a `cache` (see apply_cache.ShapeCache), an index already normalised on an
+    identical table is not built on a temporary table again.
     """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise RuntimeError("read_state needs a connection outside a transaction")
     version = conn.info.server_version
+    desired: dict[str, IndexShape] = {}
+    keys: dict[str, str] = {}
     try:
         with conn.cursor() as cur:
             cur.execute("BEGIN")
             tables = _resolve_tables(cur, specs)
-            scratch = _build_scratch_indexes(cur, specs, tables)
+            if cache is not None:
+                keys = _cache_keys(cur, specs, tables, cache)
+                for name, key in keys.items():
+                    shape = cache.get(key)
+                    if shape is not None:
+                        desired[name] = shape
+            missing = tuple(s for s in specs if s.name not in desired)
+            scratch = _build_scratch_indexes(cur, missing, tables) if missing else {}
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
             relations = _read_relations(cur, specs, tables)
             shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
@@ -260,12 +286,38 @@ def read_state(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> Databa
     finally:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
-    desired = {name: shapes[oid] for oid, name in scratch.items()}
+    for oid, name in scratch.items():
+        desired[name] = shapes[oid]
+        if cache is not None and name in keys:
+            cache.put(keys[name], shapes[oid])
+    if cache is not None:
+        cache.save()
     relations = tuple(
         Relation(**{**r.__dict__, "shape": shapes.get(r.oid)}) if r.is_index else r
         for r in relations
     )
     return DatabaseState(version, tables, relations, builds, desired)
+
+
+class ShapeCacheLike(Protocol):
+    def key(self, spec: IndexSpec, table_fingerprint: str, search_path: str) -> str: ...
+    def get(self, key: str) -> IndexShape | None: ...
+    def put(self, key: str, shape: IndexShape) -> None: ...
+    def save(self) -> None: ...
+
+
+def _cache_keys(
+    cur: psycopg.Cursor,
+    specs: tuple[IndexSpec, ...],
+    tables: dict[str, TableRef],
+    cache: ShapeCacheLike,
+) -> dict[str, str]:
+    oids = sorted({t.oid for t in tables.values()})
+    fingerprints = dict(cur.execute(FINGERPRINT_SQL, {"oids": oids}).fetchall())
+    search_path = cur.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
+    return {
+        s.name: cache.key(s, fingerprints.get(tables[s.name].oid, ""), search_path) for s in specs
+    }
 
 
 def read_shapes(cur: psycopg.Cursor, oids: list[int]) -> dict[int, IndexShape]:

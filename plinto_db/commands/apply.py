@@ -143,17 +143,16 @@ def status(
 
     Exit code 0 when every catalog index is valid, 1 otherwise.
     """
-    from plinto_db.apply_run import load, status_rows
+    from plinto_db.apply_run import inspect, load, status_rows
     from plinto_db.commands.common import target_dsn
     from plinto_db.db import connect, format_version
-    from plinto_db.introspect import read_state
     from plinto_db.report.apply import render_status
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     with connect(target, application_name="plinto-db status") as conn:
-        state = read_state(conn, specs)
+        state = inspect(conn, specs)
         server = format_version(conn.info.server_version)
     rows = status_rows(specs, state)
     render_status(rows, fmt, server)
