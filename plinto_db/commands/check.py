@@ -94,16 +94,18 @@ def check(
     patterns = tuple(p.strip() for item in only or () for p in item.split(",") if p.strip())
     if patterns and require_coverage:
         raise UserError("--require-coverage needs the whole workload: drop --only")
-    run = run_checks(
-        checks_path=checks,
-        indexes_path=indexes,
-        mode_name=mode,
-        analyze=analyze,
-        only=patterns,
-        statement_timeout_ms=statement_timeout,
-        lock_timeout_ms=lock_timeout,
-        dsn=lambda: _dsn(dsn, data_dir),
-    )
+    with render.progress(fmt) as tick:
+        run = run_checks(
+            checks_path=checks,
+            indexes_path=indexes,
+            mode_name=mode,
+            analyze=analyze,
+            only=patterns,
+            statement_timeout_ms=statement_timeout,
+            lock_timeout_ms=lock_timeout,
+            dsn=lambda: _dsn(dsn, data_dir),
+            on_check=tick,
+        )
     if fmt == OutputFormat.json:
         render.print_json_report(run)
     elif fmt == OutputFormat.markdown:
@@ -127,6 +129,7 @@ def run_checks(
     statement_timeout_ms: int,
     lock_timeout_ms: int,
     dsn: Callable[[], str],
+    on_check: Callable[[str, int], None] | None = None,
 ) -> CheckRun:
     """The use case: load the workload and catalog, EXPLAIN each check, decide, summarise."""
     from plinto_db import coverage as cov
@@ -197,7 +200,13 @@ def run_checks(
                 missing = [spec for spec in early if spec.name not in built]
                 aliases, skipped = hypothetical.create_hypothetical(conn, missing)
                 notes.append(f"{len(aliases)} catalog index(es) created hypothetically")
-            explained = verify.explain_all(conn, workload, options)
+            total = len(workload)
+            explained = verify.explain_all(
+                conn,
+                workload,
+                options,
+                (lambda e: on_check(e.check.name, total)) if on_check else None,
+            )
         finally:
             if not conn.closed:
                 conn.execute("ROLLBACK")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from plinto_db.coverage import CheckResult, CheckRun, CoverageState, IndexCoverage
 from plinto_db.plans import Verdict
-from plinto_db.report import print_json, stdout
+from plinto_db.report import print_json, stderr, stdout
 
 VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold yellow"}
 PLAN_LINES = 12
@@ -85,7 +87,28 @@ def print_table(run: CheckRun) -> None:
     for note in run.notes:
         console.print(Text(f"note: {note}"), highlight=False)
     passed = len(run.results) - len(run.failed)
-    console.print(f"{passed} passed, {len(run.failed)} failed of {len(run.results)}")
+    console.print(
+        f"{passed} passed, {len(run.failed)} failed of {len(run.results)}", highlight=False
+    )
+
+
+@contextmanager
+def progress(fmt: Any) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on stderr, only on a terminal, never with JSON. Yields tick(name, total)."""
+    from plinto_db.report import interactive
+
+    if not interactive(fmt):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=stderr(), transient=True) as bar:
+        task = bar.add_task("explaining", total=None)
+
+        def tick(name: str, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=name)
+
+        yield tick
 
 
 def _console() -> Any:
