@@ -112,12 +112,8 @@ def apply_catalog(
         apply_lock.acquire(control, wait=wait_for_lock, note=note)
         state = inspect(control, specs)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
-        if plan.work and version in BROKEN_CIC:
-            raise UserError(
-                f"refusing to build concurrently on PostgreSQL {format_version(version)}: "
-                "14.0-14.3 can silently corrupt indexes built with CREATE INDEX CONCURRENTLY "
-                "(fixed in 14.4); upgrade the server first"
-            )
+        if plan.work:
+            refuse_broken_cic(version)
         if not plan.work:
             outcomes = [_skipped(a) for a in plan.actions]
             return ApplyResult(version, plan, outcomes, converged=not plan.refused)
@@ -142,25 +138,11 @@ def apply_catalog(
                 fresh_state = read_state(c, (spec,))
             return plan_for((spec,), fresh_state, replace_drifted=replace_drifted).actions[0]
 
-        executor = Executor(options, events, replan=replan)
+        recorder = _Recorder(events or Events(), control, run_id, server)
+        executor = Executor(options, recorder, replan=replan)
         work = plan.work
         done = {id(a): o for a, o in zip(work, executor.run(work), strict=True)}
         outcomes = [done[id(a)] if id(a) in done else _skipped(a) for a in plan.actions]
-        for outcome in outcomes:
-            if outcome.statements:
-                ledger.record(
-                    control,
-                    run_id=run_id,
-                    index_name=outcome.name,
-                    table_name=outcome.action.table,
-                    action=str(outcome.action.kind),
-                    outcome=str(outcome.result),
-                    seconds=outcome.seconds,
-                    detail=outcome.detail or outcome.action.reason or None,
-                    statements=";\n".join(outcome.statements),
-                    server_version=server,
-                    tool_version=__version__,
-                )
         final = inspect(control, specs)
         remaining = tuple(s.name for s in specs if classify(s, final)[0] != State.VALID)
         result = ApplyResult(version, plan, outcomes, remaining=remaining)
@@ -265,28 +247,66 @@ def drop_catalog(
             )
         if work and not confirm([a.name for a in work]):
             raise UserError("not confirmed: nothing was dropped")
-        ledger.ensure(control) if work else None
-        done = dict(zip((id(a) for a in work), Executor(options).run(work), strict=True))
+        if work:
+            ledger.ensure(control)
+        recorder = _Recorder(Events(), control, uuid.uuid4(), format_version(version))
+        done = dict(zip((id(a) for a in work), Executor(options, recorder).run(work), strict=True))
         outcomes = [done[id(a)] if id(a) in done else _skipped(a) for a in plan.actions]
-        server = format_version(version)
-        run_id = uuid.uuid4()
-        for outcome in outcomes:
-            if outcome.statements:
-                ledger.record(
-                    control,
-                    run_id=run_id,
-                    index_name=outcome.name,
-                    table_name=outcome.action.table,
-                    action="drop",
-                    outcome=str(outcome.result),
-                    seconds=outcome.seconds,
-                    detail=outcome.detail or None,
-                    statements=";\n".join(outcome.statements),
-                    server_version=server,
-                    tool_version=__version__,
-                )
         result = ApplyResult(version, plan, outcomes)
         result.converged = all(o.result in (Result.DONE, Result.SKIPPED) for o in outcomes)
         return result
     finally:
         control.close()
+
+
+class _Recorder(Events):
+    """Passes events on, and writes each finished action to the ledger as it ends
+    (on the control connection, from the executor's main thread)."""
+
+    def __init__(self, inner: Events, conn: psycopg.Connection, run_id, server: str):
+        self.inner = inner
+        self.conn = conn
+        self.run_id = run_id
+        self.server = server
+
+    def started(self, action) -> None:
+        self.inner.started(action)
+
+    def step(self, action, step) -> None:
+        self.inner.step(action, step)
+
+    def progress(self, action, progress) -> None:
+        self.inner.progress(action, progress)
+
+    def waiting(self, action, blocker, phase) -> None:
+        self.inner.waiting(action, blocker, phase)
+
+    def finished(self, outcome: Outcome) -> None:
+        from plinto_db import ledger
+
+        if outcome.statements:
+            ledger.record(
+                self.conn,
+                run_id=self.run_id,
+                started=outcome.started,
+                index_name=outcome.name,
+                table_name=outcome.action.table,
+                action=str(outcome.action.kind),
+                outcome=str(outcome.result),
+                seconds=outcome.seconds,
+                detail=outcome.detail or outcome.action.reason or None,
+                statements=";\n".join(outcome.statements),
+                server_version=self.server,
+                tool_version=__version__,
+            )
+        self.inner.finished(outcome)
+
+
+def refuse_broken_cic(version: int) -> None:
+    """PG 14.0-14.3 could silently corrupt indexes built concurrently (F15)."""
+    if version in BROKEN_CIC:
+        raise UserError(
+            f"refusing to build concurrently on PostgreSQL {format_version(version)}: "
+            "14.0-14.3 can silently corrupt indexes built with CREATE INDEX CONCURRENTLY "
+            "(fixed in 14.4); upgrade the server first"
+        )

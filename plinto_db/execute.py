@@ -62,6 +62,7 @@ class Outcome:
     detail: str = ""
     waits: list[Blocker] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)  # what actually ran
+    started: float = 0.0  # wall clock (epoch seconds) when the action started
 
     @property
     def name(self) -> str:
@@ -183,7 +184,7 @@ class Executor:
 
     def _run_action(self, action: Action) -> Outcome:
         start = time.monotonic()
-        outcome = Outcome(action, Result.DONE)
+        outcome = Outcome(action, Result.DONE, started=time.time())
         self.events.started(action)
         try:
             with connect(self.options.dsn, application_name=self._app_name(action)) as conn:

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS plinto_db.apply_ledger (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     run_id uuid NOT NULL,
     at timestamptz NOT NULL DEFAULT now(),
+    started_at timestamptz,
     index_name text NOT NULL,
     table_name text NOT NULL,
     action text NOT NULL,
@@ -30,10 +31,11 @@ CREATE TABLE IF NOT EXISTS plinto_db.apply_ledger (
 """
 INSERT_SQL = """
 INSERT INTO plinto_db.apply_ledger
-    (run_id, index_name, table_name, action, outcome, seconds, detail, statements,
+    (run_id, started_at, index_name, table_name, action, outcome, seconds, detail, statements,
      server_version, tool_version)
-VALUES (%(run_id)s, %(index_name)s, %(table_name)s, %(action)s, %(outcome)s, %(seconds)s,
-        %(detail)s, %(statements)s, %(server_version)s, %(tool_version)s)
+VALUES (%(run_id)s, to_timestamp(%(started)s), %(index_name)s, %(table_name)s, %(action)s,
+        %(outcome)s, %(seconds)s, %(detail)s, %(statements)s, %(server_version)s,
+        %(tool_version)s)
 """
 HISTORY_SQL = """
 SELECT at, index_name, table_name, action, outcome, seconds, detail, server_version,

@@ -49,6 +49,10 @@ def test_apply_converges_and_the_second_run_issues_no_ddl(new_db, run_cli):
     for a in doc["actions"]:
         assert set(a) >= {"name", "action", "result", "seconds"}
         assert a["sql"][0].startswith("CREATE ") and "CONCURRENTLY" in a["sql"][0]
+    expression = next(
+        a for a in doc["actions"] if a["name"] == "idx_users_user_metadata_external_id"
+    )
+    assert expression["sql"][-1] == "ANALYZE public.users"  # statistics for the expression
     before = catalog_indexes(dsn)
     assert len(before) == 45 and all(valid for _, _, valid in before.values())
 
@@ -369,3 +373,25 @@ def test_status_and_drop(new_db, run_cli):
         ("idx_passkeys_user_id", "create", "done"),
     ]
     assert entries[0]["server_version"] and entries[0]["tool_version"]
+
+
+def test_jobs_never_build_two_indexes_on_one_table_at_once(new_db, run_cli):
+    dsn = new_db("seeded")
+    proc, doc = apply_json(run_cli, dsn, "--jobs", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["converged"] is True
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_name, extract(epoch FROM started_at), "
+            "extract(epoch FROM started_at) + seconds FROM plinto_db.apply_ledger ORDER BY 2"
+        ).fetchall()
+    assert len(rows) == 45
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for table, start, end in rows:
+        spans.setdefault(table, []).append((float(start), float(end)))
+    for table, intervals in spans.items():
+        for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+            assert start >= end - 0.01, f"two builds overlapped on {table}"
+    all_spans = sorted(s for v in spans.values() for s in v)
+    overlapping = sum(1 for a, b in zip(all_spans, all_spans[1:], strict=False) if b[0] < a[1])
+    assert overlapping > 0, "--jobs 4 never ran two builds at once"

@@ -290,3 +290,13 @@ def test_shipped_catalog_plans_45_creates(tmp_path):
     plan = make_plan(specs, DatabaseState(150000, tables, (), (), desired))
     assert len(plan.work) == 45
     assert sum(1 for a in plan.work if a.steps[-1].kind == StepKind.ANALYZE) == 1
+
+
+def test_postgresql_14_0_to_14_3_is_refused_with_the_reason():
+    from plinto_db.apply_run import refuse_broken_cic
+
+    for version in (140000, 140003):
+        with pytest.raises(UserError, match=r"14\.0-14\.3 can silently corrupt"):
+            refuse_broken_cic(version)
+    for version in (130020, 140004, 150018, 180006):
+        refuse_broken_cic(version)
