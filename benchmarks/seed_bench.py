@@ -7,7 +7,8 @@ The baseline writes the same number of rows (taken from the seed's own result) i
 tokens, random() status mixes, parents picked from arrays of the parent ids. Two variants:
 
 - `baseline`: the seed's loading protocol (one transaction: TRUNCATE, foreign keys dropped and
-  re-added so they are validated in bulk, then VACUUM (ANALYZE)); only the row source differs.
+  re-added so they are validated in bulk, then the seed's VACUUM (ANALYZE) on two connections);
+  only the row source differs.
 - `baseline, per-row FK`: the foreign keys stay in place and fire per inserted row.
 
 Each round runs the seed command (a real `plinto-db seed --reset` process) and the baselines,
@@ -40,6 +41,7 @@ from timing import interleaved, print_table, summary  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_SQL = Path("/work/shared/spec/plinto-schema.sql")
 
+USERS = "(SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u"
 PARENTS = """
 (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u,
 (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM organizations) o"""
@@ -62,7 +64,7 @@ SELECT gen_random_uuid(), 'user' || g || '@example.com', random() > 0.1, 'user' 
     ELSE '{}'::jsonb END,
   random() < 0.15, upper(md5(g::text)), false, now() - random() * interval '3 years', now(),
   now() - random() * interval '30 days', now() - random() * interval '3 years'
-FROM generate_series(1, {n}) g""",
+FROM generate_series(1, {n}::bigint) g""",
     "organizations": """
 INSERT INTO organizations (id, name, slug, description, owner_id, settings, org_metadata,
   billing_email, billing_plan, created_at, updated_at)
@@ -70,7 +72,7 @@ SELECT gen_random_uuid(), 'Acme Labs ' || g, 'org-' || g, NULL, u.a[1 + (g * 791
   '{"mfa_required": false, "sso_enabled": false, "session_ttl_hours": 24}',
   '{"industry": "saas"}', 'billing@org-' || g || '.example.com', 'free',
   now() - random() * interval '2 years', now()
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "organization_members": """
 INSERT INTO organization_members (id, organization_id, user_id, role, status, permissions,
   invited_by, joined_at, created_at, updated_at)
@@ -81,7 +83,7 @@ SELECT gen_random_uuid(), o.a[1 + (CASE WHEN g <= u.n THEN g ELSE g + 1 END) % o
   CASE WHEN random() < 0.95 THEN 'active' ELSE 'inactive' END, '[]',
   CASE WHEN random() < 0.7 THEN u.a[1 + (g * 31) % u.n] END,
   now() - random() * interval '2 years', now() - random() * interval '2 years', now()
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "organization_invitations": """
 INSERT INTO organization_invitations (id, organization_id, email, role, permissions, token,
   invited_by, accepted_by, status, accepted_at, created_at, updated_at, expires_at)
@@ -91,7 +93,7 @@ SELECT gen_random_uuid(), o.a[1 + g % o.n], 'invitee' || g || '@example.com', 'm
   CASE WHEN g % 4 <> 0 THEN 'accepted' WHEN random() < 0.5 THEN 'pending' ELSE 'expired' END,
   CASE WHEN g % 4 <> 0 THEN now() - random() * interval '300 days' END,
   now() - random() * interval '1 year', now(), now() + random() * interval '7 days'
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "sessions": """
 INSERT INTO sessions (id, user_id, access_token_jti, refresh_token_jti, ip_address, user_agent,
   device_name, status, revoked, created_at, expires_at, last_active_at, last_activity_at,
@@ -104,7 +106,7 @@ SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n], md5('a' || g), md5('r' || g
          'plinto-sdk-python/1.4.2'])[1 + g % 3],
   'Chrome on Windows', s.status, s.status = 'revoked', c.t, c.t + interval '7 days', c.t, c.t,
   CASE WHEN s.status = 'revoked' THEN c.t + interval '1 hour' END
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g,
+FROM {users}, generate_series(1, {n}::bigint) g,
   LATERAL (SELECT now() - random() * interval '30 days' AS t) c,
   LATERAL (SELECT CASE WHEN g % 20 < 5 THEN 'active' WHEN g % 20 < 17 THEN 'expired'
                   ELSE 'revoked' END AS status) s""",
@@ -113,20 +115,20 @@ INSERT INTO magic_links (id, user_id, token, redirect_url, used, used_at, create
 SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n], md5('ml' || g),
   'https://app.example.com/dashboard', random() < 0.9, now() - random() * interval '1 year',
   now() - random() * interval '1 year', now() - random() * interval '1 year'
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "password_resets": """
 INSERT INTO password_resets (id, user_id, token, used, used_at, created_at, expires_at)
 SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n], md5('pr' || g), random() < 0.6,
   now() - random() * interval '1 year', now() - random() * interval '1 year',
   now() - random() * interval '1 year'
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "email_verifications": """
 INSERT INTO email_verifications (id, user_id, token, email, verified, verified_at, created_at,
   expires_at)
 SELECT gen_random_uuid(), u.a[1 + g % u.n], md5('ev' || g), 'user' || g || '@example.com',
   random() < 0.87, now() - random() * interval '1 year', now() - random() * interval '1 year',
   now() - random() * interval '1 year'
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "oauth_accounts": """
 INSERT INTO oauth_accounts (id, user_id, provider, provider_user_id, provider_email,
   access_token, refresh_token, token_expires_at, provider_data, created_at, updated_at)
@@ -136,7 +138,7 @@ SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n],
   CASE WHEN random() < 0.5 THEN '1//' || md5(g::text) END, now() - random() * interval '1 year',
   jsonb_build_object('login', 'user' || g, 'verified_email', true),
   now() - random() * interval '1 year', now()
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "passkeys": """
 INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, name,
   authenticator_attachment, created_at, last_used_at)
@@ -144,7 +146,7 @@ SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n], md5('cred' || g),
   'pQECAyYgASFYI' || md5(g::text) || md5((-g)::text) || md5((g + 1)::text)
     || md5((g + 2)::text),
   (random() * 500)::int, 'YubiKey 5', 'platform', now() - random() * interval '1 year', now()
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "activity_logs": """
 INSERT INTO activity_logs (id, user_id, action, details, ip_address, user_agent, created_at)
 SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n],
@@ -155,7 +157,7 @@ SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n],
          'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
          'plinto-sdk-python/1.4.2'])[1 + g % 3],
   now() - random() * interval '3 years'
-FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u, generate_series(1, {n}) g""",
+FROM {users}, generate_series(1, {n}::bigint) g""",
     "audit_logs": """
 INSERT INTO audit_logs (id, organization_id, user_id, ip_address, user_agent, event_type,
   event_name, resource_type, resource_id, event_data, previous_hash, current_hash,
@@ -169,7 +171,7 @@ SELECT gen_random_uuid(), CASE WHEN g % 20 <> 0 THEN o.a[1 + g % o.n] END,
   '{"outcome": "success"}', md5(g::text) || md5((-g)::text),
   md5((g + 1)::text) || md5((-g - 1)::text), '{soc2}', now() + interval '7 years',
   now() - random() * interval '3 years'
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "webhook_endpoints": """
 INSERT INTO webhook_endpoints (id, user_id, organization_id, url, secret, events, is_active,
   max_retries, retry_delay, success_count, failure_count, last_success_at, created_at,
@@ -178,7 +180,7 @@ SELECT gen_random_uuid(), u.a[1 + (g * 7919) % u.n], o.a[1 + g % o.n],
   'https://hooks.org-' || g || '.example.com/plinto/' || g, 'whsec_' || md5(g::text),
   '{user.created,user.updated,user.deleted}', random() < 0.8, 3, 60, 100, 1, now(),
   now() - random() * interval '1 year', now()
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "webhook_events": """
 INSERT INTO webhook_events (id, type, data, user_id, organization_id, created_at)
 SELECT gen_random_uuid(), CASE WHEN random() < 0.7 THEN 'user.signed_in' ELSE 'user.updated' END,
@@ -186,7 +188,7 @@ SELECT gen_random_uuid(), CASE WHEN random() < 0.7 THEN 'user.signed_in' ELSE 'u
                      'user' || g || '@example.com'),
   u.a[1 + (g * 7919) % u.n], CASE WHEN g % 20 <> 0 THEN o.a[1 + g % o.n] END,
   now() - random() * interval '30 days'
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "webhook_deliveries": """
 INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, status, attempts,
   request_body, response_status, scheduled_at, delivered_at, next_retry_at, error_message,
@@ -197,7 +199,7 @@ SELECT gen_random_uuid(), w.a[1 + g % w.n], e.a[1 + (g * 7919) % e.n], 'user.sig
   now() - random() * interval '30 days', NULL, NULL, now() - random() * interval '30 days'
 FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM webhook_endpoints) w,
   (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM webhook_events) e,
-  generate_series(1, {n}) g""",
+  generate_series(1, {n}::bigint) g""",
     "scim_resources": """
 INSERT INTO scim_resources (id, organization_id, scim_id, resource_type, internal_id,
   last_synced_at, sync_status, raw_attributes, created_at, updated_at)
@@ -205,7 +207,7 @@ SELECT gen_random_uuid(), o.a[1 + g % greatest(1, o.n / 10)], md5('scim' || g)::
   CASE WHEN random() < 0.95 THEN 'User' ELSE 'Group' END, u.a[1 + (g * 7919) % u.n], now(),
   'synced', jsonb_build_object('userName', 'user' || g || '@example.com', 'active', true),
   now() - random() * interval '1 year', now()
-FROM {parents}, generate_series(1, {n}) g""",
+FROM {parents}, generate_series(1, {n}::bigint) g""",
     "policies": """
 INSERT INTO policies (id, tenant_id, organization_id, name, description, version, rules, effect,
   priority, enabled, target_type, target_id, resource_type, resource_pattern, actions,
@@ -216,7 +218,7 @@ SELECT gen_random_uuid(), o.a[1 + g / 2 % o.n], o.a[1 + g / 2 % o.n], 'policy-' 
   CASE WHEN random() < 0.3 THEN '{"department": "eng", "clearance": 2}'::jsonb END,
   now() - random() * interval '1 year', now()
 FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM organizations) o,
-  generate_series(1, {n}) g""",
+  generate_series(1, {n}::bigint) g""",
 }
 
 
@@ -291,11 +293,10 @@ def run_baseline(dsn: str, rows: dict[str, int], *, bulk_foreign_keys: bool) -> 
             keys = seed._drop_foreign_keys(conn, names) if bulk_foreign_keys else []
             for table in names:
                 statement = BASELINE_INSERTS[table].replace("{parents}", PARENTS)
+                statement = statement.replace("{users}", USERS)
                 conn.execute(statement.replace("{n}", str(int(rows[table]))))
             seed._restore_foreign_keys(conn, keys)
-        conn.autocommit = True
-        for table in names:
-            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+    seed.finish_tables(dsn, names, vacuum=True)  # the seed's own final step
     return time.perf_counter() - start
 
 

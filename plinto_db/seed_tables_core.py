@@ -25,6 +25,7 @@ from plinto_db.seed_values import (
     invitee_email,
     org_slug,
     token,
+    token_table,
     user_email,
     username,
 )
@@ -217,6 +218,7 @@ def sessions(world: World) -> Iterator[Chunk]:
     total = world.sizes.table_rows()["sessions"]
     older = total - round(SESSION_RECENT_SHARE * total)
     user_ids, ips = world.user_ids, world.ips
+    access_jti, refresh_jti = token_table("access_jti"), token_table("refresh_jti")
     for start, n in chunk_bounds(total):
         # Two time segments: [now-30d, now-7d) for the older rows, [now-7d, now) for the recent.
         times: list[int] = []
@@ -242,28 +244,32 @@ def sessions(world: World) -> Iterator[Chunk]:
             people += p
         agents = rng.choices(range(len(USER_AGENTS)), cum_weights=USER_AGENT_MIX.cum, k=n)
         uuids = hex_ids(rng, n)
+        access = access_jti.many(start + 1, n)
+        refresh = refresh_jti.many(start + 1, n)
+        created_text = clock.texts(times)
+        expires_text = clock.texts([t + SESSION_TTL for t in times])
         rows = []
+        random_ = rng.random
         for k in range(n):
-            number = start + k + 1
             created, user, agent = times[k], people[k], agents[k]
             recent = created > now - SESSION_TTL
-            expires = created + SESSION_TTL
-            if rng.random() < (1 / 6 if recent else 0.143):
+            if random_() < (1 / 6 if recent else 0.143):
                 status, revoked = "revoked", "t"
-                revoked_secs = created + int(rng.random() * (min(expires, now) - created))
+                revoked_secs = created + int(
+                    random_() * (min(created + SESSION_TTL, now) - created)
+                )
                 revoked_at = clock.text(revoked_secs)
-                last = created + int(rng.random() * (revoked_secs - created))
+                last = created + int(random_() * (revoked_secs - created))
             else:
                 status = "active" if recent else "expired"
                 revoked, revoked_at = "f", NULL
-                last = created + int(rng.random() * (min(expires, now) - created))
+                last = created + int(random_() * (min(created + SESSION_TTL, now) - created))
             last_text = clock.text(last)
             rows.append(
-                f"{uuids[k]}\t{user_ids[user]}\t{token('access_jti', number)}"
-                f"\t{token('refresh_jti', number)}\t{ips[(user * 31 + (k & 1)) & 4095]}"
-                f"\t{USER_AGENTS[agent]}\t{DEVICES[agent]}\t{status}\t{revoked}"
-                f"\t{clock.text(created)}\t{clock.text(expires)}\t{last_text}\t{last_text}"
-                f"\t{revoked_at}\n"
+                f"{uuids[k]}\t{user_ids[user]}\t{access[k]}\t{refresh[k]}"
+                f"\t{ips[(user * 31 + (k & 1)) & 4095]}\t{USER_AGENTS[agent]}\t{DEVICES[agent]}"
+                f"\t{status}\t{revoked}\t{created_text[k]}\t{expires_text[k]}\t{last_text}"
+                f"\t{last_text}\t{revoked_at}\n"
             )
         yield "".join(rows), n
 

@@ -118,6 +118,7 @@ def activity_logs(world: World) -> Iterator[Chunk]:
         actions = ACTION.draw(rng, n)
         uuids = hex_ids(rng, n)
         agent_ix = rng.choices(range(len(agents)), cum_weights=USER_AGENT_MIX.cum, k=n)
+        created = clock.texts(times)
         rows = []
         for k in range(n):
             user, action = users[k], actions[k]
@@ -125,7 +126,7 @@ def activity_logs(world: World) -> Iterator[Chunk]:
             rows.append(
                 f"{uuids[k]}\t{ids[user]}\t{action}\t{details[k % len(details)]}"
                 f"\t{ips[(user * 31 + (k & 1)) & 4095]}\t{agents[agent_ix[k]]}"
-                f"\t{clock.text(times[k])}\n"
+                f"\t{created[k]}\n"
             )
         yield "".join(rows), n
 
@@ -144,10 +145,13 @@ def audit_logs(world: World) -> Iterator[Chunk]:
         tags = COMPLIANCE_TAGS.draw(rng, n)
         hashes = hex_strings(rng, n, 64)
         uuids = hex_ids(rng, n)
+        created = clock.texts(times)
+        retention = clock.texts([t + 7 * YEAR for t in times])
         rows = []
+        random_ = rng.random
         for k in range(n):
-            user, event, created = users[k], events[k], times[k]
-            if rng.random() < AUDIT_SYSTEM_SHARE:
+            user, event = users[k], events[k]
+            if random_() < AUDIT_SYSTEM_SHARE:
                 org = NULL
                 user_id = NULL if k & 1 else ids[user]
             else:
@@ -157,8 +161,7 @@ def audit_logs(world: World) -> Iterator[Chunk]:
                 f"{uuids[k]}\t{org}\t{user_id}\t{ips[(user * 31) & 4095]}"
                 f"\t{agents[k % len(agents)]}\t{event}\t{AUDIT_NAME[event]}\t{resource}"
                 f'\t{{"outcome": "{"failure" if event == "login_failed" else "success"}"}}'
-                f"\t{previous}\t{hashes[k]}\t{tags[k]}\t{clock.text(created + 7 * YEAR)}"
-                f"\t{clock.text(created)}\n"
+                f"\t{previous}\t{hashes[k]}\t{tags[k]}\t{retention[k]}\t{created[k]}\n"
             )
             previous = hashes[k]
         yield "".join(rows), n
@@ -206,19 +209,23 @@ def webhook_events(world: World) -> Iterator[Chunk]:
     eligible = sum(1 for user in pool if world.user_home[user] in hooked) / len(pool)
     per_event = DELIVERIES_PER_EVENT / max(eligible * 0.95, 1e-9)
     world.events = []
+    homes = world.user_home
+    emails = [user_email(i + 1) for i in range(world.sizes.users)]
     for start, n in chunk_bounds(total):
         times, users = timeline(world, rng, start, n, total, now - WEBHOOK_WINDOW, now)
         types = EVENT_TYPE.draw(rng, n)
         uuids = hex_ids(rng, n)
+        created_text = clock.texts(times)
         rows = []
+        random_ = rng.random
         for k in range(n):
             user, kind, created = users[k], types[k], times[k]
-            home = world.user_home[user]
-            org = NULL if rng.random() < 0.05 else orgs[home]
+            home = homes[user]
+            org = NULL if random_() < 0.05 else orgs[home]
+            user_id = ids[user]
             rows.append(
-                f"{uuids[k]}\t{kind}"
-                f'\t{{"user_id": "{ids[user]}", "email": "{user_email(user + 1)}"}}'
-                f"\t{ids[user]}\t{org}\t{clock.text(created)}\n"
+                f'{uuids[k]}\t{kind}\t{{"user_id": "{user_id}", "email": "{emails[user]}"}}'
+                f"\t{user_id}\t{org}\t{created_text[k]}\n"
             )
             if org != NULL and home in hooked:
                 copies = int(per_event) + (rng.random() < per_event % 1)

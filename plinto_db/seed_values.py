@@ -20,7 +20,7 @@ MINUTE = 60
 YEAR = 365 * DAY
 
 _M64 = (1 << 64) - 1
-# Odd multipliers: n -> (n * A + B) mod 2**64 is a bijection, so keys never collide.
+# Per-kind constants of the key tables (the halves of a key are n -> n * A + B mod 2**64).
 _KEY_SALTS: dict[str, tuple[int, int, int, int]] = {
     "access_jti": (0x9E3779B97F4A7C15, 0x243F6A8885A308D3, 0xC2B2AE3D27D4EB4F, 0x13198A2E03707344),
     "refresh_jti": (0xBF58476D1CE4E5B9, 0xA4093822299F31D0, 0x94D049BB133111EB, 0x082EFA98EC4E6C89),
@@ -63,10 +63,49 @@ USER_DOMAINS = (
 # Key schemes: pure functions of a 1-based row number (documented in docs/seed.md).
 
 
+class _TokenTable:
+    """token(kind, n) from three small lookup tables (small tables stay in the CPU cache).
+
+    n -> m = n * ODD mod 2**30 is a bijection; the key is A[m >> 20] + B[(m >> 10) & 1023]
+    + C[m & 1023] with 1,024 distinct fixed-width hex strings per table: 11 + 11 + 10 digits.
+    """
+
+    MULTIPLIER = 0x2545F491  # odd, so multiplication permutes the integers mod 2**30
+    MASK = (1 << 30) - 1
+
+    def __init__(self, a: int, b: int, c: int, d: int):
+        self.a = [f"{(i * a + b) & _M64:016x}"[:11] for i in range(1024)]
+        self.b = [f"{(i * c + d) & _M64:016x}"[:11] for i in range(1024)]
+        self.c = [f"{(i * a + d) & _M64:016x}"[:10] for i in range(1024)]
+        for part in (self.a, self.b, self.c):
+            for i in range(1024):  # keep the entries of a table distinct (never triggers so far)
+                while part.index(part[i]) != i:
+                    part[i] = f"{int(part[i], 16) ^ 1:0{len(part[i])}x}"
+
+    def __call__(self, n: int) -> str:
+        m = (n * self.MULTIPLIER) & self.MASK
+        return self.a[m >> 20] + self.b[(m >> 10) & 1023] + self.c[m & 1023]
+
+    def many(self, first: int, count: int) -> list[str]:
+        """token(first), token(first + 1), ... token(first + count - 1)."""
+        a, b, c, mult, mask = self.a, self.b, self.c, self.MULTIPLIER, self.MASK
+        ms = [(n * mult) & mask for n in range(first, first + count)]
+        return [a[m >> 20] + b[(m >> 10) & 1023] + c[m & 1023] for m in ms]
+
+
+_token_tables: dict[str, _TokenTable] = {}
+
+
+def token_table(kind: str) -> _TokenTable:
+    table = _token_tables.get(kind)
+    if table is None:
+        table = _token_tables[kind] = _TokenTable(*_KEY_SALTS[kind])
+    return table
+
+
 def token(kind: str, n: int) -> str:
-    """The n-th (1-based) key of a kind: 32 lowercase hex digits, unique per kind."""
-    a, b, c, d = _KEY_SALTS[kind]
-    return f"{(n * a + b) & _M64:016x}{(n * c + d) & _M64:016x}"
+    """The n-th (1-based) key of a kind: 32 lowercase hex digits, unique per kind for n < 2**30."""
+    return token_table(kind)(n)
 
 
 def user_email(n: int) -> str:
@@ -103,7 +142,7 @@ def external_id(n: int) -> str:
 
 
 class Clock:
-    """Times as small integers, rendered as timestamptz text with two list lookups.
+    """Times as small integers, rendered as timestamptz text with three small-table lookups.
 
     Generators work in seconds since `base` (midnight UTC six years before the anchor), which
     keeps the arithmetic in CPython's fast small-int range; `now` is the anchor in those units.
@@ -118,16 +157,19 @@ class Clock:
             (epoch + dt.timedelta(days=first_day + k)).isoformat() + " "
             for k in range(past_days + future_days + 1)
         ]
-        self.times = [
-            f"{h:02d}:{m:02d}:{s:02d}+00" for h in range(24) for m in range(60) for s in range(60)
-        ]
+        self.minutes = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+        self.seconds = [f"{s:02d}+00" for s in range(60)]
 
     def text(self, seconds: int) -> str:
-        return self.days[seconds // DAY] + self.times[seconds % DAY]
+        return (
+            self.days[seconds // DAY]
+            + self.minutes[seconds % DAY // 60]
+            + self.seconds[seconds % 60]
+        )
 
     def texts(self, seconds: Sequence[int]) -> list[str]:
-        days, times = self.days, self.times
-        return [days[s // DAY] + times[s % DAY] for s in seconds]
+        days, minutes, secs = self.days, self.minutes, self.seconds
+        return [days[s // DAY] + minutes[s % DAY // 60] + secs[s % 60] for s in seconds]
 
     def maybe(self, seconds: int | None) -> str:
         return NULL if seconds is None else self.text(seconds)

@@ -226,10 +226,8 @@ def timeline(
     start = max(start, created[0])
     span = max(0, end - start)
     random_ = rng.random
-    times: list[int] = []
-    users: list[int] = []
-    for k in range(first, first + n):
-        t = start + int(span * ((k + random_()) / total) ** power)
-        times.append(t)
-        users.append(pool[int(random_() * ends[bisect_right(created, t) - 1])])
+    times = [
+        start + int(span * ((k + random_()) / total) ** power) for k in range(first, first + n)
+    ]
+    users = [pool[int(random_() * ends[bisect_right(created, t) - 1])] for t in times]
     return times, users
