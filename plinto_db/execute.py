@@ -26,7 +26,7 @@ from psycopg import errors as pg_errors
 
 from plinto_db.db import connect
 from plinto_db.plan import Action, ActionKind, Step, StepKind
-from plinto_db.progress import Blocker, BuildProgress, read_progress
+from plinto_db.progress import Blocker, BuildProgress, read_blockers, read_progress
 
 POLL_SECONDS = 0.25
 BACKOFF_BASE_SECONDS = 0.5
@@ -312,6 +312,7 @@ class Executor:
     ) -> Action:
         """Another backend builds this index: wait for it to end, then decide again (F5)."""
         start = time.monotonic()
+        announced = False
         while True:
             row = conn.execute(
                 "SELECT p.pid, p.phase FROM pg_catalog.pg_stat_progress_create_index p "
@@ -322,6 +323,15 @@ class Executor:
             building = row is not None or _hidden_builds(conn)
             if not building:
                 break
+            if not announced:
+                announced = True
+                pid = row[0] if row is not None else None
+                who = read_blockers(conn, [pid]).get(pid) if pid else None
+                if who is None:
+                    who = Blocker(pid or 0, None, None, None, "a build hidden by permissions")
+                outcome.waits.append(who)
+                phase = row[1] if row is not None and row[1] else "building"
+                self.events.waiting(action, who, f"another session's build ({phase})")
             timeout = self.options.build_timeout
             if timeout is not None and time.monotonic() - start > timeout:
                 outcome.result = Result.TIMED_OUT

@@ -380,7 +380,14 @@ def _build_scratch_indexes(
         table = tables[spec.name]
         if table.oid not in scratch_tables:
             temp = f"pg_temp.plinto_scratch_{len(scratch_tables)}"
-            cur.execute(f"CREATE TEMP TABLE {temp} (LIKE {table.qualified}) ON COMMIT DROP")
+            try:
+                cur.execute(f"CREATE TEMP TABLE {temp} (LIKE {table.qualified}) ON COMMIT DROP")
+            except psycopg.Error as exc:
+                reason = (exc.diag.message_primary or str(exc)).strip()
+                raise UserError(
+                    f"cannot compare index definitions on {table.qualified}: an empty temporary "
+                    f"copy of the table is needed and PostgreSQL said: {reason}"
+                ) from None
             scratch_tables[table.oid] = temp
         scratch_name = f"plinto_scratch_index_{number}"
         try:

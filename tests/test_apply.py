@@ -316,6 +316,7 @@ def test_an_index_being_built_by_another_session_is_never_dropped(new_db, run_cl
         (action,) = doc["actions"]
         assert action["action"] == "wait" and action["result"] == "timed-out"
         assert "never drop" in action["detail"]
+        assert [w["application"] for w in action["waits"]] == ["someone-else"]
         assert "idx_passkeys_user_id" in catalog_indexes(dsn)  # still there, still building
         snapshot.rollback()
         thread.join(30)

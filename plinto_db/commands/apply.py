@@ -192,7 +192,10 @@ def drop(
         if not names:
             return True
         report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
-        return typer.confirm("Drop them?", default=False, err=True)
+        try:
+            return typer.confirm("Drop them?", default=False, err=True)
+        except typer.Abort:  # no answer (end of input): nothing is dropped
+            return False
 
     result = drop_catalog(target, specs, options=options, confirm=confirm)
     _render_drop(result, fmt)
