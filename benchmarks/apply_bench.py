@@ -15,6 +15,7 @@ Usage: python benchmarks/apply_bench.py [--users 50000] [--rounds 3] [--reruns 1
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,9 @@ def main() -> None:
                 [sys.executable, "-c", "import typer, rich, psycopg, sqlglot"]
             ),
             "plinto-db apply (converged, 45 skips)": lambda: wall(apply),
+            "  same, PLINTO_DB_NO_CACHE=1 (cold)": lambda: wall(
+                apply, env={**os.environ, "PLINTO_DB_NO_CACHE": "1"}
+            ),
         }
         print("\n== re-run on a converged database ==")
         medians = summary(interleaved(rerun, args.reruns))
@@ -155,6 +159,11 @@ def main() -> None:
             / medians['python -c "import typer, rich, psycopg, sqlglot"']
         )
         print(f"ratio {ratio:.2f} (target <= 1.50): {'OK' if ratio <= 1.5 else 'OVER'}")
+        cold = (
+            medians["  same, PLINTO_DB_NO_CACHE=1 (cold)"]
+            / medians['python -c "import typer, rich, psycopg, sqlglot"']
+        )
+        print(f"without the local cache: {cold:.2f}")
     finally:
         with psycopg.connect(server_dsn, autocommit=True) as conn:
             conn.execute(
