@@ -168,3 +168,45 @@ def test_sigkill_mid_build_leaves_a_state_the_next_apply_converges_from(new_db, 
     assert healed["action"] == "rebuild-invalid" and healed["result"] == "done"
     indexes = catalog_indexes(dsn)
     assert len(indexes) == 45 and all(valid for _, _, valid in indexes.values())
+
+
+def test_a_second_apply_while_one_runs_exits_4_naming_it(new_db, run_cli, tmp_path):
+    dsn = new_db("schema")
+    snapshot = psycopg.connect(dsn)
+    first = None
+    try:
+        snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        snapshot.execute("SELECT 1").fetchone()
+        first = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "plinto_db",
+                "apply",
+                "--dsn",
+                dsn,
+                "--table",
+                "passkeys",
+                "--format",
+                "json",
+            ],
+            cwd=REPO,
+            env=_cli_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        _wait_for_build(dsn, "idx_passkeys_user_id")
+        second = run_cli("apply", "--dsn", dsn, "--table", "passkeys")
+        assert second.returncode == 4
+        assert "another plinto-db apply holds the lock" in second.stderr
+        assert "plinto-db apply (control)" in second.stderr
+        snapshot.rollback()
+        out, _ = first.communicate(timeout=60)
+        assert first.returncode == 0
+        assert json.loads(out)["converged"] is True
+    finally:
+        snapshot.close()
+        if first is not None and first.poll() is None:
+            first.kill()
+            first.wait(30)
