@@ -125,8 +125,13 @@ def apply_catalog(
         def replan(action: Action) -> Action:
             fresh = inspect_single(dsn, specs, action.name)
             if fresh is None:
-                return Action(
-                    action.name, action.table, ActionKind.SKIP, None, table_oid=action.table_oid
+                return Action(  # a leftover another session works on: left to it
+                    action.name,
+                    action.table,
+                    ActionKind.SKIP,
+                    action.state,
+                    reason=f"{action.reason}; left alone, the next apply drops it if it remains",
+                    table_oid=action.table_oid,
                 )
             return fresh
 

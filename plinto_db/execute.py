@@ -196,7 +196,7 @@ class Executor:
                         outcome.result = (
                             Result.SKIPPED if action.kind == ActionKind.SKIP else Result.REFUSED
                         )
-                        outcome.detail = outcome.detail or action.reason
+                        outcome.detail = action.reason or outcome.detail
                 for step in action.steps:
                     if outcome.result != Result.DONE:
                         break

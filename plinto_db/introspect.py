@@ -243,6 +243,9 @@ class DatabaseState:
         for build in self.builds:
             if build.index_oid == rel.oid:
                 return build
+            reindexing = (build.command or "").startswith("REINDEX")
+            if reindexing and rel.table and build.table_oid == rel.table.oid and not rel.valid:
+                return build  # REINDEX CONCURRENTLY reports the old index, not its _ccnew copy
             if rel.table and build.table_oid == rel.table.oid and not build.index_oid:
                 return build  # non-concurrent build or a hidden index: assume it may be ours
             if build.table_oid is None:

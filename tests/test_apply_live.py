@@ -210,3 +210,35 @@ def test_a_second_apply_while_one_runs_exits_4_naming_it(new_db, run_cli, tmp_pa
         if first is not None and first.poll() is None:
             first.kill()
             first.wait(30)
+
+
+def test_apply_waits_for_another_sessions_build_then_decides_again(new_db, run_cli):
+    dsn = new_db("schema")
+    snapshot = psycopg.connect(dsn)
+    other = psycopg.connect(dsn, autocommit=True, application_name="someone-else")
+    thread = None
+    try:
+        snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        snapshot.execute("SELECT 1").fetchone()
+        thread = threading.Thread(
+            target=other.execute,
+            args=("CREATE INDEX CONCURRENTLY idx_passkeys_user_id ON passkeys (user_id)",),
+        )
+        thread.start()
+        _wait_for_build(dsn, "idx_passkeys_user_id")
+        oid = catalog_indexes(dsn)["idx_passkeys_user_id"][0]
+        releaser = threading.Timer(2.0, snapshot.rollback)
+        releaser.start()
+        proc = run_cli("apply", "--dsn", dsn, "--table", "passkeys", "--format", "json")
+        releaser.join()
+        thread.join(30)
+    finally:
+        snapshot.close()
+        other.close()
+    assert proc.returncode == 0, proc.stderr
+    (action,) = json.loads(proc.stdout)["actions"]
+    assert action["action"] == "skip" and action["result"] == "skipped"
+    assert "waited" in action["detail"]
+    assert [w["application"] for w in action["waits"]] == ["someone-else"]
+    # the other session's index was kept, not rebuilt
+    assert catalog_indexes(dsn)["idx_passkeys_user_id"][0] == oid

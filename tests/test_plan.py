@@ -300,3 +300,11 @@ def test_postgresql_14_0_to_14_3_is_refused_with_the_reason():
             refuse_broken_cic(version)
     for version in (130020, 140004, 150018, 180006):
         refuse_broken_cic(version)
+
+
+def test_a_ccnew_copy_of_a_running_reindex_is_not_dropped(specs):
+    # REINDEX CONCURRENTLY reports the index it rebuilds, not the _ccnew copy it builds
+    rel = index("ix_users_email_ccnew", oid=11, valid=False)
+    build = Build(5, 100, 42, "REINDEX CONCURRENTLY", "building index")
+    plan = make_plan(specs, state(rel, builds=[build]))
+    assert by_name(plan)["ix_users_email_ccnew"].kind == ActionKind.WAIT
