@@ -305,7 +305,8 @@ def _copy_table(conn, spec: TableSpec, world, advance: Callable[[int], None]) ->
     from psycopg import sql
     from psycopg.copy import QueuedLibpqWriter
 
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FREEZE)").format(
+    options = "FORMAT binary, FREEZE" if spec.binary else "FREEZE"
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (" + options + ")").format(
         sql.Identifier(spec.name), sql.SQL(", ").join(sql.Identifier(c) for c in spec.columns)
     )
     count = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plinto_db import seed_binary as pg
 from plinto_db.seed_values import (
     DAY,
     FIRST_NAMES,
@@ -217,8 +218,13 @@ def sessions(world: World) -> Iterator[Chunk]:
     clock, now = world.clock, world.now
     total = world.sizes.table_rows()["sessions"]
     older = total - round(SESSION_RECENT_SHARE * total)
-    user_ids, ips = world.user_ids, world.ips
+    user_ids, ips = world.user_id_fields(), pg.texts(world.ips)
     access_jti, refresh_jti = token_table("access_jti"), token_table("refresh_jti")
+    header, jti_prefix, ts = pg.fields(14), b"\x00\x00\x00\x20", pg.timestamp_field
+    shift = clock.base - pg.PG_EPOCH
+    agents_b, devices_b = pg.texts(USER_AGENTS), pg.texts(DEVICES)
+    status_b = {s: pg.text(s) for s in ("active", "expired", "revoked")}
+    yield pg.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         # Two time segments: [now-30d, now-7d) for the older rows, [now-7d, now) for the recent.
         times: list[int] = []
@@ -243,35 +249,45 @@ def sessions(world: World) -> Iterator[Chunk]:
             times += t
             people += p
         agents = rng.choices(range(len(USER_AGENTS)), cum_weights=USER_AGENT_MIX.cum, k=n)
-        uuids = hex_ids(rng, n)
+        blob = rng.randbytes(16 * n)
         access = access_jti.many(start + 1, n)
         refresh = refresh_jti.many(start + 1, n)
-        created_text = clock.texts(times)
-        expires_text = clock.texts([t + SESSION_TTL for t in times])
-        rows = []
+        out: list[bytes] = []
+        put = out.append
         random_ = rng.random
         for k in range(n):
             created, user, agent = times[k], people[k], agents[k]
             recent = created > now - SESSION_TTL
+            put(header)
+            put(pg.UUID_PREFIX)
+            put(blob[16 * k : 16 * k + 16])
+            put(user_ids[user])
+            put(jti_prefix + access[k].encode())
+            put(jti_prefix + refresh[k].encode())
+            put(ips[(user * 31 + (k & 1)) & 4095])
+            put(agents_b[agent])
+            put(devices_b[agent])
             if random_() < (1 / 6 if recent else 0.143):
-                status, revoked = "revoked", "t"
                 revoked_secs = created + int(
                     random_() * (min(created + SESSION_TTL, now) - created)
                 )
-                revoked_at = clock.text(revoked_secs)
                 last = created + int(random_() * (revoked_secs - created))
+                put(status_b["revoked"])
+                put(pg.TRUE)
+                revoked_at = ts(8, (revoked_secs + shift) * 1_000_000)
             else:
-                status = "active" if recent else "expired"
-                revoked, revoked_at = "f", NULL
                 last = created + int(random_() * (min(created + SESSION_TTL, now) - created))
-            last_text = clock.text(last)
-            rows.append(
-                f"{uuids[k]}\t{user_ids[user]}\t{access[k]}\t{refresh[k]}"
-                f"\t{ips[(user * 31 + (k & 1)) & 4095]}\t{USER_AGENTS[agent]}\t{DEVICES[agent]}"
-                f"\t{status}\t{revoked}\t{created_text[k]}\t{expires_text[k]}\t{last_text}"
-                f"\t{last_text}\t{revoked_at}\n"
-            )
-        yield "".join(rows), n
+                put(status_b["active" if recent else "expired"])
+                put(pg.FALSE)
+                revoked_at = pg.NULL
+            last_b = ts(8, (last + shift) * 1_000_000)
+            put(ts(8, (created + shift) * 1_000_000))
+            put(ts(8, (created + SESSION_TTL + shift) * 1_000_000))
+            put(last_b)
+            put(last_b)
+            put(revoked_at)
+        yield b"".join(out), n
+    yield pg.TRAILER, 0
 
 
 TABLES = (
@@ -315,5 +331,6 @@ TABLES = (
             "status revoked created_at expires_at last_active_at last_activity_at revoked_at"
         ).split(),
         sessions,
+        binary=True,
     ),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from plinto_db import seed_binary as pg
 from plinto_db.seed_values import (
     DAY,
     NULL,
@@ -16,7 +17,6 @@ from plinto_db.seed_values import (
     YEAR,
     Mix,
     hex_ids,
-    hex_strings,
     org_slug,
     token,
     user_email,
@@ -108,63 +108,102 @@ def _history_start(world: World) -> int:
 
 def activity_logs(world: World) -> Iterator[Chunk]:
     rng = world.rng("activity_logs")
-    clock, ids, ips = world.clock, world.user_ids, world.ips
     total = world.sizes.table_rows()["activity_logs"]
-    agents = USER_AGENT_MIX.values
+    users_b, ips = world.user_id_fields(), pg.texts(world.ips)
+    agents = pg.texts(USER_AGENT_MIX.values)
+    actions_b = {a: pg.text(a) for a in ACTION.values}
+    details_b = {a: [pg.jsonb(d) for d in ACTION_DETAILS.get(a, ("{}",))] for a in ACTION.values}
+    header, prefix, ts = pg.fields(7), pg.UUID_PREFIX, pg.timestamp_field
+    shift = world.clock.base - pg.PG_EPOCH
+    yield pg.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(
             world, rng, start, n, total, _history_start(world), world.now, HISTORY_POWER
         )
         actions = ACTION.draw(rng, n)
-        uuids = hex_ids(rng, n)
+        blob = rng.randbytes(16 * n)
         agent_ix = rng.choices(range(len(agents)), cum_weights=USER_AGENT_MIX.cum, k=n)
-        created = clock.texts(times)
-        rows = []
+        out: list[bytes] = []
+        put = out.append
         for k in range(n):
             user, action = users[k], actions[k]
-            details = ACTION_DETAILS.get(action, ("{}",))
-            rows.append(
-                f"{uuids[k]}\t{ids[user]}\t{action}\t{details[k % len(details)]}"
-                f"\t{ips[(user * 31 + (k & 1)) & 4095]}\t{agents[agent_ix[k]]}"
-                f"\t{created[k]}\n"
-            )
-        yield "".join(rows), n
+            details = details_b[action]
+            put(header)
+            put(prefix)
+            put(blob[16 * k : 16 * k + 16])
+            put(users_b[user])
+            put(actions_b[action])
+            put(details[k % len(details)])
+            put(ips[(user * 31 + (k & 1)) & 4095])
+            put(agents[agent_ix[k]])
+            put(ts(8, (times[k] + shift) * 1_000_000))
+        yield b"".join(out), n
+    yield pg.TRAILER, 0
 
 
 def audit_logs(world: World) -> Iterator[Chunk]:
     rng = world.rng("audit_logs")
-    clock, ids, ips, orgs = world.clock, world.user_ids, world.ips, world.org_ids
     total = world.sizes.table_rows()["audit_logs"]
-    agents = USER_AGENT_MIX.values
-    previous = NULL
+    users_b, orgs_b, ips = world.user_id_fields(), world.org_id_fields(), pg.texts(world.ips)
+    user_hex = pg.texts(world.user_ids)  # resource_id of user modifications and deletions
+    homes = world.user_home
+    agents = pg.texts(USER_AGENT_MIX.values)
+    events_b = {e: pg.text(e) for e in AUDIT_EVENT.values}
+    names_b = {e: pg.text(name) for e, name in AUDIT_NAME.items()}
+    outcome = {
+        e: pg.jsonb(f'{{"outcome": "{"failure" if e == "login_failed" else "success"}"}}')
+        for e in AUDIT_EVENT.values
+    }
+    tags_b = {t: pg.text_array_literal(t) for t in COMPLIANCE_TAGS.values}
+    resource_user = pg.text("user")
+    header, prefix, ts = pg.fields(15), pg.UUID_PREFIX, pg.timestamp_field
+    hash_prefix = b"\x00\x00\x00\x40"
+    shift = world.clock.base - pg.PG_EPOCH
+    retention = 7 * YEAR
+    previous = pg.NULL
+    yield pg.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(
             world, rng, start, n, total, _history_start(world), world.now, HISTORY_POWER
         )
         events = AUDIT_EVENT.draw(rng, n)
         tags = COMPLIANCE_TAGS.draw(rng, n)
-        hashes = hex_strings(rng, n, 64)
-        uuids = hex_ids(rng, n)
-        created = clock.texts(times)
-        retention = clock.texts([t + 7 * YEAR for t in times])
-        rows = []
+        hashes = rng.randbytes(32 * n).hex().encode()
+        blob = rng.randbytes(16 * n)
+        out: list[bytes] = []
+        put = out.append
         random_ = rng.random
         for k in range(n):
-            user, event = users[k], events[k]
+            user, event, created = users[k], events[k], times[k]
+            put(header)
+            put(prefix)
+            put(blob[16 * k : 16 * k + 16])
             if random_() < AUDIT_SYSTEM_SHARE:
-                org = NULL
-                user_id = NULL if k & 1 else ids[user]
+                put(pg.NULL)
+                put(pg.NULL if k & 1 else users_b[user])
             else:
-                org, user_id = orgs[world.user_home[user]], ids[user]
-            resource = f"user\t{ids[user]}" if event in ("modification", "deletion") else "\\N\t\\N"
-            rows.append(
-                f"{uuids[k]}\t{org}\t{user_id}\t{ips[(user * 31) & 4095]}"
-                f"\t{agents[k % len(agents)]}\t{event}\t{AUDIT_NAME[event]}\t{resource}"
-                f'\t{{"outcome": "{"failure" if event == "login_failed" else "success"}"}}'
-                f"\t{previous}\t{hashes[k]}\t{tags[k]}\t{retention[k]}\t{created[k]}\n"
-            )
-            previous = hashes[k]
-        yield "".join(rows), n
+                put(orgs_b[homes[user]])
+                put(users_b[user])
+            put(ips[(user * 31) & 4095])
+            put(agents[k % len(agents)])
+            put(events_b[event])
+            put(names_b[event])
+            if event in ("modification", "deletion"):
+                put(resource_user)
+                put(user_hex[user])
+            else:
+                put(pg.NULL)
+                put(pg.NULL)
+            put(outcome[event])
+            put(previous)
+            current = hash_prefix + hashes[64 * k : 64 * k + 64]
+            put(current)
+            previous = current
+            put(tags_b[tags[k]])
+            put(ts(8, (created + retention + shift) * 1_000_000))
+            put(ts(8, (created + shift) * 1_000_000))
+        yield b"".join(out), n
+    yield pg.TRAILER, 0
 
 
 def webhook_endpoints(world: World) -> Iterator[Chunk]:
@@ -202,7 +241,7 @@ def webhook_endpoints(world: World) -> Iterator[Chunk]:
 def webhook_events(world: World) -> Iterator[Chunk]:
     """The last 30 days of events; picks which of them get deliveries (~0.4 per event)."""
     rng = world.rng("webhook_events")
-    clock, now, ids, orgs = world.clock, world.now, world.user_ids, world.org_ids
+    now = world.now
     total = world.sizes.table_rows()["webhook_events"]
     hooked = world.endpoints_by_org
     pool = world.activity_pool
@@ -210,28 +249,42 @@ def webhook_events(world: World) -> Iterator[Chunk]:
     per_event = DELIVERIES_PER_EVENT / max(eligible * 0.95, 1e-9)
     world.events = []
     homes = world.user_home
-    emails = [user_email(i + 1) for i in range(world.sizes.users)]
+    users_b, orgs_b = world.user_id_fields(), world.org_id_fields()
+    data_b = [
+        pg.jsonb(f'{{"user_id": "{user_id}", "email": "{user_email(i + 1)}"}}')
+        for i, user_id in enumerate(world.user_ids)
+    ]
+    types_b = {t: pg.text(t) for t in EVENT_TYPE.values}
+    header, prefix, ts = pg.fields(6), pg.UUID_PREFIX, pg.timestamp_field
+    shift = world.clock.base - pg.PG_EPOCH
+    yield pg.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(world, rng, start, n, total, now - WEBHOOK_WINDOW, now)
         types = EVENT_TYPE.draw(rng, n)
-        uuids = hex_ids(rng, n)
-        created_text = clock.texts(times)
-        rows = []
+        blob = rng.randbytes(16 * n)
+        out: list[bytes] = []
+        put = out.append
         random_ = rng.random
         for k in range(n):
             user, kind, created = users[k], types[k], times[k]
             home = homes[user]
-            org = NULL if random_() < 0.05 else orgs[home]
-            user_id = ids[user]
-            rows.append(
-                f'{uuids[k]}\t{kind}\t{{"user_id": "{user_id}", "email": "{emails[user]}"}}'
-                f"\t{user_id}\t{org}\t{created_text[k]}\n"
-            )
-            if org != NULL and home in hooked:
-                copies = int(per_event) + (rng.random() < per_event % 1)
-                for _ in range(copies):
-                    world.events.append((uuids[k], kind, home, created))
-        yield "".join(rows), n
+            system = random_() < 0.05
+            put(header)
+            put(prefix)
+            put(blob[16 * k : 16 * k + 16])
+            put(types_b[kind])
+            put(data_b[user])
+            put(users_b[user])
+            put(pg.NULL if system else orgs_b[home])
+            put(ts(8, (created + shift) * 1_000_000))
+            if not system and home in hooked:
+                copies = int(per_event) + (random_() < per_event % 1)
+                if copies:
+                    event_id = blob[16 * k : 16 * k + 16].hex()
+                    for _ in range(copies):
+                        world.events.append((event_id, kind, home, created))
+        yield b"".join(out), n
+    yield pg.TRAILER, 0
 
 
 def webhook_deliveries(world: World) -> Iterator[Chunk]:
@@ -366,6 +419,7 @@ TABLES = (
         "activity_logs",
         "id user_id action details ip_address user_agent created_at".split(),
         activity_logs,
+        binary=True,
     ),
     TableSpec(
         "audit_logs",
@@ -375,6 +429,7 @@ TABLES = (
             "created_at"
         ).split(),
         audit_logs,
+        binary=True,
     ),
     TableSpec(
         "webhook_endpoints",
@@ -389,6 +444,7 @@ TABLES = (
         "webhook_events",
         "id type data user_id organization_id created_at".split(),
         webhook_events,
+        binary=True,
     ),
     TableSpec(
         "webhook_deliveries",

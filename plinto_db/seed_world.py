@@ -81,10 +81,26 @@ class World:
     endpoints_by_org: dict[int, list[str]] = field(default_factory=dict)
     endpoint_ids: list[str] = field(default_factory=list)
     events: list[tuple[str, int, int, int]] = field(default_factory=list)  # id, type, org, secs
+    _binary_ids: dict[str, list[bytes]] = field(default_factory=dict)
 
     @property
     def now(self) -> int:
         return self.clock.now
+
+    def user_id_fields(self) -> list[bytes]:
+        """users.id of each user as a binary COPY uuid field (built once)."""
+        if "users" not in self._binary_ids:
+            from plinto_db.seed_binary import uuids
+
+            self._binary_ids["users"] = uuids(self.user_ids)
+        return self._binary_ids["users"]
+
+    def org_id_fields(self) -> list[bytes]:
+        if "organizations" not in self._binary_ids:
+            from plinto_db.seed_binary import uuids
+
+            self._binary_ids["organizations"] = uuids(self.org_ids)
+        return self._binary_ids["organizations"]
 
     def rng(self, table: str) -> random.Random:
         """The random stream of one table: independent of every other table's."""
@@ -180,7 +196,7 @@ def _memberships(world: World, rng: random.Random) -> None:
 
 CHUNK_ROWS = 20_000  # rows per COPY chunk; part of the determinism contract (do not tune per run)
 
-Chunk = tuple[str, int]  # COPY text of some rows, and how many rows it holds
+Chunk = tuple[str | bytes, int]  # COPY data (text, or binary) of some rows, and how many
 
 
 @dataclass(frozen=True)
@@ -190,6 +206,7 @@ class TableSpec:
     name: str
     columns: Sequence[str]
     generate: Callable[[World], Iterator[Chunk]]
+    binary: bool = False  # the generator yields COPY binary data (signature and trailer too)
 
 
 def chunk_bounds(total: int) -> Iterator[tuple[int, int]]:
