@@ -195,9 +195,7 @@ def _action(
         steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(temp)}", temp))
     if not temp_ready:
         steps.extend(
-            _build_steps(
-                spec, table, spec.create_sql(True, name=temp, table=table.qualified), temp
-            )
+            _build_steps(spec, table, spec.create_sql(True, name=temp, table=table.qualified), temp)
         )
     if state.relation(table.schema, retired) is not None:
         steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
