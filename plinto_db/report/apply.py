@@ -73,15 +73,13 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
     changed = [o for o in result.outcomes if o.result != "skipped"]
     skipped = len(result.outcomes) - len(changed)
     if fmt == report.OutputFormat.markdown:
-        out.print("| index | table | action | result | seconds | detail |")
-        out.print("|---|---|---|---|---|---|")
+        _line("| index | table | action | result | seconds | detail |")
+        _line("|---|---|---|---|---|---|")
         for o in result.outcomes:
             detail = (o.detail or o.action.reason or "").replace("|", "\\|")
-            out.print(
+            _line(
                 f"| {o.name} | {o.action.table} | {o.action.kind} | {o.result} | "
-                f"{o.seconds:.2f} | {detail} |",
-                markup=False,
-                highlight=False,
+                f"{o.seconds:.2f} | {detail} |"
             )
     elif changed:
         table = Table(title="plinto-db apply", title_justify="left")
@@ -104,11 +102,8 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
         out.print(table)
     verdict = "converged" if result.converged else "NOT converged"
     extra = f"; not valid: {', '.join(result.remaining)}" if result.remaining else ""
-    out.print(
-        f"{verdict}: {len(changed)} action(s), {skipped} index(es) already as in the catalog"
-        f"{extra}",
-        markup=False,
-        highlight=False,
+    _line(
+        f"{verdict}: {len(changed)} action(s), {skipped} index(es) already as in the catalog{extra}"
     )
 
 
@@ -139,12 +134,12 @@ def render_status(rows: list[dict[str, Any]], fmt: report.OutputFormat, server: 
     out = report.stdout()
     cols = ("name", "table", "state", "size", "scans", "detail")
     if fmt == report.OutputFormat.markdown:
-        out.print("| " + " | ".join(cols) + " |")
-        out.print("|" + "---|" * len(cols))
+        _line("| " + " | ".join(cols) + " |")
+        _line("|" + "---|" * len(cols))
         for r in rows:
             values = [r["name"], r["table"], r["state"], _size(r["size_bytes"]), r["scans"]]
             values.append((r.get("detail") or "").replace("|", "\\|"))
-            out.print("| " + " | ".join(str(v) for v in values) + " |", markup=False)
+            _line("| " + " | ".join(str(v) for v in values) + " |")
         return
     table = Table(title="plinto-db status", title_justify="left")
     for col in cols:
@@ -175,12 +170,12 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
         return
     out = report.stdout()
     if not entries:
-        out.print("no apply has been recorded in this database", markup=False)
+        _line("no apply has been recorded in this database")
         return
     cols = ("at", "index", "table", "action", "outcome", "seconds", "versions", "detail")
     if fmt == report.OutputFormat.markdown:
-        out.print("| " + " | ".join(cols) + " |")
-        out.print("|" + "---|" * len(cols))
+        _line("| " + " | ".join(cols) + " |")
+        _line("|" + "---|" * len(cols))
     else:
         table = Table(title="plinto-db history (newest first)", title_justify="left")
         for col in cols:
@@ -197,11 +192,16 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
             e.detail or "",
         )
         if fmt == report.OutputFormat.markdown:
-            out.print("| " + " | ".join(v.replace("|", "\\|") for v in values) + " |", markup=False)
+            _line("| " + " | ".join(v.replace("|", "\\|") for v in values) + " |")
         else:
             table.add_row(*(_escape(v) for v in values))
     if fmt != report.OutputFormat.markdown:
         out.print(table)
+
+
+def _line(text: str) -> None:
+    """Markdown and plain lines go straight to stdout: never wrapped to the terminal width."""
+    sys.stdout.write(text + "\n")
 
 
 def _size(size: int | None) -> str:
