@@ -278,15 +278,22 @@ def _drop_foreign_keys(conn, names: Sequence[str]) -> list[tuple[str, str, str]]
     trigger query per inserted row (the way pg_restore loads), and it leaves the parent rows
     unlocked, so their pages stay all-visible. Same transaction: nothing changes on failure.
     """
+    import psycopg
     from psycopg import sql
 
     keys = [tuple(row) for row in conn.execute(Q_FOREIGN_KEYS, (list(names),))]
     for table, name, _definition in keys:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                sql.Identifier(table), sql.Identifier(name)
+        try:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                    sql.Identifier(table), sql.Identifier(name)
+                )
             )
-        )
+        except psycopg.errors.InsufficientPrivilege:
+            raise UserError(
+                f"seeding needs to own the seed tables (it cannot alter table {table}); "
+                "connect as the schema owner"
+            ) from None
     return keys
 
 

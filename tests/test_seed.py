@@ -314,3 +314,21 @@ def test_cli_without_schema_says_to_migrate(new_db, run_cli):
     assert result.returncode == 2
     assert "plinto-db migrate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_smallest_seed_keeps_every_constraint(new_db):
+    dsn = new_db("schema")
+    result = run_seed(dsn, users=1, seed=1, history_per_user=0, now=ANCHOR)
+    assert result.rows["users"] == 1 and result.rows["organizations"] == 1
+    assert result.rows["organization_members"] == 1
+    assert result.rows["activity_logs"] == result.rows["audit_logs"] == 0
+    assert _one(dsn, "SELECT count(*) FROM sessions")[0] == 6
+    owner = _one(dsn, "SELECT role FROM organization_members")[0]
+    assert owner == "owner"
+
+
+def test_history_per_user_scales_the_logs(new_db):
+    dsn = new_db("schema")
+    result = run_seed(dsn, users=100, seed=1, history_per_user=40, now=ANCHOR)
+    assert result.rows["activity_logs"] == result.rows["audit_logs"] == 4000
+    assert _one(dsn, "SELECT count(DISTINCT user_id) FROM activity_logs")[0] > 50
