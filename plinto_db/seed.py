@@ -58,9 +58,19 @@ SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NULL
 
 def table_specs() -> tuple[TableSpec, ...]:
     """The 17 tables in foreign-key order (parents first)."""
-    from plinto_db import seed_tables_core, seed_tables_events, seed_tables_tokens
+    from plinto_db import (
+        seed_tables_core,
+        seed_tables_events,
+        seed_tables_tokens,
+        seed_tables_webhooks,
+    )
 
-    return seed_tables_core.TABLES + seed_tables_tokens.TABLES + seed_tables_events.TABLES
+    return (
+        seed_tables_core.TABLES
+        + seed_tables_tokens.TABLES
+        + seed_tables_events.TABLES
+        + seed_tables_webhooks.TABLES
+    )
 
 
 TABLE_NAMES: tuple[str, ...] = (
