@@ -29,6 +29,7 @@ from plinto_db.plan import Action, ActionKind, Step, StepKind
 from plinto_db.progress import Blocker, BuildProgress, read_blockers, read_progress
 
 POLL_SECONDS = 0.25
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 15.0
 
@@ -109,38 +110,64 @@ class Executor:
         self._running: dict[str, _Running] = {}
         self._lock = threading.Lock()
         self._interrupted = threading.Event()
+        self._reported: set[int] = set()
+        self._idle: list[psycopg.Connection] = []
+        self._lock_ms = int(options.lock_timeout * 1000)
 
     # -- scheduling -------------------------------------------------------------------------
 
     def run(self, actions: tuple[Action, ...]) -> list[Outcome]:
-        """Run every action; at most one per table at a time, at most `jobs` at once."""
+        """Run every action; at most one per table at a time, at most `jobs` building at once.
+
+        An action whose builds are done and only its ANALYZE remains stops counting against
+        `jobs` (its table stays reserved): statistics do not delay the next build.
+        """
+        jobs = max(1, self.options.jobs)
         outcomes: dict[int, Outcome] = {}
         pending = list(enumerate(actions))
         busy_tables: set[int] = set()
         futures: dict[Future, tuple[int, Action]] = {}
+        light: dict[Future, Future] = {}  # action future -> "only light steps remain"
         monitor = connect(
             self.options.dsn, application_name=f"{self.options.application_name} (monitor)"
         )
-        pool = ThreadPoolExecutor(max_workers=max(1, self.options.jobs))
+        pool = ThreadPoolExecutor(max_workers=jobs * 2)
+        last_monitor = 0.0
         try:
             while pending or futures:
+                building = sum(1 for f in futures if not light[f].done())
                 for item in list(pending):
-                    if len(futures) >= max(1, self.options.jobs):
+                    if building >= jobs:
                         break
                     index, action = item
                     if action.table_oid in busy_tables:
                         continue
                     pending.remove(item)
                     busy_tables.add(action.table_oid)
-                    futures[pool.submit(self._run_action, action)] = item
-                done, _ = wait(list(futures), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
+                    signal: Future = Future()
+                    future = pool.submit(self._run_action, action, signal)
+                    futures[future] = item
+                    light[future] = signal
+                    building += 1
+                waiting_on = list(futures) + [s for s in light.values() if not s.done()]
+                done, _ = wait(waiting_on, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                finished = [f for f in done if f in futures]
+                for future in finished:
                     index, action = futures.pop(future)
+                    light.pop(future)
                     busy_tables.discard(action.table_oid)
-                    outcome = future.result()
-                    outcomes[index] = outcome
-                    self.events.finished(outcome)
-                self._monitor(monitor)
+                    outcomes[index] = future.result()
+                if finished and pending:
+                    continue  # start the next build first; bookkeeping can wait a moment
+                for index in sorted(i for i in outcomes if i not in self._reported):
+                    self._reported.add(index)
+                    self.events.finished(outcomes[index])
+                if time.monotonic() - last_monitor >= POLL_SECONDS:
+                    last_monitor = time.monotonic()
+                    self._monitor(monitor)
+            for index in sorted(i for i in outcomes if i not in self._reported):
+                self._reported.add(index)
+                self.events.finished(outcomes[index])
         except KeyboardInterrupt:
             self._interrupted.set()
             self._cancel_all(monitor)
@@ -150,6 +177,7 @@ class Executor:
         finally:
             pool.shutdown(wait=True)
             monitor.close()
+            self.close()
         return [outcomes[i] for i in sorted(outcomes)]
 
     def _monitor(self, monitor: psycopg.Connection) -> None:
@@ -182,31 +210,65 @@ class Executor:
 
     # -- one action -------------------------------------------------------------------------
 
-    def _run_action(self, action: Action) -> Outcome:
+    def _run_action(self, action: Action, light: Future | None = None) -> Outcome:
         start = time.monotonic()
         outcome = Outcome(action, Result.DONE, started=time.time())
         self.events.started(action)
+        conn = None
         try:
-            with connect(self.options.dsn, application_name=self._app_name(action)) as conn:
-                self._configure(conn)
-                if action.kind == ActionKind.WAIT:
-                    action = self._wait_then_replan(conn, action, outcome)
-                    outcome.action = action
-                    if action.kind in (ActionKind.SKIP, ActionKind.REFUSE_DRIFTED):
-                        outcome.result = (
-                            Result.SKIPPED if action.kind == ActionKind.SKIP else Result.REFUSED
-                        )
-                        outcome.detail = action.reason or outcome.detail
-                for step in action.steps:
-                    if outcome.result != Result.DONE:
-                        break
-                    self.events.step(action, step)
-                    self._run_step(conn, action, step, outcome)
+            conn = self._session(action)
+            if action.kind == ActionKind.WAIT:
+                action = self._wait_then_replan(conn, action, outcome)
+                outcome.action = action
+                if action.kind in (ActionKind.SKIP, ActionKind.REFUSE_DRIFTED):
+                    outcome.result = (
+                        Result.SKIPPED if action.kind == ActionKind.SKIP else Result.REFUSED
+                    )
+                    outcome.detail = action.reason or outcome.detail
+            for number, step in enumerate(action.steps):
+                if outcome.result != Result.DONE:
+                    break
+                rest = action.steps[number:]
+                if light is not None and all(s.kind == StepKind.ANALYZE for s in rest):
+                    _signal(light)
+                self.events.step(action, step)
+                self._run_step(conn, action, step, outcome)
         except psycopg.OperationalError as exc:
             outcome.result = Result.FAILED
             outcome.detail = _message(exc)
+        finally:
+            if conn is not None:
+                self._release(conn, reusable=outcome.result == Result.DONE)
         outcome.seconds = time.monotonic() - start
         return outcome
+
+    def _session(self, action: Action) -> psycopg.Connection:
+        """A DDL session used by one action at a time: reused after a clean action (a fresh
+        backend has cold catalog caches), replaced after any failure or cancel."""
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None or conn.closed or conn.info.transaction_status != _IDLE:
+            conn = connect(self.options.dsn, application_name=self._app_name(action))
+            self._configure(conn)
+        else:
+            conn.execute(
+                "SELECT pg_catalog.set_config('application_name', %s, false)",
+                (self._app_name(action),),
+            )
+        return conn
+
+    def _release(self, conn: psycopg.Connection, *, reusable: bool) -> None:
+        if reusable and not conn.closed and conn.info.transaction_status == _IDLE:
+            with self._lock:
+                self._idle.append(conn)
+            return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _run_step(
         self, conn: psycopg.Connection, action: Action, step: Step, outcome: Outcome
@@ -370,6 +432,11 @@ class Executor:
 
 class _Blocked(Exception):
     pass
+
+
+def _signal(future: Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _hidden_builds(conn: psycopg.Connection) -> bool:
