@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import plinto_db, start_server, stop_server, with_db  # noqa: E402
 from timing import interleaved, print_table, summary  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -220,31 +221,6 @@ SELECT gen_random_uuid(), o.a[1 + g / 2 % o.n], o.a[1 + g / 2 % o.n], 'policy-' 
 FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM organizations) o,
   generate_series(1, {n}::bigint) g""",
 }
-
-
-def plinto_db() -> list[str]:
-    exe = Path(sys.executable).parent / "plinto-db"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "plinto_db"]
-
-
-def start_server(data_dir: Path) -> str:
-    out = subprocess.run(
-        [*plinto_db(), "server", "start", "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def stop_server(data_dir: Path) -> None:
-    subprocess.run([*plinto_db(), "server", "stop", "--data-dir", str(data_dir)], check=False)
-
-
-def with_db(dsn: str, dbname: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(dsn)
-    params["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**params)
 
 
 def create_schema(dsn: str) -> None:

@@ -3,7 +3,7 @@
 Everything here is hot-path code: values are precomputed once and looked up per row, so that
 generating a row costs a few list lookups and one f-string. The key schemes (emails, slugs,
 tokens, jti values, provider ids) are pure functions of a row number, so a benchmark can compute
-a value that exists without querying the database (docs/seed.md describes them).
+a value that exists without querying the database (README: "Values you can compute").
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ USER_DOMAINS = (
 
 
 # ---------------------------------------------------------------------------------------------
-# Key schemes: pure functions of a 1-based row number (documented in docs/seed.md).
+# Key schemes: pure functions of a 1-based row number (README: "Values you can compute").
 
 
 class _TokenTable:
