@@ -27,8 +27,6 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLI = [PYTHON, "-m", "plinto_db"]
 FLOOR = [PYTHON, "-c", "import typer, rich, psycopg, sqlglot"]
-# what every typer 0.29 command with a non-flag option pays on top: its pydantic coercion layer
-TYPER_FLOOR = [PYTHON, "-c", "import typer, rich, psycopg, sqlglot; from typer import _adapters"]
 
 
 def prepare(dsn: str, users: int) -> None:
@@ -93,7 +91,6 @@ def measure(dsn: str, runs: int, workdir: Path) -> dict[str, float]:
     samples = interleaved(
         {
             "import floor (typer, rich, psycopg, sqlglot)": lambda: wall(FLOOR),
-            "floor + typer runtime coercion (pydantic)": lambda: wall(TYPER_FLOOR),
             "plinto-db check (natural, json)": lambda: wall(check_cmd),
             "psql -f explains.sql": lambda: wall(psql_cmd),
         },
