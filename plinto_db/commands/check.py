@@ -268,11 +268,11 @@ class _CatalogLoader:
             self._thread.start()
 
     def _load(self) -> None:
-        from plinto_db.catalog import load_catalog
+        from plinto_db.apply_cache import load_catalog_cached
 
         try:
             assert self.folder is not None
-            self._specs = load_catalog(self.folder)
+            self._specs = load_catalog_cached(self.folder)
         except BaseException as exc:  # re-raised in the main thread by get()
             self._error = exc
 
