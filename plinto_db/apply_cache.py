@@ -23,7 +23,7 @@ from pathlib import Path
 from plinto_db import __version__
 from plinto_db.catalog import IndexKey, IndexSpec
 
-FORMAT = 1
+FORMAT = 2
 
 
 def enabled() -> bool:

@@ -252,6 +252,18 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
     include = tuple(_include_name(node, where_at) for node in (params.args.get("include") or []))
     where_node = params.args.get("where")
     where = where_node.this.sql(dialect="postgres") if where_node is not None else None
+    # Expressions and the predicate are kept as written: sqlglot's rendering is not always
+    # the same SQL for PostgreSQL (date_part(...) becomes EXTRACT(...), strpos(...) becomes
+    # POSITION(...), 'day' becomes 'DAY'), and an index expression that is not the one the
+    # queries use is never chosen by the planner.
+    key_texts, where_text = _source_parts(text)
+    if len(key_texts) == len(keys):
+        keys = tuple(
+            replace(key, expression=written) if key.is_expression and written else key
+            for key, written in zip(keys, key_texts, strict=True)
+        )
+    if where is not None and where_text:
+        where = where_text
     using = params.args.get("using")
     method = (using.name if using is not None else "btree").lower()
     with_options = tuple(
@@ -276,6 +288,76 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         tablespace=_ident(tablespace) if tablespace is not None else None,
         source=text,
     )
+
+
+def _source_parts(text: str) -> tuple[list[str | None], str | None]:
+    """The source text of each key's expression (None when it cannot be told) and of the
+    WHERE predicate, found by tokens so string literals and comments stay intact."""
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Postgres().tokenize(text)
+    except TokenError:
+        return [], None
+    opening, closing = TokenType.L_PAREN, TokenType.R_PAREN
+    pos = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.ON), None)
+    if pos is None:
+        return [], None
+    start = next((i for i in range(pos, len(tokens)) if tokens[i].token_type == opening), None)
+    if start is None:
+        return [], None
+    elements: list[list] = [[]]
+    depth = 0
+    end = None
+    for i in range(start, len(tokens)):
+        kind = tokens[i].token_type
+        if kind == opening:
+            depth += 1
+            if depth == 1:
+                continue
+        elif kind == closing:
+            depth -= 1
+            if depth == 0:
+                end = i
+                break
+        elif kind == TokenType.COMMA and depth == 1:
+            elements.append([])
+            continue
+        elements[-1].append(tokens[i])
+    if end is None:
+        return [], None
+    keys = [_expression_text(text, element) for element in elements]
+    where = None
+    depth = 0
+    for i in range(end + 1, len(tokens)):
+        kind = tokens[i].token_type
+        depth += (kind == opening) - (kind == closing)
+        if depth == 0 and kind == TokenType.WHERE and i + 1 < len(tokens):
+            where = text[tokens[i + 1].start : tokens[-1].end + 1].strip()
+            break
+    return keys, where
+
+
+def _expression_text(text: str, element: list) -> str | None:
+    """`(expr) opclass DESC` -> `expr`; `f(x) DESC` -> `f(x)`; None without parentheses."""
+    from sqlglot.tokens import TokenType
+
+    first = next((i for i, t in enumerate(element) if t.token_type == TokenType.L_PAREN), None)
+    if first is None:
+        return None
+    depth = 0
+    for i in range(first, len(element)):
+        kind = element[i].token_type
+        depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
+        if depth == 0:
+            if first == 0:
+                if i == 1:
+                    return None
+                return text[element[1].start : element[i - 1].end + 1].strip()
+            return text[element[0].start : element[i].end + 1].strip()
+    return None
 
 
 def _key(node, where_at: str) -> IndexKey:

@@ -67,7 +67,7 @@ def test_statement_fields(tmp_path):
     assert second.with_options == (("fillfactor", "70"),)
     assert second.create_sql(concurrently=False) == (
         'CREATE INDEX "MixedCase" ON t USING btree (a DESC, b COLLATE "C" text_pattern_ops '
-        "NULLS FIRST, c DESC NULLS LAST, (LOWER(d))) WITH (fillfactor = 70)"
+        "NULLS FIRST, c DESC NULLS LAST, (lower(d))) WITH (fillfactor = 70)"
     )
 
 
