@@ -169,11 +169,23 @@ class Executor:
                 self._reported.add(index)
                 self.events.finished(outcomes[index])
         except KeyboardInterrupt:
+            # Ctrl-C: cancel the running builds (each drops its invalid index), start
+            # nothing more, and report every action, so the run ends with its report,
+            # its ledger entries and exit code 1 rather than a bare interrupt.
             self._interrupted.set()
             self._cancel_all(monitor)
-            for future in futures:
-                future.result()
-            raise
+            for future, (index, _action) in futures.items():
+                outcomes[index] = future.result()
+            for index, action in pending:
+                outcomes[index] = Outcome(
+                    action,
+                    Result.INTERRUPTED,
+                    detail="interrupted before it started",
+                    started=time.time(),
+                )
+            for index in sorted(i for i in outcomes if i not in self._reported):
+                self._reported.add(index)
+                self.events.finished(outcomes[index])
         finally:
             pool.shutdown(wait=True)
             monitor.close()
@@ -204,9 +216,20 @@ class Executor:
     def _cancel_all(self, monitor: psycopg.Connection) -> None:
         with self._lock:
             running = list(self._running.values())
+        if not running:
+            return
         for run in running:
             run.cancel_requested = True
-            monitor.execute("SELECT pg_catalog.pg_cancel_backend(%s)", (run.pid,))
+        pids = [run.pid for run in running]
+        try:  # the interrupt may have hit the monitor mid-query: then use a fresh session
+            monitor.execute(
+                "SELECT pg_catalog.pg_cancel_backend(p) FROM unnest(%s::int[]) p", (pids,)
+            )
+        except psycopg.Error:
+            with connect(self.options.dsn, application_name=self.options.application_name) as c:
+                c.execute(
+                    "SELECT pg_catalog.pg_cancel_backend(p) FROM unnest(%s::int[]) p", (pids,)
+                )
 
     # -- one action -------------------------------------------------------------------------
 
