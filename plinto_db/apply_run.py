@@ -85,6 +85,23 @@ def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drif
         raise UserError(f"{exc} (nothing was applied)") from None
 
 
+def refuse_not_owned(conn: psycopg.Connection, plan: Plan, state: DatabaseState, verb: str) -> None:
+    """CREATE INDEX and DROP INDEX need the table's owner: say so before any DDL, naming
+    the catalog statement, rather than fail action after action."""
+    owners = {t.oid: t for t in state.tables.values()}
+    for action in plan.actions:
+        table = owners.get(action.table_oid)
+        if not action.steps or table is None or table.owned:
+            continue
+        role = conn.execute("SELECT current_user").fetchone()[0]
+        where = f"{action.spec.location}: " if action.spec is not None else ""
+        raise UserError(
+            f"{where}index {action.name!r}: role {role} does not own {table.qualified}; "
+            f"only its owner (or a member of the owning role) can {verb} its indexes "
+            "(nothing was changed)"
+        )
+
+
 def apply_catalog(
     dsn: str,
     specs: tuple[IndexSpec, ...],
@@ -106,12 +123,14 @@ def apply_catalog(
         if dry_run:
             state = inspect(control, specs)
             plan = plan_for(specs, state, replace_drifted=replace_drifted)
+            refuse_not_owned(control, plan, state, "create or drop")
             outcomes = [_planned(a) for a in plan.actions]
             return ApplyResult(version, plan, outcomes, dry_run=True, converged=not plan.work)
 
         apply_lock.acquire(control, wait=wait_for_lock, note=note)
         state = inspect(control, specs)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
+        refuse_not_owned(control, plan, state, "create or drop")
         if plan.work:
             refuse_broken_cic(version)
         if not plan.work:
@@ -243,6 +262,7 @@ def drop_catalog(
             plan = make_drop_plan(specs, state)
         except NameTaken as exc:
             raise UserError(f"{exc} (nothing was dropped)") from None
+        refuse_not_owned(control, plan, state, "drop")
         work = tuple(a for a in plan.actions if a.kind == ActionKind.DROP)
         building = [a.name for a in plan.actions if a.kind == ActionKind.WAIT]
         if building:

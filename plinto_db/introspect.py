@@ -10,7 +10,7 @@ preflight: an unknown table or column fails there, before any DDL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import psycopg
@@ -24,7 +24,8 @@ LEFTOVER_PATTERN = re.compile(r"_cc(new|old)\d*$")
 
 # The tables the catalog names, resolved through the session's search_path.
 TABLES_SQL = """
-SELECT t.name, c.oid, n.nspname, c.relname, c.relkind
+SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
+       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
 FROM unnest(%(names)s::text[]) AS t(name)
 LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -87,6 +88,9 @@ class TableRef:
     oid: int
     schema: str
     name: str
+    # the session's role owns the table (or is a member of its owner): CREATE INDEX and
+    # DROP INDEX need that, whatever other privileges the role has
+    owned: bool = field(default=True, compare=False)
 
     @property
     def qualified(self) -> str:
@@ -241,7 +245,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
     found = {row[0]: row[1:] for row in cur.execute(TABLES_SQL, {"names": names}).fetchall()}
     tables: dict[str, TableRef] = {}
     for spec in specs:
-        oid, schema, name, relkind = found[spec.qualified_table]
+        oid, schema, name, relkind, owned = found[spec.qualified_table]
         if oid is None:
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
@@ -257,7 +261,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
                 f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a "
                 f"{RELKIND_NAMES.get(relkind, relkind)}, not a table"
             )
-        tables[spec.name] = TableRef(oid, schema, name)
+        tables[spec.name] = TableRef(oid, schema, name, bool(owned))
     return tables
 
 

@@ -74,12 +74,58 @@ class Entry:
         }
 
 
+# Whether this role may read/write the ledger; never raises for a missing schema or table.
+ACCESS_SQL = """
+SELECT n.oid IS NOT NULL AS schema_exists,
+       n.oid IS NOT NULL AND pg_catalog.has_schema_privilege(n.oid, 'USAGE') AS usable,
+       pg_catalog.pg_get_userbyid(n.nspowner) AS owner,
+       c.oid IS NOT NULL AS table_exists,
+       c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, %(privilege)s) AS allowed
+FROM (SELECT 1) AS one
+LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = 'plinto_db'
+LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = 'apply_ledger'
+"""
+
+
+def _check_access(conn: psycopg.Connection, privilege: str) -> bool:
+    """True when the ledger table exists and this role may `privilege` it; False when it
+    does not exist yet; UserError when it exists but belongs to another role."""
+    from plinto_db.errors import UserError
+
+    schema_exists, usable, owner, table_exists, allowed = conn.execute(
+        ACCESS_SQL, {"privilege": privilege}
+    ).fetchone()
+    role = conn.execute("SELECT current_user").fetchone()[0]
+    grant = (
+        f"the schema belongs to role {owner}: GRANT USAGE ON SCHEMA plinto_db TO {role}, and "
+        f"GRANT SELECT, INSERT ON plinto_db.apply_ledger TO {role}"
+    )
+    if schema_exists and not usable:
+        raise UserError(f"role {role} may not use the ledger schema plinto_db ({grant})")
+    if table_exists and not allowed:
+        raise UserError(f"role {role} may not {privilege} plinto_db.apply_ledger ({grant})")
+    return bool(table_exists)
+
+
 def ensure(conn: psycopg.Connection) -> None:
-    """Create the ledger on first use (autocommit: each statement commits on its own)."""
-    if conn.execute(EXISTS_SQL).fetchone()[0]:
+    """Create the ledger on first use (autocommit: each statement commits on its own).
+
+    Raises UserError (before any DDL on indexes) when the role cannot write it."""
+    from plinto_db.errors import UserError
+
+    if _check_access(conn, "INSERT"):
         return
-    conn.execute(CREATE_SCHEMA_SQL)
-    conn.execute(CREATE_TABLE_SQL)
+    try:
+        conn.execute(CREATE_SCHEMA_SQL)
+        conn.execute(CREATE_TABLE_SQL)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        role = conn.execute("SELECT current_user").fetchone()[0]
+        reason = (exc.diag.message_primary or str(exc)).strip()
+        raise UserError(
+            f"cannot create the ledger plinto_db.apply_ledger as role {role}: {reason} "
+            "(create it once as a role that may, or GRANT CREATE ON DATABASE; nothing was "
+            "changed)"
+        ) from None
 
 
 def record(conn: psycopg.Connection, **values: object) -> None:
@@ -87,6 +133,6 @@ def record(conn: psycopg.Connection, **values: object) -> None:
 
 
 def history(conn: psycopg.Connection, limit: int = 50) -> list[Entry]:
-    if not conn.execute(EXISTS_SQL).fetchone()[0]:
+    if not _check_access(conn, "SELECT"):
         return []
     return [Entry(*row[:9], str(row[9])) for row in conn.execute(HISTORY_SQL, {"limit": limit})]
