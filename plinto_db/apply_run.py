@@ -17,7 +17,7 @@ from plinto_db.catalog import IndexSpec
 from plinto_db.db import connect, format_version
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.execute import Events, ExecOptions, Executor, Outcome, Result
-from plinto_db.introspect import DatabaseState, read_state
+from plinto_db.introspect import DatabaseState, read_state, refuse_read_only
 from plinto_db.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
 
 # PG 14.0-14.3: CIC and REINDEX CONCURRENTLY could miss rows (fixed in 14.4, F15).
@@ -133,6 +133,7 @@ def apply_catalog(
         refuse_not_owned(control, plan, state, "create or drop")
         if plan.work:
             refuse_broken_cic(version)
+            refuse_read_only(control, "build or drop indexes")
         if not plan.work:
             outcomes = [_skipped(a) for a in plan.actions]
             return ApplyResult(version, plan, outcomes, converged=not plan.refused)
@@ -264,6 +265,8 @@ def drop_catalog(
             raise UserError(f"{exc} (nothing was dropped)") from None
         refuse_not_owned(control, plan, state, "drop")
         work = tuple(a for a in plan.actions if a.kind == ActionKind.DROP)
+        if work:
+            refuse_read_only(control, "drop indexes")
         building = [a.name for a in plan.actions if a.kind == ActionKind.WAIT]
         if building:
             raise PlintoError(

@@ -198,6 +198,8 @@ def read_state(
                     if shape is not None:
                         desired[name] = shape
             missing = tuple(s for s in specs if s.name not in desired)
+            if missing:
+                refuse_read_only(cur, "compare the catalog's index definitions")
             scratch = _build_scratch_indexes(cur, missing, tables) if missing else {}
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
             relations = _read_relations(cur, specs, tables)
@@ -263,6 +265,28 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
             )
         tables[spec.name] = TableRef(oid, schema, name, bool(owned))
     return tables
+
+
+READ_ONLY_SQL = """
+SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')::bool
+"""
+
+
+def refuse_read_only(cur: psycopg.Cursor | psycopg.Connection, doing: str) -> None:
+    """A hot standby or a read-only session cannot build anything, not even the empty
+    temporary copies the comparison uses: say which, instead of a failing statement."""
+    in_recovery, read_only = cur.execute(READ_ONLY_SQL).fetchone()
+    if in_recovery:
+        raise UserError(
+            f"cannot {doing}: the server is a read-only hot standby (pg_is_in_recovery()); "
+            "point --dsn at the primary, whose indexes replicate to the standbys"
+        )
+    if read_only:
+        raise UserError(
+            f"cannot {doing}: the session is read-only (default_transaction_read_only is on "
+            "for this database, role or server); connect as a role or to a database that "
+            "may write"
+        )
 
 
 def _build_scratch_indexes(

@@ -84,3 +84,21 @@ def test_roles_without_ownership_or_ledger_access(new_db, run_cli, tmp_path):
             f"DROP ROLE {reader}",
             f"DROP ROLE {owner}",
         )
+
+
+def test_read_only_database_is_one_clear_line(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    execute(dsn, "CREATE SCHEMA app", "CREATE TABLE app.items (id int, name text)")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("CREATE INDEX items_name ON app.items (name);\n")
+    cached = {"PLINTO_DB_CACHE_DIR": str(tmp_path / "cache")}
+    # a status while the database is writable fills the shape cache
+    assert run_cli("status", "--dsn", dsn, "--indexes", str(catalog), env=cached).returncode == 1
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    execute(dsn, f'ALTER DATABASE "{dbname}" SET default_transaction_read_only = on')
+    for env in ({"PLINTO_DB_NO_CACHE": "1"}, cached):
+        proc = run_cli("apply", "--dsn", dsn, "--indexes", str(catalog), env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert "the session is read-only" in proc.stderr, proc.stderr
+        assert "internal error" not in proc.stderr
+    assert index_names(dsn) == set()
