@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -107,10 +108,21 @@ def _last_meaningful_line(text: str) -> str:
 
 
 def _scrub(message: str, dsn: str) -> str:
+    """The message without the DSN's password, even when libpq cannot parse the DSN."""
     try:
         password = conninfo.conninfo_to_dict(dsn).get("password")
-    except psycopg.ProgrammingError:
-        password = None
+    except psycopg.ProgrammingError:  # unparsable: find the password as written
+        written = _URL_PASSWORD.search(dsn) or _KV_PASSWORD.search(dsn)
+        password = (
+            written.group(0)[len(written.group(1)) :].rstrip("@").strip("'") if written else None
+        )
     if password:
         message = message.replace(password, "***")
-    return message
+    message = _URL_PASSWORD.sub(r"\1***@", message)
+    return _KV_PASSWORD.sub(r"\1***", message)
+
+
+# user:password@ in anything URL-shaped (libpq echoes the unparsable DSN in its message)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s\"]*:)[^\s\"]*@")
+# password=value in key=value strings, quoted or not (an unterminated quote runs to the end)
+_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*(?:'|$)|[^\s\"]+)")

@@ -45,6 +45,11 @@ def resolve_data_dir(flag: Path | None) -> Path:
 
 def resolve_target(dsn_flag: str | None, data_dir_flag: Path | None = None) -> Target:
     data_dir = resolve_data_dir(data_dir_flag)
+    if dsn_flag is not None and not dsn_flag.strip():
+        # `--dsn "$PROD_DSN"` with the variable unset must not quietly use another database
+        from plinto_db.errors import UserError
+
+        raise UserError("--dsn is empty: give a connection string, or leave the option out")
     if dsn_flag:
         return Target(normalise_dsn(dsn_flag), "--dsn", data_dir)
     for var in DSN_ENV_VARS:
