@@ -5,6 +5,7 @@ Shared by `plinto-db apply`, `status`, `drop` and the alembic revision 0002.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,7 +51,12 @@ class ApplyResult:
 def select(
     specs: tuple[IndexSpec, ...], only: list[str] | None, tables: list[str] | None
 ) -> tuple[IndexSpec, ...]:
-    """The part of the catalog chosen by --only NAME and --table T (both repeatable)."""
+    """The part of the catalog chosen by --only NAME and --table T (both repeatable).
+
+    `--table` takes `T`, `schema.T`, or the quoted forms the reports print
+    (`"App"."Orders"`). A catalog statement without a schema is kept here when its table
+    name matches a qualified `--table`; `narrow` decides once the table is resolved.
+    """
     chosen = specs
     if only:
         known = {s.name for s in specs}
@@ -59,11 +65,76 @@ def select(
             raise UserError(f"--only: not in the catalog: {', '.join(unknown)}")
         chosen = tuple(s for s in chosen if s.name in set(only))
     if tables:
-        wanted = set(tables)
-        chosen = tuple(s for s in chosen if s.table in wanted or f"{s.schema}.{s.table}" in wanted)
+        wanted = [_table_arg(t) for t in tables]
+        chosen = tuple(s for s in chosen if any(_may_match(s.schema, s.table, w) for w in wanted))
         if not chosen:
             raise UserError(f"--table: no catalog index on {', '.join(tables)}")
     return chosen
+
+
+def narrow(
+    specs: tuple[IndexSpec, ...], state: DatabaseState, tables: list[str] | None
+) -> tuple[tuple[IndexSpec, ...], DatabaseState]:
+    """Apply --table to the resolved tables (a catalog statement without a schema names
+    the table its search_path finds); the state keeps only the chosen tables."""
+    if not tables:
+        return specs, state
+    wanted = [_table_arg(t) for t in tables]
+    kept = tuple(
+        s
+        for s in specs
+        if any(
+            _may_match(state.tables[s.name].schema, state.tables[s.name].name, w) for w in wanted
+        )
+    )
+    if not kept:
+        raise UserError(f"--table: no catalog index on {', '.join(tables)}")
+    names = {s.name for s in kept}
+    chosen = {n: t for n, t in state.tables.items() if n in names}
+    return kept, dataclasses.replace(state, tables=chosen)
+
+
+_Part = tuple[str, bool]  # (text, quoted)
+
+
+def _table_arg(text: str) -> tuple[_Part | None, _Part]:
+    """`T`, `s.T`, `"S"."T"` -> ((schema, quoted) or None, (table, quoted))."""
+    parts: list[_Part] = []
+    current, quoted, inside, i = "", False, False, 0
+    while i < len(text):
+        ch = text[i]
+        if inside:
+            if ch == '"' and text[i + 1 : i + 2] == '"':
+                current += '"'
+                i += 1
+            elif ch == '"':
+                inside = False
+            else:
+                current += ch
+        elif ch == '"':
+            inside, quoted = True, True
+        elif ch == ".":
+            parts.append((current, quoted))
+            current, quoted = "", False
+        else:
+            current += ch
+        i += 1
+    parts.append((current, quoted))
+    if len(parts) > 2 or not all(p for p, _ in parts):
+        raise UserError(f"--table: expected TABLE or SCHEMA.TABLE, got {text!r}")
+    return (parts[0] if len(parts) == 2 else None), parts[-1]
+
+
+def _same(stored: str, part: _Part) -> bool:
+    text, quoted = part
+    return stored == text or (not quoted and stored == text.lower())
+
+
+def _may_match(schema: str | None, table: str, wanted: tuple[_Part | None, _Part]) -> bool:
+    want_schema, want_table = wanted
+    if not _same(table, want_table):
+        return False
+    return want_schema is None or schema is None or _same(schema, want_schema)
 
 
 def load(indexes: Path, only: list[str] | None, tables: list[str] | None):
@@ -112,6 +183,7 @@ def apply_catalog(
     wait_for_lock: bool = False,
     events: Events | None = None,
     note: Callable[[str], None] | None = None,
+    tables: list[str] | None = None,
 ) -> ApplyResult:
     """Converge the database to `specs`. Errors in the catalog or against the live schema
     raise UserError before any DDL."""
@@ -122,6 +194,7 @@ def apply_catalog(
         version = control.info.server_version
         if dry_run:
             state = inspect(control, specs)
+            specs, state = narrow(specs, state, tables)
             plan = plan_for(specs, state, replace_drifted=replace_drifted)
             refuse_not_owned(control, plan, state, "create or drop")
             outcomes = [_planned(a) for a in plan.actions]
@@ -129,6 +202,7 @@ def apply_catalog(
 
         apply_lock.acquire(control, wait=wait_for_lock, note=note)
         state = inspect(control, specs)
+        specs, state = narrow(specs, state, tables)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
         refuse_not_owned(control, plan, state, "create or drop")
         if plan.work:
@@ -249,6 +323,7 @@ def drop_catalog(
     *,
     options: ExecOptions,
     confirm: Callable[[list[str]], bool],
+    tables: list[str] | None = None,
 ) -> ApplyResult:
     """DROP INDEX CONCURRENTLY the catalog's indexes, under the same lock as apply."""
     from plinto_db import apply_lock, ledger
@@ -259,6 +334,7 @@ def drop_catalog(
         version = control.info.server_version
         apply_lock.acquire(control, wait=False)
         state = inspect(control, specs)
+        specs, state = narrow(specs, state, tables)
         try:
             plan = make_drop_plan(specs, state)
         except NameTaken as exc:

@@ -114,6 +114,7 @@ def apply(
                 wait_for_lock=wait,
                 events=events,
                 note=note,
+                tables=table,
             )
     else:
         result = apply_catalog(
@@ -125,6 +126,7 @@ def apply(
             wait_for_lock=wait,
             events=NoteEvents(quiet=quiet),
             note=note,
+            tables=table,
         )
     render_apply(result, fmt)
     raise typer.Exit(int(result.exit_code))
@@ -143,7 +145,7 @@ def status(
 
     Exit code 0 when every catalog index is valid, 1 otherwise.
     """
-    from plinto_db.apply_run import inspect, load, status_rows
+    from plinto_db.apply_run import inspect, load, narrow, status_rows
     from plinto_db.commands.common import target_dsn
     from plinto_db.db import connect, format_version
     from plinto_db.report.apply import render_status
@@ -153,6 +155,7 @@ def status(
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     with connect(target, application_name="plinto-db status") as conn:
         state = inspect(conn, specs)
+        specs, state = narrow(specs, state, table)
         server = format_version(conn.info.server_version)
     rows = status_rows(specs, state)
     render_status(rows, fmt, server)
@@ -197,7 +200,7 @@ def drop(
         except typer.Abort:  # no answer (end of input): nothing is dropped
             return False
 
-    result = drop_catalog(target, specs, options=options, confirm=confirm)
+    result = drop_catalog(target, specs, options=options, confirm=confirm, tables=table)
     _render_drop(result, fmt)
     raise typer.Exit(int(result.exit_code))
 
