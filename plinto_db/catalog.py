@@ -179,9 +179,18 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
 
 def parse_file(file: Path) -> list[IndexSpec]:
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{file}: cannot read: {exc}") from None
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UserError(
+            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+            "save the file as UTF-8"
+        ) from None
     return [parse_statement(sql, file, line) for sql, line in split_statements(text, file)]
 
 

@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from plinto_db.catalog import load_catalog
+from plinto_db.errors import UserError
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -108,3 +110,18 @@ def test_the_built_index_is_the_one_psql_builds_and_queries_use_it(new_db, run_c
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert {a["name"]: a["action"] for a in doc["actions"]}["items_day"] == "skip"
+
+
+def test_non_utf8_file_names_its_line(tmp_path):
+    path = tmp_path / "latin1.sql"
+    path.write_bytes(b"CREATE INDEX a ON t (x);\n-- caf\xe9\nCREATE INDEX b ON t (y);\n")
+    with pytest.raises(UserError) as info:
+        load_catalog(path)
+    assert str(info.value).startswith(f"{path}:2: not UTF-8 (byte 0xe9 at column 7)")
+
+
+def test_two_statements_on_one_line_and_comment_only_files(tmp_path):
+    write(tmp_path, "a.sql", "CREATE INDEX a ON t (x); CREATE INDEX b ON t (y);\n")
+    write(tmp_path, "b.sql", "-- nothing yet\n/* still nothing */\n")
+    specs = load_catalog(tmp_path)
+    assert [(s.name, s.line) for s in specs] == [("a", 1), ("b", 1)]
