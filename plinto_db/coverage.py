@@ -47,6 +47,16 @@ class CheckResult:
     plan_text: str
     analyze: Mapping[str, float | None] | None = None
     nodes: tuple[PlanNode, ...] = ()  # the plan's nodes, names resolved (partitions, HypoPG)
+    error_line: int | None = None  # an error's line (statement or sample), else None
+
+    @property
+    def line(self) -> int:
+        """Where a report points: an error at its statement (or sample), else the expectation."""
+        return self.error_line or self.check.line
+
+    @property
+    def location(self) -> str:
+        return f"{self.check.file}:{self.line}"
 
     @property
     def message(self) -> str:
@@ -121,6 +131,7 @@ def decide(
             notes=explained.notes,
             plan=None,
             plan_text="",
+            error_line=explained.error_line,
         )
     nodes = resolve(walk(explained.plan), names)
     verdict, judgements = judge(check, nodes, forced=explained.mode is Mode.FORCED)
@@ -192,9 +203,21 @@ def tiny_tables(
     found: dict[str, int] = {}
     for table in _check_tables(check, facts, catalog_tables):
         fact = facts.table(table)
-        if fact is not None and fact.kind == "r" and fact.pages < TINY_TABLE_PAGES:
+        if fact is None:
+            continue
+        if fact.kind == "r" and fact.pages < TINY_TABLE_PAGES:
             found[fact.name] = fact.pages
+        elif fact.kind == "p":
+            leaves = _leaves(fact, facts)
+            pages = sum(leaf.pages for leaf in leaves)
+            if leaves and pages < TINY_TABLE_PAGES:
+                found[fact.name] = pages
     return tuple(found.items())
+
+
+def _leaves(fact: Any, facts: ServerFacts) -> tuple[Any, ...]:
+    """The plain-table partitions under a partitioned table (all levels; any schema)."""
+    return tuple(t for t in facts.tables if t.kind == "r" and t.root == fact.name)
 
 
 def never_analyzed(
@@ -204,8 +227,15 @@ def never_analyzed(
     for check in checks:
         for table in _check_tables(check, facts, catalog_tables):
             fact = facts.table(table)
-            if fact is not None and fact.kind == "r" and not fact.analyzed:
+            if fact is None:
+                continue
+            if fact.kind == "r" and not fact.analyzed:
                 found.append(fact.name)
+            elif fact.kind == "p":
+                # an empty partition created ahead of time is normal; none analyzed is not
+                leaves = _leaves(fact, facts)
+                if leaves and not any(leaf.analyzed for leaf in leaves):
+                    found.append(fact.name)
     return tuple(dict.fromkeys(found))
 
 
@@ -261,6 +291,13 @@ def _cover(
         return make(CoverageState.UNPROVEN, f"used only by failing checks: {', '.join(failing)}")
     expecting = [r for r in results if name in r.check.index_names()]
     touching = [r for r in results if any(n.relation == table for n in r.nodes)]
+    if expecting and all(r.verdict is Verdict.ERROR for r in expecting):
+        checks = ", ".join(r.check.name for r in expecting)
+        return make(
+            CoverageState.UNPROVEN,
+            f"the checks that expect it could not be explained: {checks}",
+        )
+    expecting = [r for r in expecting if r.verdict is not Verdict.ERROR]
     if expecting:
         first = expecting[0]
         chosen = _chosen_on(first, table)

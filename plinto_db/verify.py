@@ -121,6 +121,7 @@ class Explained:
     notes: tuple[str, ...] = ()
     values: tuple[str, ...] = ()  # the parameter values used, as SQL literals
     analyzed: bool = False
+    error_line: int | None = None  # where an error points: the sample query or the statement
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class RunOptions:
     forced_reasons: dict[str, str] = field(default_factory=dict)
     # forced mode: index -> table, to hide competing indexes on the expected index's table
     index_tables: dict[str, str] = field(default_factory=dict)
+    # built index -> its schema, so a competitor outside the search_path can be hidden
+    index_schemas: dict[str, str] = field(default_factory=dict)
     max_hidden: int = 6
 
 
@@ -212,6 +215,8 @@ def _explain_one(
         if check.param_count and not generic:
             try:
                 values = _values(check, samples)
+                if check.params is None:
+                    notes.extend(_null_notes(check, values))
             except _NoSample:
                 if mode is not Mode.FORCED:
                     raise
@@ -235,9 +240,31 @@ def _explain_one(
             plan = _isolate(conn, check, plan, text, options, notes)
         return Explained(check, mode, plan, None, tuple(notes), values, options.analyze)
     except psycopg.errors.QueryCanceled as exc:
-        return Explained(check, mode, None, f"timed out: {_message(exc)}", tuple(notes), values)
+        message = f"timed out: {_message(exc)}"
+        return Explained(
+            check, mode, None, message, tuple(notes), values, error_line=check.sql_line
+        )
+    except _SampleError as exc:
+        return Explained(
+            check, mode, None, _message(exc), tuple(notes), values, error_line=check.sample_line
+        )
     except (psycopg.Error, _CheckError) as exc:
-        return Explained(check, mode, None, _message(exc), tuple(notes), values)
+        if conn.broken or conn.closed:
+            raise  # the server went away: the run is over, not just this check
+        return Explained(
+            check, mode, None, _message(exc), tuple(notes), values, error_line=check.sql_line
+        )
+
+
+def _null_notes(check: Check, values: tuple[str, ...]) -> list[str]:
+    nulls = [f"${n}" for n, value in enumerate(values, start=1) if value == "NULL"]
+    if not nulls:
+        return []
+    return [
+        f"the sample query (line {check.sample_line}) gave NULL for {', '.join(nulls)}: "
+        "a comparison with NULL matches nothing, so the planner needs no index (make the "
+        "sample skip NULLs)"
+    ]
 
 
 def _set_local_sql(name: str, value: str) -> str:
@@ -274,7 +301,9 @@ def _isolate(
         try:
             with conn.transaction():
                 for rival in rivals:
-                    conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(rival)))
+                    schema = options.index_schemas.get(rival)
+                    name = sql.Identifier(schema, rival) if schema else sql.Identifier(rival)
+                    conn.execute(sql.SQL("DROP INDEX {}").format(name))
         except psycopg.Error as exc:
             notes.append(f"could not hide {', '.join(rivals)} to isolate it: {_message(exc)}")
             break
@@ -292,7 +321,11 @@ class _CheckError(Exception):
     """A problem with one check's values, reported as that check's error."""
 
 
-class _NoSample(_CheckError):
+class _SampleError(_CheckError):
+    """The sample query failed or its row does not fit the parameters."""
+
+
+class _NoSample(_SampleError):
     """The sample query found no row (an empty table)."""
 
 
@@ -316,38 +349,92 @@ def _plan(conn: psycopg.Connection, statements: str) -> Any:
 def _sample_values(
     conn: psycopg.Connection, checks: Sequence[Check]
 ) -> dict[str, tuple[str, ...] | _CheckError]:
-    """Run every `sample:` query, pipelined in one round trip; one by one if any fails."""
+    """Run every `sample:` query, pipelined in one round trip; one by one if any fails.
+
+    Values are taken as the server's text and rendered as typed literals (`'…'::jsonb`), so
+    any type works (jsonb, arrays, ranges, composites, enums), not just those the client can
+    convert back and forth.
+    """
     wanted = [c for c in checks if c.param_count and c.params is None and c.sample]
-    rows: dict[str, Any] = {}
+    rows: dict[str, _RawRow | None | _CheckError] = {}
     if wanted:
         try:
             with conn.transaction(), conn.pipeline():
                 cursors = [(c, conn.execute(c.sample)) for c in wanted]
-            rows = {c.name: cur.fetchone() for c, cur in cursors}
+            rows = {c.name: _raw_row(cur) for c, cur in cursors}
         except psycopg.Error:
             rows = {}
             for check in wanted:
                 try:
                     with conn.transaction():
-                        rows[check.name] = conn.execute(check.sample).fetchone()
+                        rows[check.name] = _raw_row(conn.execute(check.sample))
                 except psycopg.Error as exc:
-                    rows[check.name] = _CheckError(
+                    if conn.broken or conn.closed:
+                        raise
+                    rows[check.name] = _SampleError(
                         f"the sample query (line {check.sample_line}) failed: {_message(exc)}"
                     )
-    return {c.name: _literals(conn, c, rows[c.name]) for c in wanted}
+    types = _type_names(
+        conn, {oid for row in rows.values() if isinstance(row, _RawRow) for oid in row.types}
+    )
+    return {c.name: _literals(conn, c, rows[c.name], types) for c in wanted}
 
 
-def _literals(conn: psycopg.Connection, check: Check, row: Any) -> tuple[str, ...] | _CheckError:
+@dataclass(frozen=True)
+class _RawRow:
+    """A sample query's first row as the server's text, with each column's type oid."""
+
+    values: tuple[str | None, ...]
+    types: tuple[int, ...]
+
+
+def _raw_row(cursor: psycopg.Cursor) -> _RawRow | None:
+    result = cursor.pgresult
+    if cursor.description is None or result is None or result.ntuples == 0:
+        return None
+    encoding = cursor.connection.info.encoding
+    values = []
+    for column in range(result.nfields):
+        raw = result.get_value(0, column)
+        values.append(None if raw is None else bytes(raw).decode(encoding))
+    return _RawRow(tuple(values), tuple(d.type_code for d in cursor.description))
+
+
+def _type_names(conn: psycopg.Connection, oids: set[int]) -> dict[int, str]:
+    if not oids:
+        return {}
+    rows = conn.execute(
+        "SELECT t.oid::int, format_type(t.oid, NULL) FROM unnest(%s::oid[]) AS t(oid)",
+        (sorted(oids),),
+    ).fetchall()
+    return {oid: name for oid, name in rows}
+
+
+def _literals(
+    conn: psycopg.Connection,
+    check: Check,
+    row: _RawRow | None | _CheckError,
+    types: dict[int, str],
+) -> tuple[str, ...] | _CheckError:
     if isinstance(row, _CheckError):
         return row
     if row is None:
         return _NoSample(f"the sample query (line {check.sample_line}) returned no rows")
-    if len(row) != check.param_count:
-        return _CheckError(
-            f"the sample query (line {check.sample_line}) returns {len(row)} column(s) for "
-            f"{check.param_count} parameter(s)"
+    if len(row.values) != check.param_count:
+        return _SampleError(
+            f"the sample query (line {check.sample_line}) returns {len(row.values)} column(s) "
+            f"for {check.param_count} parameter(s)"
         )
-    return tuple(sql.Literal(value).as_string(conn) for value in row)
+    literals = []
+    for value, oid in zip(row.values, row.types, strict=True):
+        if value is None:
+            literals.append("NULL")
+            continue
+        text = sql.Literal(value).as_string(conn)
+        name = types.get(oid)
+        # unknown/text literals stay untyped: the server coerces them to the parameter's type
+        literals.append(f"{text}::{name}" if name and name not in ("unknown", "text") else text)
+    return tuple(literals)
 
 
 def _values(check: Check, samples: dict[str, tuple[str, ...] | _CheckError]) -> tuple[str, ...]:

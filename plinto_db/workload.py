@@ -88,6 +88,9 @@ class Check:
 
 DIRECTIVES = ("expect", "params", "sample", "source")
 _DIRECTIVE = re.compile(r"^--\s*([a-z][a-z_-]*)\s*:\s?(.*)$")
+_ANY_CASE_DIRECTIVE = re.compile(r"^--\s*([A-Za-z][A-Za-z_-]*)\s*:\s?(.*)$")
+# capitalised keys that can only be a directive (`-- Source: ...` may well be prose)
+_SHOUTED = {"expect", "expects", "params", "sample"}
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
 _NAME = re.compile(
     r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$'
@@ -202,6 +205,12 @@ def _read_header(
             directives[-1] = (key, f"{value} {continuation.group(1).strip()}", first)
             continue
         continuing = False
+        loud = _ANY_CASE_DIRECTIVE.match(text)
+        if not match and loud and loud.group(1).lower() in _SHOUTED:
+            raise UserError(
+                f"{file}:{line_no}: header directive {loud.group(1)!r} must be lower case "
+                f"(`{loud.group(1).lower()}:`), or it would be read as description"
+            )
         if match and ("-" in match.group(1) or match.group(1) in _NEAR_MISSES):
             raise UserError(
                 f"{file}:{line_no}: unknown header directive {match.group(1)!r} "

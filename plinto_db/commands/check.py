@@ -6,9 +6,10 @@ pure code -> render. Heavy imports happen inside the command so `--help` stays f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -94,6 +95,8 @@ def check(
     patterns = tuple(p.strip() for item in only or () for p in item.split(",") if p.strip())
     if patterns and require_coverage:
         raise UserError("--require-coverage needs the whole workload: drop --only")
+    if junit is not None:
+        _writable(junit)
     with render.progress(fmt) as tick:
         run = run_checks(
             checks_path=checks,
@@ -105,6 +108,7 @@ def check(
             lock_timeout_ms=lock_timeout,
             dsn=lambda: _dsn(dsn, data_dir),
             on_check=tick,
+            require_coverage=require_coverage,
         )
     if fmt == OutputFormat.json:
         render.print_json_report(run)
@@ -130,11 +134,10 @@ def run_checks(
     lock_timeout_ms: int,
     dsn: Callable[[], str],
     on_check: Callable[[str, int], None] | None = None,
+    require_coverage: bool = False,
 ) -> CheckRun:
     """The use case: load the workload and catalog, EXPLAIN each check, decide, summarise."""
-    from plinto_db import coverage as cov
     from plinto_db import verify
-    from plinto_db.db import describe, require_server_version
     from plinto_db.resources import resolve_dir
     from plinto_db.workload import load_workload
 
@@ -152,9 +155,20 @@ def run_checks(
                 else "EXPLAIN ANALYZE never sees hypothetical indexes"
             )
         )
+    for option, value in (
+        ("--statement-timeout", statement_timeout_ms),
+        ("--lock-timeout", lock_timeout_ms),
+    ):
+        if not 0 <= value <= _MAX_TIMEOUT_MS:
+            raise UserError(
+                f"{option} {value}: give milliseconds from 0 (no limit) to {_MAX_TIMEOUT_MS}"
+            )
     checks_dir = resolve_dir("checks", checks_path)
     workload = _select(load_workload(checks_dir), only)
-    loader = _CatalogLoader(indexes_path)  # parses in a thread while the server works
+    # your own checks never pair with the bundled (Plinto) catalog: ./indexes or --indexes only
+    loader = _CatalogLoader(indexes_path, bundled=checks_path is None)
+    if require_coverage and loader.folder is None:
+        raise UserError("--require-coverage needs an index catalog: give --indexes")
     if mode is not verify.Mode.GENERIC:
         for item in workload:
             if not item.has_values:
@@ -163,7 +177,47 @@ def run_checks(
                     "header gives no `-- params:` or `-- sample:` (add one, or use --mode generic)"
                 )
     target = dsn()
-    with verify.open_connection(target) as conn:
+    return _run_on_server(
+        target, workload, loader, mode, analyze, only, checks_dir,
+        statement_timeout_ms, lock_timeout_ms, on_check,
+    )  # fmt: skip
+
+
+@contextmanager
+def _lost_connection(conn: Any, target: str) -> Iterator[None]:
+    """A server that goes away mid-run makes the database unusable (exit 2), not N errors."""
+    import psycopg
+
+    from plinto_db.db import describe
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        if not (conn.broken or conn.closed):
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"lost the connection to {describe(target)} during the run: {text}"
+        ) from None
+
+
+def _run_on_server(
+    target: str,
+    workload: tuple,
+    loader: _CatalogLoader,
+    mode: Any,
+    analyze: bool,
+    only: tuple[str, ...],
+    checks_dir: Path,
+    statement_timeout_ms: int,
+    lock_timeout_ms: int,
+    on_check: Callable[[str, int], None] | None,
+) -> CheckRun:
+    from plinto_db import coverage as cov
+    from plinto_db import verify
+    from plinto_db.db import describe, require_server_version
+
+    with verify.open_connection(target) as conn, _lost_connection(conn, target):
         version = require_server_version(conn)
         facts = verify.gather_facts(conn)
         unbuilt = {
@@ -186,6 +240,7 @@ def run_checks(
                 **{spec.name: spec.table for spec in early},
                 **{index.name: index.table for index in facts.indexes},
             },
+            index_schemas={index.name: index.schema for index in facts.indexes},
         )
         notes: list[str] = []
         aliases: dict[str, str] = {}
@@ -218,6 +273,8 @@ def run_checks(
     present = {index.name for index in facts.indexes} | set(aliases.values())
     if only:
         notes.append("coverage not computed: --only runs part of the workload")
+    elif indexes_dir is None:
+        notes.append("coverage not computed: no index catalog (give --indexes)")
     return cov.CheckRun(
         mode=mode,
         analyze=analyze,
@@ -231,6 +288,9 @@ def run_checks(
         else cov.coverage(catalog, results, names, present=present, skipped=skipped),
         notes=tuple(notes),
     )
+
+
+_MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's limit for statement_timeout and lock_timeout
 
 
 def _select(workload: tuple, only: tuple[str, ...]) -> tuple:
@@ -247,10 +307,11 @@ def _select(workload: tuple, only: tuple[str, ...]) -> tuple:
 class _CatalogLoader:
     """The catalog, parsed in a background thread (CPU) while the main thread waits on the server.
 
-    Without --indexes, a missing indexes/ folder just means no coverage.
+    Without --indexes, a missing indexes/ folder just means no coverage; with --checks but
+    without --indexes, only ./indexes is looked at (never the bundled Plinto catalog).
     """
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, *, bundled: bool = True):
         import threading
 
         from plinto_db.resources import resolve_dir
@@ -258,6 +319,12 @@ class _CatalogLoader:
         self.folder: Path | None = None
         self._specs: tuple = ()
         self._error: BaseException | None = None
+        if path is None and not bundled:
+            local = Path.cwd() / "indexes"
+            path = local if local.is_dir() and any(local.glob("*.sql")) else None
+            if path is None:
+                self._thread = threading.Thread(target=self._load, daemon=True)
+                return
         try:
             self.folder = resolve_dir("indexes", path)
         except UserError:
@@ -330,6 +397,29 @@ def _natural_guard(workload: tuple, facts, catalog_tables: dict[str, str]) -> di
         + ", too small for a natural plan to show index use"
         for name, tables in tiny.items()
     }
+
+
+def _writable(path: Path) -> None:
+    """Refuse an unwritable --junit path before anything runs (not after a long run).
+
+    Missing folders are fine (the report creates them) when the nearest existing one is
+    writable.
+    """
+    import os
+
+    if path.is_dir():
+        raise UserError(f"--junit {path}: is a folder; give a file name")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise UserError(f"--junit {path}: not writable")
+        return
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"--junit {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--junit {path}: cannot create files in {folder}")
 
 
 def _dsn(dsn: str | None, data_dir: Path | None) -> str:

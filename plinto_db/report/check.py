@@ -69,9 +69,9 @@ def print_table(run: CheckRun) -> None:
     console.print(table)
     for result in run.failed:
         console.print(
-            Text(
-                f"{result.verdict.value.upper()} {result.check.location} {result.check.name}: "
-            ).append(result.message, style="red"),
+            Text(f"{result.verdict.value.upper()} {result.location} {result.check.name}: ").append(
+                result.message, style="red"
+            ),
             highlight=False,
         )
         if result.plan_text:
@@ -131,7 +131,7 @@ def result_document(result: CheckResult) -> dict[str, Any]:
     return {
         "check": check.name,
         "file": str(check.file),
-        "line": check.line,
+        "line": result.line,
         "expected": [
             {"kind": e.kind.value, "targets": list(e.targets), "line": e.line}
             for e in check.expectations
@@ -198,7 +198,7 @@ def print_markdown(run: CheckRun) -> None:
             f"| {_rows(r.estimated_rows)} | {r.verdict.value} | {r.mode.value} |"
         )
     for r in run.failed:
-        lines += ["", f"**{r.check.name}** ({r.check.location}): {r.message}", "", "```"]
+        lines += ["", f"**{r.check.name}** ({r.location}): {r.message}", "", "```"]
         lines += [r.plan_text or "(no plan)", "```"]
     if run.unproven:
         lines += ["", "Unproven catalog indexes:", ""]
@@ -227,7 +227,7 @@ def junit_xml(run: CheckRun) -> str:
             classname=f"checks.{result.mode.value}",
             name=result.check.name,
             file=str(result.check.file),
-            line=str(result.check.line),
+            line=str(result.line),
         )
         body = result.plan_text or ""
         if result.verdict is Verdict.FAIL:
@@ -279,7 +279,7 @@ def annotations(run: CheckRun) -> list[str]:
         title = f"plinto-db check {check.name} ({result.mode.value})"
         message = result.message + ("\n" + result.plan_text if result.plan_text else "")
         lines.append(
-            f"::error file={_escape_property(_relative(str(check.file)))},line={check.line},"
+            f"::error file={_escape_property(_relative(str(check.file)))},line={result.line},"
             f"title={_escape_property(title)}::{_escape_data(message)}"
         )
     for item in run.unproven:
