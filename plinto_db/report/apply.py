@@ -115,7 +115,13 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
         action = o.action
         reason = f" ({action.reason})" if action.reason else ""
         lines.append(f"-- {action.name} on {action.table}: {action.kind}{reason}")
-        lines.extend(f"{statement};" for step in action.steps for statement in step.statements)
+        for step in action.steps:
+            if len(step.statements) > 1:  # the swap: one transaction, as apply runs it
+                lines.append("BEGIN;")
+                lines.extend(f"{statement};" for statement in step.statements)
+                lines.append("COMMIT;")
+            else:
+                lines.extend(f"{statement};" for statement in step.statements)
     lines.append(
         f"-- plan: {len(work)} action(s), {len(result.outcomes) - len(work)} index(es) "
         "already as in the catalog (dry run: nothing was changed)"
