@@ -100,8 +100,10 @@ class ServerFacts:
     tables: tuple[TableFact, ...]
 
     def index(self, name: str) -> IndexFact | None:
-        bare = name.rsplit(".", 1)[-1]
-        return next((i for i in self.indexes if i.name == bare), None)
+        schema, _, bare = name.rpartition(".")
+        return next(
+            (i for i in self.indexes if i.name == bare and (not schema or i.schema == schema)), None
+        )
 
     def table(self, name: str) -> TableFact | None:
         schema, _, bare = name.rpartition(".")

@@ -349,3 +349,17 @@ def test_out_of_range_timeouts_are_bad_input(run_cli, app_db, tmp_path, option):
     assert done.returncode == 2, done.stderr
     assert f"{option[0]} {option[1]}: give milliseconds" in done.stderr
     assert "internal error" not in done.stderr
+
+
+def test_a_schema_qualified_index_name_must_be_in_that_schema(app_db, tmp_path):
+    wrong = {"x": "-- expect: index public.accounts_ext_idx\nSELECT 1\n"}
+    with pytest.raises(UserError, match=r"x\.sql:1: unknown index 'public\.accounts_ext_idx'"):
+        run(app_db, write_inputs(tmp_path / "a", wrong))
+    right = {
+        "x": (
+            "-- expect: index app.accounts_ext_idx\n"
+            "SELECT 1 FROM app.\"Accounts\" WHERE ext_id = '00000000-0000-0000-0000-000000000001'\n"
+        )
+    }
+    result = by_name(run(app_db, write_inputs(tmp_path / "b", right)))["x"]
+    assert result.verdict is Verdict.PASS, result.message

@@ -353,14 +353,17 @@ class _CatalogLoader:
 
 
 def _validate_names(workload: tuple, catalog: tuple, facts, indexes_dir: Path | None) -> None:
-    known = {spec.name for spec in catalog}
+    known = {(spec.schema or "public", spec.name) for spec in catalog}
     where = f"the catalog ({indexes_dir})" if indexes_dir else "the catalog (none loaded)"
     for item in workload:
         for expectation in item.expectations:
             for name in expectation.targets:
-                bare = name.rsplit(".", 1)[-1]
+                schema, _, bare = name.rpartition(".")
+                in_catalog = any(
+                    n == bare and (not schema or s == schema) for s, n in known
+                )  # an index lives in its table's schema
                 if expectation.names_indexes:
-                    if bare not in known and facts.index(name) is None:
+                    if not in_catalog and facts.index(name) is None:
                         raise UserError(
                             f"{item.file}:{expectation.line}: unknown index {name!r}: "
                             f"neither in {where} nor in the database"
