@@ -118,7 +118,7 @@ def load_workload(path: Path) -> tuple[Check, ...]:
 
 def load_check(file: Path) -> Check:
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # an editor's BOM is not SQL
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{file}: cannot read: {exc}") from None
     return parse_check(text, file)

@@ -363,3 +363,13 @@ def test_a_schema_qualified_index_name_must_be_in_that_schema(app_db, tmp_path):
     }
     result = by_name(run(app_db, write_inputs(tmp_path / "b", right)))["x"]
     assert result.verdict is Verdict.PASS, result.message
+
+
+def test_a_check_file_with_a_bom_and_crlf_line_ends(tmp_path):
+    from plinto_db.workload import load_check
+
+    file = tmp_path / "x.sql"
+    file.write_bytes(b"\xef\xbb\xbf-- expect: index a_idx\r\n-- params: 1\r\nSELECT $1::int;\r\n")
+    check = load_check(file)
+    assert check.expectations[0].targets == ("a_idx",)
+    assert check.params == ("1",) and check.sql == "SELECT $1::int"
