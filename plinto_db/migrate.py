@@ -32,10 +32,44 @@ def downgrade(dsn: str, target: str = "base", migrations: Path | None = None) ->
 
 
 def migrate_to(dsn: str, target: str, migrations: Path | None = None) -> MigrationResult:
-    """Upgrade or downgrade, whichever reaches `target` from the current revision."""
+    """Upgrade or downgrade, whichever reaches `target` from the current revision.
+
+    An unknown target is named before anything runs; reaching the current revision runs
+    nothing (not even alembic's creation of an empty alembic_version table).
+    """
     config = _config(dsn, migrations)
+    wanted = _resolve_target(config, target)
     current = current_revision(dsn, migrations)
+    if wanted is not _RELATIVE and wanted == current:
+        from plinto_db.db import connect
+
+        connect(dsn).close()
+        return MigrationResult(before=current, after=current)
     return _run(dsn, target, migrations, downgrade=_is_behind(config, target, current))
+
+
+_RELATIVE = object()
+
+
+def _resolve_target(config, target: str):
+    """The revision id `target` names (None for base), or _RELATIVE for +1, -1, head-1..."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    if target == "base":
+        return None
+    if target == "head":
+        return script.get_current_head()
+    if any(sign in target for sign in "+-") or "@" in target:
+        return _RELATIVE
+    try:
+        revision = script.get_revision(target)
+    except Exception:  # alembic raises several kinds (unknown, ambiguous prefix)
+        revision = None
+    if revision is None:
+        known = ", ".join(rev.revision for rev in reversed(list(script.walk_revisions())))
+        raise UserError(f"unknown revision {target!r}: give head, base or one of {known}") from None
+    return revision.revision
 
 
 def current_revision(dsn: str, migrations: Path | None = None) -> str | None:

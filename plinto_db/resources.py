@@ -21,6 +21,8 @@ def resolve_dir(kind: DataKind, override: Path | None = None) -> Path:
     if override is not None:
         if not override.exists():
             raise UserError(f"{override}: no such file or folder (given for {kind})")
+        if kind == "migrations" and not _looks_like(kind, override):
+            raise UserError(f"{override}: not an alembic folder (it has no env.py)")
         return override
     for candidate in (Path.cwd() / kind, PACKAGE_DATA / kind, SOURCE_TREE / kind):
         if candidate.is_dir() and _looks_like(kind, candidate):
