@@ -251,7 +251,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
         if oid is None:
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
-                "exist (nothing was applied)"
+                f"exist{_elsewhere(cur, spec)} (nothing was applied)"
             )
         if relkind == "p":
             raise UserError(
@@ -287,6 +287,27 @@ def refuse_read_only(cur: psycopg.Cursor | psycopg.Connection, doing: str) -> No
             "for this database, role or server); connect as a role or to a database that "
             "may write"
         )
+
+
+def _elsewhere(cur: psycopg.Cursor, spec: IndexSpec) -> str:
+    """For an unqualified table name: the search_path it was looked up in, and the schemas
+    that do have such a table (the usual cause: a schema that is not on the search_path)."""
+    if spec.schema:
+        return ""
+    path = cur.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
+    found = [
+        f"{quote_ident(row[0])}.{quote_ident(spec.table)}"
+        for row in cur.execute(
+            "SELECT n.nspname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND c.relkind IN ('r', 'p', 'm') ORDER BY 1",
+            (spec.table,),
+        ).fetchall()
+    ]
+    hint = f" in the search_path ({path})"
+    if found:
+        hint += f"; found {', '.join(found)}: qualify the table in the catalog"
+    return hint
 
 
 def _build_scratch_indexes(

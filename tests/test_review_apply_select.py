@@ -81,3 +81,18 @@ def test_mixed_case_table_selected_as_printed(new_db, run_cli, tmp_path):
     assert [(a["name"], a["table"], a["result"]) for a in doc["actions"]] == [
         ("Orders_Name", '"App"."Orders"', "done")
     ]
+
+
+def test_unqualified_table_outside_the_search_path_is_named(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA app")
+        conn.execute("CREATE TABLE app.items (id int, sku text)")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("\nCREATE INDEX items_sku ON items (sku);\n")
+    proc = run_cli("apply", "--dsn", dsn, "--indexes", str(catalog))
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"plinto-db: error: {catalog}:2: "), last
+    assert "table items does not exist in the search_path" in last
+    assert "found app.items: qualify the table in the catalog" in last
