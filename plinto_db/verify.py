@@ -138,6 +138,8 @@ class RunOptions:
     index_tables: dict[str, str] = field(default_factory=dict)
     # built index -> its schema, so a competitor outside the search_path can be hidden
     index_schemas: dict[str, str] = field(default_factory=dict)
+    # a partition's own index -> the partitioned index it belongs to (hidden as a whole)
+    index_roots: dict[str, str] = field(default_factory=dict)
     max_hidden: int = 6
 
 
@@ -287,15 +289,18 @@ def _isolate(
     wanted = {name.rsplit(".", 1)[-1] for name in check.index_names()}
     tables = {options.index_tables.get(name) for name in wanted} - {None}
     hidden: list[str] = []
+    roots = options.index_roots
     while wanted and len(hidden) < options.max_hidden:
         nodes = walk(plan)
-        used = used_indexes(nodes)
-        if wanted & set(used):
+        used = {roots.get(name, name) for name in used_indexes(nodes)}
+        if wanted & used:
             break
         rivals = [
-            n.index
+            roots.get(n.index, n.index)
             for n in nodes
-            if n.uses_index and n.index and options.index_tables.get(n.index) in tables
+            if n.uses_index
+            and n.index
+            and options.index_tables.get(roots.get(n.index, n.index)) in tables
         ]
         rivals = list(dict.fromkeys(r for r in rivals if r not in hidden))
         if not rivals:

@@ -373,3 +373,28 @@ def test_a_check_file_with_a_bom_and_crlf_line_ends(tmp_path):
     check = load_check(file)
     assert check.expectations[0].targets == ("a_idx",)
     assert check.params == ("1",) and check.sql == "SELECT $1::int"
+
+
+def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
+    dsn = pg_server.create_database()
+    try:
+        build(dsn, data=False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE INDEX events_account_at_idx ON app.events (account_id, at)")
+        checks = {
+            "account_since": (
+                "-- expect: index events_account_idx\n"
+                "SELECT * FROM app.events WHERE account_id = 42 AND at > '2024-05-01'\n"
+            )
+        }
+        result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_since"]
+        assert result.verdict is Verdict.PASS, result.message
+        assert result.used == ("events_account_idx",)
+        assert any("hid events_account_at_idx" in note for note in result.notes), result.notes
+        with psycopg.connect(dsn) as conn:  # rolled back: every partition keeps its index
+            count = conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%(account_id, at)'"
+            ).fetchone()[0]
+            assert count == 3
+    finally:
+        pg_server.drop_database(dsn)

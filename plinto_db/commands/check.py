@@ -241,6 +241,7 @@ def _run_on_server(
                 **{index.name: index.table for index in facts.indexes},
             },
             index_schemas={index.name: index.schema for index in facts.indexes},
+            index_roots={i.name: i.root for i in facts.indexes if i.root and i.root != i.name},
         )
         notes: list[str] = []
         aliases: dict[str, str] = {}
