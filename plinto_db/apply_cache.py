@@ -23,7 +23,7 @@ from pathlib import Path
 from plinto_db import __version__
 from plinto_db.catalog import IndexKey, IndexSpec
 
-FORMAT = 2
+FORMAT = 3
 
 
 def enabled() -> bool:

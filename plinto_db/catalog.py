@@ -83,6 +83,7 @@ class IndexSpec:
     with_options: tuple[tuple[str, str], ...] = ()
     tablespace: str | None = None
     source: str = field(default="", compare=False)  # the statement as written
+    nulls_not_distinct: bool = False  # UNIQUE ... NULLS NOT DISTINCT (PostgreSQL 15+)
 
     @property
     def qualified_table(self) -> str:
@@ -128,6 +129,8 @@ class IndexSpec:
         text = " ".join(parts) + " (" + ", ".join(key.sql() for key in self.keys) + ")"
         if self.include:
             text += " INCLUDE (" + ", ".join(quote_ident(c) for c in self.include) + ")"
+        if self.nulls_not_distinct:
+            text += " NULLS NOT DISTINCT"
         if self.with_options:
             text += " WITH (" + ", ".join(f"{k} = {v}" for k, v in self.with_options) + ")"
         if self.tablespace and table is None:
@@ -224,6 +227,8 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
 
     where_at = f"{file}:{line}"
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    source = text
+    text, nulls_not_distinct = _without_nulls_distinct(text)
     try:
         tree = sqlglot.parse_one(text, read="postgres")
     except ParseError as exc:
@@ -295,8 +300,38 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         include=include,
         with_options=with_options,
         tablespace=_ident(tablespace) if tablespace is not None else None,
-        source=text,
+        source=source,
+        nulls_not_distinct=nulls_not_distinct,
     )
+
+
+def _without_nulls_distinct(text: str) -> tuple[str, bool]:
+    """Take `NULLS [NOT] DISTINCT` (after the key list, PostgreSQL 15+) out of the
+    statement, which sqlglot cannot parse: (the rest, whether it was NOT DISTINCT)."""
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Postgres().tokenize(text)
+    except TokenError:
+        return text, False
+    depth = 0
+    for i, token in enumerate(tokens):
+        kind = token.token_type
+        depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
+        if depth or token.text.upper() != "NULLS" or i == 0:
+            continue
+        if tokens[i - 1].token_type != TokenType.R_PAREN:
+            continue  # `NULLS FIRST` inside a key is at depth 1 anyway; be strict here
+        rest = [t.token_type for t in tokens[i + 1 : i + 3]]
+        if rest[:2] == [TokenType.NOT, TokenType.DISTINCT]:
+            end = tokens[i + 2].end
+            return text[: token.start] + " " * (end + 1 - token.start) + text[end + 1 :], True
+        if rest[:1] == [TokenType.DISTINCT]:
+            end = tokens[i + 1].end
+            return text[: token.start] + " " * (end + 1 - token.start) + text[end + 1 :], False
+    return text, False
 
 
 def _source_parts(text: str) -> tuple[list[str | None], str | None]:

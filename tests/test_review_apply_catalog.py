@@ -125,3 +125,40 @@ def test_two_statements_on_one_line_and_comment_only_files(tmp_path):
     write(tmp_path, "b.sql", "-- nothing yet\n/* still nothing */\n")
     specs = load_catalog(tmp_path)
     assert [(s.name, s.line) for s in specs] == [("a", 1), ("b", 1)]
+
+
+def test_unique_nulls_not_distinct_is_read(tmp_path):
+    (spec,) = load_catalog(
+        write(
+            tmp_path,
+            "a.sql",
+            "CREATE UNIQUE INDEX u ON t (x) INCLUDE (y) NULLS NOT DISTINCT WHERE x > 1;",
+        )
+    )
+    assert spec.nulls_not_distinct and spec.where == "x > 1"
+    assert spec.create_sql() == (
+        "CREATE UNIQUE INDEX CONCURRENTLY u ON t USING btree (x) INCLUDE (y) "
+        "NULLS NOT DISTINCT WHERE x > 1"
+    )
+
+
+def test_unique_nulls_not_distinct_is_built_and_compared(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id int, email text)")
+    catalog = write(
+        tmp_path,
+        "c.sql",
+        "CREATE UNIQUE INDEX accounts_email ON accounts (email) NULLS NOT DISTINCT;",
+    )
+    proc = run_cli("apply", "--dsn", dsn, "--indexes", str(catalog))
+    assert proc.returncode == 0, proc.stderr
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        definition = conn.execute("SELECT pg_get_indexdef('accounts_email'::regclass)").fetchone()[
+            0
+        ]
+    assert definition.endswith("NULLS NOT DISTINCT")
+    plain = write(tmp_path, "p.sql", "CREATE UNIQUE INDEX accounts_email ON accounts (email);")
+    proc = run_cli("apply", "--dsn", dsn, "--indexes", str(plain), "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    assert "NULLS NOT DISTINCT differs" in json.loads(proc.stdout)["actions"][0]["detail"]
