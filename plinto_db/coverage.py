@@ -289,7 +289,9 @@ def _cover(
     failing = tuple(r.check.name for r in results if name in r.used)
     if failing:
         return make(CoverageState.UNPROVEN, f"used only by failing checks: {', '.join(failing)}")
-    expecting = [r for r in results if name in r.check.index_names()]
+    expecting = [  # an expectation may name it schema-qualified (`app.users_email_idx`)
+        r for r in results if name in {n.rsplit(".", 1)[-1] for n in r.check.index_names()}
+    ]
     touching = [r for r in results if any(n.relation == table for n in r.nodes)]
     if expecting and all(r.verdict is Verdict.ERROR for r in expecting):
         checks = ", ".join(r.check.name for r in expecting)

@@ -398,3 +398,30 @@ def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
             assert count == 3
     finally:
         pg_server.drop_database(dsn)
+
+
+def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
+    from plinto_db.catalog import load_catalog
+    from plinto_db.coverage import coverage, decide, names_from
+    from plinto_db.verify import Explained, IndexFact, Mode, ServerFacts, TableFact
+    from plinto_db.workload import parse_check
+
+    facts = ServerFacts(
+        version=180000,
+        indexes=(
+            IndexFact("app", "t_a_idx", "t", False, None, True, None),
+            IndexFact("app", "t_c_idx", "t", False, None, True, None),
+        ),
+        tables=(TableFact("app", "t", "r", 500, 50_000, True, None),),
+    )
+    (tmp_path / "c.sql").write_text(
+        "CREATE INDEX t_a_idx ON app.t (a);\nCREATE INDEX t_c_idx ON app.t (c);\n"
+    )
+    specs = load_catalog(tmp_path / "c.sql")
+    check = parse_check("-- expect: index app.t_c_idx\nSELECT * FROM app.t WHERE c = 1\n", tmp_path)
+    plan = [{"Plan": {"Node Type": "Index Scan", "Relation Name": "t", "Index Name": "t_a_idx"}}]
+    names = names_from(facts, {})
+    result = decide(Explained(check, Mode.NATURAL, plan), names, facts=facts)
+    got = {c.name: c for c in coverage(specs, [result], names)}
+    assert got["t_c_idx"].reason.startswith("a cheaper plan wins: ")
+    assert "expects it, the plan uses t_a_idx" in got["t_c_idx"].reason
