@@ -91,6 +91,10 @@ _DIRECTIVE = re.compile(r"^--\s*([a-z][a-z_-]*)\s*:\s?(.*)$")
 _ANY_CASE_DIRECTIVE = re.compile(r"^--\s*([A-Za-z][A-Za-z_-]*)\s*:\s?(.*)$")
 # capitalised keys that can only be a directive (`-- Source: ...` may well be prose)
 _SHOUTED = {"expect", "expects", "params", "sample"}
+# `-- expect index foo`: a directive that lost its colon, not prose
+_NO_COLON = re.compile(
+    r"^--\s*expect\s+(?:index|any-of|index-on|no-seqscan|seqscan)\s+\S", re.IGNORECASE
+)
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
 _NAME = re.compile(
     r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$'
@@ -205,6 +209,11 @@ def _read_header(
             directives[-1] = (key, f"{value} {continuation.group(1).strip()}", first)
             continue
         continuing = False
+        if not match and _NO_COLON.match(text):
+            raise UserError(
+                f"{file}:{line_no}: `expect` without a colon (write `-- expect: ...`), "
+                "or it would be read as description"
+            )
         loud = _ANY_CASE_DIRECTIVE.match(text)
         if not match and loud and loud.group(1).lower() in _SHOUTED:
             raise UserError(

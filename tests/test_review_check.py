@@ -425,3 +425,13 @@ def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
     got = {c.name: c for c in coverage(specs, [result], names)}
     assert got["t_c_idx"].reason.startswith("a cheaper plan wins: ")
     assert "expects it, the plan uses t_a_idx" in got["t_c_idx"].reason
+
+
+def test_an_expect_line_without_its_colon_is_refused(tmp_path):
+    from plinto_db.workload import parse_check
+
+    text = "-- expect: index a_idx\n-- expect index b_idx\nSELECT 1\n"
+    with pytest.raises(UserError, match=r"x\.sql:2: `expect` without a colon"):
+        parse_check(text, tmp_path / "x.sql")
+    prose = "-- We expect index use to matter here.\n-- expect: index a_idx\nSELECT 1\n"
+    assert parse_check(prose, tmp_path / "y.sql").description.startswith("We expect")
