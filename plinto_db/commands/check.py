@@ -382,7 +382,8 @@ def _natural_guard(workload: tuple, facts, catalog_tables: dict[str, str]) -> di
 
     unanalyzed = cov.never_analyzed(workload, facts, catalog_tables)
     if unanalyzed:
-        shown = ", ".join(unanalyzed[:5]) + (" ..." if len(unanalyzed) > 5 else "")
+        more = len(unanalyzed) - 5
+        shown = ", ".join(unanalyzed[:5]) + (f" and {more} more" if more > 0 else "")
         raise UserError(
             f"natural mode needs planner statistics, but never analyzed: {shown}. Load data "
             "(e.g. `plinto-db seed --users 50000`) and run ANALYZE, or use --mode forced"
