@@ -51,6 +51,13 @@ WHERE con.contype = 'f' AND con.conrelid = ANY (
   SELECT to_regclass(quote_ident(t)) FROM unnest(%s::text[]) AS t)
 ORDER BY c.relname, con.conname
 """
+Q_NOT_OWNED = """
+SELECT c.relname, pg_get_userbyid(c.relowner)
+FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n)
+JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name))
+WHERE NOT pg_has_role(current_user, c.relowner, 'USAGE')
+ORDER BY t.n
+"""
 Q_MISSING_TABLES = """
 SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NULL
 """
@@ -146,6 +153,7 @@ def run_seed(
     conn = connect(dsn, autocommit=False)
     try:
         _require_schema(conn, names)
+        _require_ownership(conn, names)
         occupied = _occupied_tables(conn, names)
         conn.rollback()
         if occupied and not reset:
@@ -173,6 +181,7 @@ def run_seed(
                         rows[spec.name] = _copy_table(conn, spec, world, bar.advance)
                         timings[f"copy {spec.name}"] = time.perf_counter() - table_started
                     table_started = time.perf_counter()
+                    bar.table = None
                     _restore_foreign_keys(conn, foreign_keys)
                     timings["foreign keys"] = time.perf_counter() - table_started
             except psycopg.errors.LockNotAvailable:
@@ -180,6 +189,10 @@ def run_seed(
                     f"could not lock the tables to seed within {LOCK_TIMEOUT}: "
                     "another session is using them"
                 ) from None
+            except UserError:
+                raise
+            except psycopg.Error as exc:  # a constraint or column we do not know, a lost server
+                raise UserError(_load_failure(exc, bar.table)) from None
         timings["copy"] = time.perf_counter() - mark
         mark = time.perf_counter()
         finish_tables(dsn, names, vacuum=vacuum)
@@ -247,6 +260,35 @@ def _require_schema(conn, names: Sequence[str]) -> None:
             f"the Plinto schema is missing (no table {_some(missing)}); "
             "run `plinto-db migrate` first"
         )
+
+
+def _require_ownership(conn, names: Sequence[str]) -> None:
+    """Seeding truncates the tables and drops and re-adds their foreign keys: owners only."""
+    rows = conn.execute(Q_NOT_OWNED, (list(names),)).fetchall()
+    if rows:
+        owners = sorted({owner for _, owner in rows})
+        raise UserError(
+            f"seeding needs to own the seed tables: user {conn.info.user!r} does not own "
+            f"{_some([table for table, _ in rows])}; connect as {' or '.join(map(repr, owners))} "
+            "(or a member of that role)"
+        )
+
+
+def _load_failure(exc, table: str | None) -> str:
+    """One line for a failed load; the transaction rolled back, so nothing changed."""
+    import psycopg
+
+    text = str(exc).strip()
+    reason = (
+        exc.diag.message_primary or (text.splitlines()[0] if text else type(exc).__name__)
+    ).strip()
+    where = f" while loading {table}" if table else ""
+    if isinstance(exc, psycopg.errors.OperationalError):
+        return f"seeding failed{where}: {reason} (nothing was changed)"
+    return (
+        f"the database refused the seed data{where}: {reason}; the tables differ from "
+        "revision 0001 of the Plinto schema (nothing was changed)"
+    )
 
 
 def _some(names: Sequence[str], shown: int = 4) -> str:
@@ -344,6 +386,7 @@ class _Progress:
         self.total = total
         self._progress = None
         self._task = None
+        self.table: str | None = None  # the table being loaded, for error messages
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -370,6 +413,7 @@ class _Progress:
         return self
 
     def describe(self, table: str) -> None:
+        self.table = table
         if self._progress is not None:
             self._progress.update(self._task, description=table)
 

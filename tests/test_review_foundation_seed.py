@@ -1,0 +1,82 @@
+"""Review of `plinto-db seed`: roles without ownership, schemas that drifted, quiet output."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+
+def _count(dsn: str, table: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def other_role(new_db) -> Iterator[tuple[str, str]]:
+    """(owner dsn, dsn of a login role that does not own the tables) on a migrated database."""
+    dsn = new_db("schema")
+    role = f"r_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    params["user"] = role
+    params.pop("password", None)
+    yield dsn, psycopg.conninfo.make_conninfo(**params)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")
+
+
+def _one_error_line(result) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    lines = [
+        ln for ln in result.stderr.strip().splitlines() if not ln.startswith("plinto-db: using")
+    ]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("grant", [None, "SELECT", "ALL"])
+def test_a_role_that_does_not_own_the_tables_gets_one_clear_line(run_cli, other_role, grant):
+    owner_dsn, role_dsn = other_role
+    if grant:
+        role = psycopg.conninfo.conninfo_to_dict(role_dsn)["user"]
+        with psycopg.connect(owner_dsn, autocommit=True) as conn:
+            conn.execute(f"GRANT {grant} ON ALL TABLES IN SCHEMA public TO {role}")
+    line = _one_error_line(run_cli("seed", "--users", "20", "--dsn", role_dsn))
+    assert "own" in line and "users" in line, line
+    assert _count(owner_dsn, "users") == 0
+
+
+def test_a_schema_that_drifted_from_0001_is_a_usage_error_and_nothing_changes(new_db, run_cli):
+    dsn = new_db("schema")
+    assert run_cli("seed", "--users", "20", "--dsn", dsn).returncode == 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "ALTER TABLE sessions ADD CONSTRAINT no_expired CHECK (status <> 'expired') NOT VALID"
+        )
+    line = _one_error_line(run_cli("seed", "--users", "30", "--reset", "--dsn", dsn))
+    assert "sessions" in line and "no_expired" in line, line
+    assert _count(dsn, "users") == 20  # the TRUNCATE was rolled back with the rest
+
+
+def test_without_a_terminal_seed_prints_only_the_server_line_on_stderr(new_db, run_cli):
+    dsn = new_db("schema")
+    result = run_cli("seed", "--users", "20", "--dsn", dsn)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if line.startswith("plinto-db: using")
+    ]
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "\x1b[" not in result.stdout  # no terminal escapes in piped output
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5"])
+def test_a_non_integer_user_count_is_a_usage_error(run_cli, value):
+    result = run_cli("seed", "--users", value, "--dsn", "host=/nonexistent dbname=x")
+    assert result.returncode == 2 and "--users" in result.stderr
+    assert "Traceback" not in result.stderr
