@@ -435,3 +435,26 @@ def test_an_expect_line_without_its_colon_is_refused(tmp_path):
         parse_check(text, tmp_path / "x.sql")
     prose = "-- We expect index use to matter here.\n-- expect: index a_idx\nSELECT 1\n"
     assert parse_check(prose, tmp_path / "y.sql").description.startswith("We expect")
+
+
+def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path):
+    dsn = pg_server.create_database()
+    try:
+        build(dsn, data=False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE INDEX events_2024_own_idx ON app.events_2024 (account_id, at)")
+        checks = {
+            "account_in_may": (
+                "-- expect: index events_account_idx\n"
+                "SELECT * FROM app.events WHERE account_id = 42 "
+                "AND at > '2024-05-01' AND at < '2024-06-01'\n"
+            )
+        }
+        result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_in_may"]
+        assert result.verdict is Verdict.PASS, result.message
+        assert any("hid events_2024_own_idx" in note for note in result.notes), result.notes
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT to_regclass('app.events_2024_own_idx')").fetchone()
+            assert row[0] is not None
+    finally:
+        pg_server.drop_database(dsn)

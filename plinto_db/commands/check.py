@@ -229,6 +229,7 @@ def _run_on_server(
         forced: dict[str, str] = {}
         if mode is not verify.Mode.FORCED:
             forced = _natural_guard(workload, facts, {spec.name: spec.table for spec in early})
+        roots = {t.name: t.root for t in facts.tables if t.root and t.root != t.name}
         options = verify.RunOptions(
             mode=mode,
             analyze=analyze,
@@ -238,7 +239,8 @@ def _run_on_server(
             forced_reasons=forced,
             index_tables={
                 **{spec.name: spec.table for spec in early},
-                **{index.name: index.table for index in facts.indexes},
+                # a partition's own index competes on the partitioned table it belongs to
+                **{index.name: roots.get(index.table, index.table) for index in facts.indexes},
             },
             index_schemas={index.name: index.schema for index in facts.indexes},
             index_roots={i.name: i.root for i in facts.indexes if i.root and i.root != i.name},
