@@ -122,9 +122,18 @@ def load_workload(path: Path) -> tuple[Check, ...]:
 
 def load_check(file: Path) -> Check:
     try:
-        text = file.read_text(encoding="utf-8-sig")  # an editor's BOM is not SQL
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{file}: cannot read: {exc}") from None
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")  # an editor's BOM is not SQL
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UserError(
+            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+            "save the file as UTF-8"
+        ) from None
     return parse_check(text, file)
 
 

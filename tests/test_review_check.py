@@ -458,3 +458,12 @@ def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path)
             assert row[0] is not None
     finally:
         pg_server.drop_database(dsn)
+
+
+def test_a_check_file_that_is_not_utf8_names_its_line(tmp_path):
+    from plinto_db.workload import load_check
+
+    file = tmp_path / "x.sql"
+    file.write_bytes(b"-- expect: index a_idx\nSELECT 'caf\xe9'\n")
+    with pytest.raises(UserError, match=r"x\.sql:2: not UTF-8 \(byte 0xe9 at column 12\)"):
+        load_check(file)
