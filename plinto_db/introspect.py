@@ -37,7 +37,13 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS 
        tn.nspname AS table_schema, i.indisvalid, i.indisready, i.indislive,
        con.conname AS constraint_name,
        pg_catalog.pg_relation_size(c.oid) AS size_bytes,
-       coalesce(s.idx_scan, 0) AS scans
+       coalesce(s.idx_scan, 0) AS scans,
+       ARRAY(SELECT 'foreign key ' || pg_catalog.quote_ident(fk.conname) || ' on '
+                    || fk.conrelid::pg_catalog.regclass::text
+             FROM pg_catalog.pg_constraint fk
+             WHERE fk.conindid = c.oid AND fk.contype = 'f' ORDER BY 1)
+       || CASE WHEN i.indisreplident THEN ARRAY['the replica identity of the table']
+               ELSE '{}'::text[] END AS dependents
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
@@ -113,6 +119,9 @@ class Relation:
     size_bytes: int
     scans: int
     shape: IndexShape | None = None
+    # what would break if this index were swapped out and dropped: foreign keys that
+    # reference its columns through it, the table's replica identity
+    dependents: tuple[str, ...] = ()
 
     @property
     def is_index(self) -> bool:
@@ -386,6 +395,7 @@ def _read_relations(
             con,
             size,
             scans,
+            dependents,
         ) = row
         table = TableRef(t_oid, t_schema, t_name) if t_oid is not None else None
         out.append(
@@ -401,6 +411,7 @@ def _read_relations(
                 con,
                 int(size or 0),
                 int(scans or 0),
+                dependents=tuple(dependents or ()),
             )
         )
     return out

@@ -181,6 +181,14 @@ def _action(
     # drifted
     if not replace_drifted:
         return Action(kind=ActionKind.REFUSE_DRIFTED, **common)
+    if rel is not None and rel.dependents:
+        # the swap would leave the old index behind for good (a foreign key keeps it) or
+        # silently drop the replica identity with it: a DBA must do this one by hand
+        common["reason"] = (
+            f"{reason}; not replaced: the live index backs {'; '.join(rel.dependents)}, "
+            "so it cannot be swapped out and dropped concurrently (replace it by hand)"
+        )
+        return Action(kind=ActionKind.REFUSE_DRIFTED, **common)
     temp = replacement_name(spec.name)
     retired = retired_name(spec.name)
     steps: list[Step] = []
