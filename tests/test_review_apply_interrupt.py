@@ -89,3 +89,41 @@ def test_sigint_mid_build_reports_interrupted_and_the_rerun_converges(new_db, tm
     )
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["converged"] is True
+
+
+def test_sigint_while_waiting_for_the_lock_exits_1_with_one_line(new_db, tmp_path):
+    from plinto_db.apply_lock import LOCK_KEY
+
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id int, name text)")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("CREATE INDEX items_name ON items (name);\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    holder = psycopg.connect(dsn, autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s::bigint)", (LOCK_KEY,))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
+             "--wait"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            waiting = holder.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'plinto-db%'"
+            ).fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        holder.close()
+    assert proc.returncode == 1, (proc.returncode, err)
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("plinto-db: error: interrupted"), err
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('items_name')").fetchone()[0] is None

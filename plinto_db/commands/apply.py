@@ -9,7 +9,7 @@ import typer
 
 from plinto_db import report
 from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
-from plinto_db.errors import ExitCode
+from plinto_db.errors import ExitCode, PlintoError
 
 IndexesOption = Annotated[
     Path | None,
@@ -87,10 +87,10 @@ def apply(
     Exit codes: 0 converged; 1 a build failed; 2 bad input; 3 drift refused; 4 blocked,
     timed out, or another apply holds the lock.
     """
-    from plinto_db.apply_run import apply_catalog, load
+    from plinto_db.apply_run import load
     from plinto_db.commands.common import target_dsn
     from plinto_db.execute import ExecOptions
-    from plinto_db.report.apply import BarEvents, NoteEvents, render_apply
+    from plinto_db.report.apply import render_apply
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
@@ -104,6 +104,23 @@ def apply(
     )
     quiet = fmt == report.OutputFormat.json
     note = None if quiet else report.note
+    try:
+        result = _run_apply(
+            target, specs, options, fmt, dry_run, replace_drifted, wait, note, quiet, table
+        )
+    except KeyboardInterrupt:  # outside the builds (those end with a report): exit 1
+        raise PlintoError(
+            "interrupted; `plinto-db status` shows where the indexes stand",
+            exit_code=ExitCode.FAILED,
+        ) from None
+    render_apply(result, fmt)
+    raise typer.Exit(int(result.exit_code))
+
+
+def _run_apply(target, specs, options, fmt, dry_run, replace_drifted, wait, note, quiet, table):
+    from plinto_db.apply_run import apply_catalog
+    from plinto_db.report.apply import BarEvents, NoteEvents
+
     if report.interactive(fmt) and not dry_run:
         with BarEvents() as events:
             result = apply_catalog(
@@ -128,8 +145,7 @@ def apply(
             note=note,
             tables=table,
         )
-    render_apply(result, fmt)
-    raise typer.Exit(int(result.exit_code))
+    return result
 
 
 def status(
