@@ -292,8 +292,8 @@ def _isolate(
     roots = options.index_roots
     while wanted and len(hidden) < options.max_hidden:
         nodes = walk(plan)
-        used = {roots.get(name, name) for name in used_indexes(nodes)}
-        if wanted & used:
+        raw = set(used_indexes(nodes))
+        if wanted & (raw | {roots.get(name, name) for name in raw}):
             break
         rivals = [
             roots.get(n.index, n.index)
@@ -302,7 +302,8 @@ def _isolate(
             and n.index
             and options.index_tables.get(roots.get(n.index, n.index)) in tables
         ]
-        rivals = list(dict.fromkeys(r for r in rivals if r not in hidden))
+        keep = hidden + [roots.get(name, name) for name in wanted]  # never the wanted one
+        rivals = list(dict.fromkeys(r for r in rivals if r not in keep))
         if not rivals:
             break
         try:

@@ -467,3 +467,19 @@ def test_a_check_file_that_is_not_utf8_names_its_line(tmp_path):
     file.write_bytes(b"-- expect: index a_idx\nSELECT 'caf\xe9'\n")
     with pytest.raises(UserError, match=r"x\.sql:2: not UTF-8 \(byte 0xe9 at column 12\)"):
         load_check(file)
+
+
+def test_an_expectation_may_name_a_partitions_own_index_name(app_db, tmp_path):
+    """EXPLAIN shows the partition's index name (events_2024_account_id_idx): naming it works."""
+    checks = {
+        "early_2024": (
+            "-- expect: index events_2024_account_id_idx\n"
+            "SELECT * FROM app.events WHERE account_id = 42 AND at < '2024-06-01'\n"
+        )
+    }
+    inputs = write_inputs(tmp_path, checks)
+    for mode in ("natural", "forced"):
+        result = by_name(run(app_db, inputs, mode=mode))["early_2024"]
+        assert result.verdict is Verdict.PASS, (mode, result.message)
+        assert result.used == ("events_account_idx",)
+        assert not any("hid" in note for note in result.notes), result.notes
