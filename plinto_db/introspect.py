@@ -253,7 +253,14 @@ def _cache_keys(
 
 def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[str, TableRef]:
     names = sorted({s.qualified_table for s in specs})
-    found = {row[0]: row[1:] for row in cur.execute(TABLES_SQL, {"names": names}).fetchall()}
+    cur.execute("SAVEPOINT plinto_tables")
+    try:
+        rows = cur.execute(TABLES_SQL, {"names": names}).fetchall()
+    except psycopg.errors.InsufficientPrivilege:
+        cur.execute("ROLLBACK TO SAVEPOINT plinto_tables")
+        _refuse_unusable_schema(cur, specs)
+        raise
+    found = {row[0]: row[1:] for row in rows}
     tables: dict[str, TableRef] = {}
     for spec in specs:
         oid, schema, name, relkind, owned = found[spec.qualified_table]
@@ -296,6 +303,23 @@ def refuse_read_only(cur: psycopg.Cursor | psycopg.Connection, doing: str) -> No
             "for this database, role or server); connect as a role or to a database that "
             "may write"
         )
+
+
+def _refuse_unusable_schema(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> None:
+    """Name the catalog statement whose table is in a schema this role may not use."""
+    for spec in specs:
+        cur.execute("SAVEPOINT plinto_table")
+        try:
+            cur.execute(TABLES_SQL, {"names": [spec.qualified_table]})
+        except psycopg.errors.InsufficientPrivilege as exc:
+            cur.execute("ROLLBACK TO SAVEPOINT plinto_table")
+            reason = (exc.diag.message_primary or str(exc)).strip()
+            role = cur.execute("SELECT current_user").fetchone()[0]
+            raise UserError(
+                f"{spec.location}: index {spec.name!r}: table {spec.qualified_table}: "
+                f"{reason} (role {role} needs USAGE on it; nothing was applied)"
+            ) from None
+        cur.execute("RELEASE SAVEPOINT plinto_table")
 
 
 def _elsewhere(cur: psycopg.Cursor, spec: IndexSpec) -> str:

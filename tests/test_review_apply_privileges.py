@@ -102,3 +102,33 @@ def test_read_only_database_is_one_clear_line(new_db, run_cli, tmp_path):
         assert "the session is read-only" in proc.stderr, proc.stderr
         assert "internal error" not in proc.stderr
     assert index_names(dsn) == set()
+
+
+def test_schema_the_role_may_not_use_names_the_statement(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    role = f"rev_nousage_{uuid.uuid4().hex[:8]}"
+    execute(
+        dsn,
+        f"CREATE ROLE {role} LOGIN",
+        "CREATE SCHEMA open_s",
+        "CREATE TABLE open_s.a (id int)",
+        f"GRANT USAGE ON SCHEMA open_s TO {role}",
+        "CREATE SCHEMA secret",
+        "CREATE TABLE secret.t (id int)",
+    )
+    try:
+        catalog = tmp_path / "c.sql"
+        catalog.write_text(
+            "CREATE INDEX a_id ON open_s.a (id);\n\nCREATE INDEX t_id ON secret.t (id);\n"
+        )
+        as_role = make_conninfo(dsn, user=role)
+        for command in ("status", "apply"):
+            proc = run_cli(command, "--dsn", as_role, "--indexes", str(catalog))
+            assert proc.returncode == 2, proc.stderr
+            last = proc.stderr.strip().splitlines()[-1]
+            assert last.startswith(f"plinto-db: error: {catalog}:3: index 't_id'"), last
+            assert "permission denied for schema secret" in last
+    finally:
+        execute(
+            dsn, "DROP SCHEMA open_s, secret CASCADE", f"DROP OWNED BY {role}", f"DROP ROLE {role}"
+        )
