@@ -47,7 +47,8 @@ class PlanNode:
     actual_rows: float | None = None
     actual_ms: float | None = None
     loops: float | None = None
-    plan_index: str | None = None  # the name the plan showed, before `resolve` mapped it
+    plan_index: str | None = None  # the names the plan showed, before `resolve` mapped them
+    plan_relation: str | None = None
 
     @property
     def uses_index(self) -> bool:
@@ -171,7 +172,15 @@ def resolve(nodes: tuple[PlanNode, ...], names: Names) -> tuple[PlanNode, ...]:
         relation = names.table(node.relation) if node.relation else None
         if relation is None and index is not None:
             relation = names.index_table.get(index)
-        out.append(replace(node, index=index, relation=relation, plan_index=node.index))
+        out.append(
+            replace(
+                node,
+                index=index,
+                relation=relation,
+                plan_index=node.index,
+                plan_relation=node.relation,
+            )
+        )
     return tuple(out)
 
 
@@ -192,7 +201,8 @@ def _bare(name: str) -> str:
 
 
 def _on_table(node: PlanNode, table: str) -> bool:
-    if node.relation is None or node.relation != _bare(table):
+    """Does the node read `table`: its partitioned root, or the partition itself by name."""
+    if node.relation is None or _bare(table) not in (node.relation, node.plan_relation):
         return False
     schema = table.rsplit(".", 1)[0] if "." in table else None
     return schema is None or node.schema is None or node.schema == schema

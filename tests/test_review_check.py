@@ -483,3 +483,20 @@ def test_an_expectation_may_name_a_partitions_own_index_name(app_db, tmp_path):
         assert result.verdict is Verdict.PASS, (mode, result.message)
         assert result.used == ("events_account_idx",)
         assert not any("hid" in note for note in result.notes), result.notes
+
+
+def test_an_expectation_may_name_a_partition_table(app_db, tmp_path):
+    checks = {
+        "index_on_partition": (
+            "-- expect: index-on app.events_2024\n"
+            "SELECT * FROM app.events WHERE account_id = 42 AND at < '2024-06-01'\n"
+        ),
+        "seq_on_partition": (
+            "-- expect: no-seqscan events_2024\nSELECT * FROM app.events WHERE at < '2024-06-01'\n"
+        ),
+    }
+    results = by_name(run(app_db, write_inputs(tmp_path, checks)))
+    assert results["index_on_partition"].verdict is Verdict.PASS
+    # the partition is read sequentially: a false pass before
+    seq = results["seq_on_partition"]
+    assert seq.verdict is Verdict.FAIL and "sequential scan of events_2024" in seq.message
