@@ -347,27 +347,34 @@ class Executor:
             outcome.result = Result.INTERRUPTED
             outcome.detail = "interrupted before the build started"
             return
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
+        except psycopg.Error as exc:  # incl. deadlock victim, session terminated or lost
             outcome.result = Result.FAILED
             outcome.detail = _message(exc)
         finally:
             with self._lock:
                 self._running.pop(action.name, None)
             outcome.waits.extend(run.blockers_seen.values())
-        # the build failed or was cancelled: never leave its INVALID index behind (F3)
+        # the build failed or was cancelled: never leave its INVALID index behind (F3);
+        # when its session is gone (terminated, network), clean up from a fresh one
         drop = Step(
             StepKind.DROP,
             (f"DROP INDEX CONCURRENTLY IF EXISTS {step.qualified}",),
             step.index,
             step.qualified,
         )
+        cleanup = conn
         try:
-            self._short_lock(conn, drop, outcome)
+            if conn.closed or conn.broken:
+                cleanup = connect(self.options.dsn, application_name=self._app_name(action))
+                self._configure(cleanup)
+            self._short_lock(cleanup, drop, outcome)
             outcome.detail += "; the invalid index was dropped"
         except (_Blocked, psycopg.Error) as exc:
-            outcome.detail += f"; could not drop the invalid index ({exc}): the next apply will"
+            reason = _message(exc) if isinstance(exc, psycopg.Error) else str(exc)
+            outcome.detail += f"; could not drop the invalid index ({reason}): the next apply will"
+        finally:
+            if cleanup is not conn:
+                cleanup.close()
 
     def _short_lock(self, conn: psycopg.Connection, step: Step, outcome: Outcome) -> None:
         """Run a short-lock step with lock_timeout, retrying on lock timeouts with jitter."""

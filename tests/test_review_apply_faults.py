@@ -1,0 +1,57 @@
+"""Review of issue 3 (apply): a build whose session dies (terminated by a DBA, a pooler, a
+network cut) still leaves no INVALID index behind: apply cleans up from a fresh session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_terminated_build_session_is_cleaned_up(new_db, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id int, name text)")
+        conn.execute("INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 2000) g")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("CREATE INDEX items_name ON items (name);\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    blocker = psycopg.connect(dsn)
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
+         "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            deadline = time.monotonic() + 60
+            killed = []
+            while time.monotonic() < deadline and not killed:
+                killed = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_progress_create_index "
+                    "WHERE relid = 'items'::regclass"
+                ).fetchall()
+                time.sleep(0.1)
+            assert killed, "the build never started"
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        blocker.close()
+    assert proc.returncode == 1, (out, err)
+    (action,) = json.loads(out)["actions"]
+    assert action["result"] == "failed"
+    assert "the invalid index was dropped" in action["detail"], action["detail"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('items_name')").fetchone()[0] is None
