@@ -13,6 +13,7 @@ Rules (research note F1-F11):
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -25,6 +26,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from plinto_db.db import connect
+from plinto_db.errors import PlintoError
 from plinto_db.plan import Action, ActionKind, Step, StepKind
 from plinto_db.progress import Blocker, BuildProgress, read_blockers, read_progress
 
@@ -226,7 +228,10 @@ class Executor:
                 "SELECT pg_catalog.pg_cancel_backend(p) FROM unnest(%s::int[]) p", (pids,)
             )
         except psycopg.Error:
-            with connect(self.options.dsn, application_name=self.options.application_name) as c:
+            with (
+                contextlib.suppress(PlintoError),
+                connect(self.options.dsn, application_name=self.options.application_name) as c,
+            ):
                 c.execute(
                     "SELECT pg_catalog.pg_cancel_backend(p) FROM unnest(%s::int[]) p", (pids,)
                 )
@@ -369,7 +374,7 @@ class Executor:
                 self._configure(cleanup)
             self._short_lock(cleanup, drop, outcome)
             outcome.detail += "; the invalid index was dropped"
-        except (_Blocked, psycopg.Error) as exc:
+        except (_Blocked, psycopg.Error, PlintoError) as exc:  # PlintoError: cannot connect
             reason = _message(exc) if isinstance(exc, psycopg.Error) else str(exc)
             outcome.detail += f"; could not drop the invalid index ({reason}): the next apply will"
         finally:
