@@ -75,6 +75,7 @@ def start(data_dir: Path) -> EmbeddedStatus:
         current = status(data_dir)
         if not current.running:
             _check_data_dir(data_dir)
+            _wait_for_dead_postmaster(data_dir)
             _remove_stale_pid_file(data_dir)
             _start_with_wheel(data_dir)
         current = _wait_until_ready(data_dir)
@@ -90,8 +91,15 @@ def stop(data_dir: Path) -> bool:
     pg_ctl = _wheel_commands().pg_ctl
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_system_user(), timeout=60)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        raise UserError(f"could not stop the embedded server in {data_dir}: {exc}") from None
+    except subprocess.CalledProcessError as exc:
+        raise UserError(
+            f"could not stop the embedded server in {data_dir} (pid {current.pid}): pg_ctl "
+            f"exited with status {exc.returncode}{_log_hint(data_dir)}"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"the embedded server in {data_dir} (pid {current.pid}) did not stop within 60 s"
+        ) from None
     return True
 
 
@@ -346,6 +354,21 @@ def _start_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _wait_for_dead_postmaster(data_dir: Path, timeout: float = 10.0) -> None:
+    """Just after a kill -9 the old postmaster is dying or unreaped for a moment; postgres
+    would refuse to start while its pid exists ("lock file ... already exists")."""
+    pid, _, _ = _read_postmaster_pid(data_dir)
+    deadline = time.monotonic() + timeout
+    while pid is not None and time.monotonic() < deadline:
+        try:
+            name = (Path("/proc") / str(pid) / "comm").read_text().strip()
+        except OSError:
+            return  # gone (or no /proc: nothing to wait for)
+        if not name.startswith("postgres"):
+            return  # the pid was reused by another program
+        time.sleep(0.1)
+
+
 def _remove_stale_pid_file(data_dir: Path) -> None:
     """Drop a postmaster.pid whose pid is dead or belongs to a process that is not our server.
 
@@ -398,10 +421,11 @@ def _is_postmaster_of(pid: int, data_dir: Path) -> bool | None:
     proc = Path("/proc") / str(pid)
     try:
         name = (proc / "comm").read_text().strip()
-    except OSError:
+        state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
         return None
-    if not name.startswith("postgres"):
-        return False
+    if not name.startswith("postgres") or state in ("Z", "X"):
+        return False  # another program, or a killed server its parent has not reaped yet
     try:
         return Path(os.readlink(proc / "cwd")) == data_dir.resolve()
     except OSError:
