@@ -247,8 +247,22 @@ def apply_catalog(
         result = ApplyResult(version, plan, outcomes, remaining=remaining)
         result.converged = not remaining
         return result
+    except psycopg.OperationalError as exc:
+        if not (control.closed or control.broken):
+            raise
+        raise _lost(exc) from None
     finally:
         control.close()
+
+
+def _lost(exc: psycopg.Error) -> PlintoError:
+    """The server went away (shut down, restarted, network cut) in the middle of a run."""
+    reason = (getattr(exc.diag, "message_primary", None) or str(exc)).strip().splitlines()[0]
+    return PlintoError(
+        f"lost the connection to the server ({reason}); the indexes may be half done: run "
+        "the command again once the server is back (apply converges from any state)",
+        exit_code=ExitCode.FAILED,
+    )
 
 
 def _planned(action: Action) -> Outcome:
@@ -359,6 +373,10 @@ def drop_catalog(
         result = ApplyResult(version, plan, outcomes)
         result.converged = all(o.result in (Result.DONE, Result.SKIPPED) for o in outcomes)
         return result
+    except psycopg.OperationalError as exc:
+        if not (control.closed or control.broken):
+            raise
+        raise _lost(exc) from None
     finally:
         control.close()
 

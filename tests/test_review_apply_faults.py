@@ -55,3 +55,46 @@ def test_terminated_build_session_is_cleaned_up(new_db, tmp_path):
     assert "the invalid index was dropped" in action["detail"], action["detail"]
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert conn.execute("SELECT to_regclass('items_name')").fetchone()[0] is None
+
+
+def test_losing_the_control_session_is_one_line_not_an_internal_error(new_db, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id int, name text)")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("CREATE INDEX items_name ON items (name);\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    blocker = psycopg.connect(dsn)
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                building = admin.execute(
+                    "SELECT count(*) FROM pg_stat_progress_create_index "
+                    "WHERE relid = 'items'::regclass"
+                ).fetchone()[0]
+                if building:
+                    break
+                time.sleep(0.1)
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name LIKE '%(control)'"
+            ).fetchall()
+            assert killed == [(True,)]
+        blocker.rollback()  # the build can finish now; recording it needs the lost session
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        blocker.close()
+    assert proc.returncode == 1, (out, err)
+    assert "internal error" not in err and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("plinto-db: error: lost the connection"), err
