@@ -26,8 +26,22 @@ def resolve_dir(kind: DataKind, override: Path | None = None) -> Path:
         return override
     for candidate in (Path.cwd() / kind, PACKAGE_DATA / kind, SOURCE_TREE / kind):
         if candidate.is_dir() and _looks_like(kind, candidate):
+            if kind == "migrations" and not _is_plinto_environment(candidate):
+                continue  # an application's own ./migrations: never picked up implicitly
             return candidate
     raise UserError(f"cannot find the {kind}/ folder: pass its path explicitly")
+
+
+def _is_plinto_environment(folder: Path) -> bool:
+    """An alembic env.py that reads the DSN plinto-db hands it (config.attributes).
+
+    Other environments (an application's alembic or Flask-Migrate folder) ignore --dsn and
+    would migrate whatever database they are configured for.
+    """
+    try:
+        return "plinto_db.dsn" in (folder / "env.py").read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def _looks_like(kind: DataKind, folder: Path) -> bool:

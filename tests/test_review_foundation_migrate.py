@@ -85,3 +85,21 @@ def test_plain_alembic_from_the_installed_copy_with_database_url(new_db, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert "users" in _relations(dsn)
+
+
+def test_an_applications_own_migrations_folder_in_the_working_directory_is_not_run(
+    new_db, run_cli, tmp_path
+):
+    """Many projects have ./migrations (alembic, Flask-Migrate): its env.py ignores --dsn and
+    would migrate whatever database it is configured for. Only a plinto-db environment (one
+    that reads the DSN plinto-db passes) is picked up from the working directory."""
+    project = tmp_path / "someapp"
+    (project / "migrations" / "versions").mkdir(parents=True)
+    marker = project / "foreign-env-ran"
+    (project / "migrations" / "env.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (project / "migrations" / "alembic.ini").write_text("[alembic]\nscript_location = .\n")
+    dsn = new_db("empty")
+    result = run_cli("migrate", "--to", "0001", "--dsn", dsn, cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert "users" in _relations(dsn)
