@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 
 import psycopg
 from alembic import context
@@ -30,19 +32,46 @@ def _dsn() -> str:
     return re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", dsn.strip())
 
 
+# 64-bit advisory lock key "plintoMG": one migration per database at a time
+MIGRATION_LOCK_KEY = 0x706C696E746F4D47
+
+
+def _migration_lock(dsn: str) -> psycopg.Connection:
+    """A session-level advisory lock on a separate, idle autocommit session, polled.
+
+    Two migrations started together both saw an empty database and the loser failed on a
+    catalog unique index. Idle and outside any transaction, the lock holder never delays a
+    CREATE INDEX CONCURRENTLY of revision 0002. Closing the session releases the lock.
+    """
+    conn = psycopg.connect(dsn, autocommit=True, application_name="plinto-db migrate lock")
+    waiting = False
+    while not conn.execute(
+        "SELECT pg_catalog.pg_try_advisory_lock(%s::bigint)", (MIGRATION_LOCK_KEY,)
+    ).fetchone()[0]:
+        if not waiting:
+            print("plinto-db: waiting for another migration of this database", file=sys.stderr)
+            waiting = True
+        time.sleep(0.2)
+    return conn
+
+
 def run_migrations_online() -> None:
     dsn = _dsn()
     config.attributes["plinto_db.dsn"] = dsn
-    engine = create_engine(
-        "postgresql+psycopg://",
-        creator=lambda: psycopg.connect(dsn, application_name="plinto-db migrate"),
-        poolclass=pool.NullPool,
-    )
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=None)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    lock = _migration_lock(dsn)
+    try:
+        engine = create_engine(
+            "postgresql+psycopg://",
+            creator=lambda: psycopg.connect(dsn, application_name="plinto-db migrate"),
+            poolclass=pool.NullPool,
+        )
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=None)
+            with context.begin_transaction():
+                context.run_migrations()
+        engine.dispose()
+    finally:
+        lock.close()
 
 
 if context.is_offline_mode():
