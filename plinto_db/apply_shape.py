@@ -87,7 +87,11 @@ class IndexShape:
                         f"{desired.opclasses[pos]}"
                     )
                 if self.collations[pos : pos + 1] != desired.collations[pos : pos + 1]:
-                    out.append(f"{key} collation differs")
+                    have_c = self.collations[pos] if pos < len(self.collations) else ""
+                    want_c = desired.collations[pos] if pos < len(desired.collations) else ""
+                    out.append(
+                        f"{key} collation {have_c or '(none)'} instead of {want_c or '(none)'}"
+                    )
         if self.columns[self.key_count :] != desired.columns[desired.key_count :]:
             out.append("INCLUDE columns differ")
         if self.predicate != desired.predicate:

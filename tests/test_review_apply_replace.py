@@ -64,3 +64,18 @@ def test_replace_drifted_refuses_an_index_a_foreign_key_or_replica_identity_need
         assert conn.execute(
             "SELECT indisreplident FROM pg_index WHERE indexrelid = 'ident_id_u'::regclass"
         ).fetchone()[0]
+
+
+def test_collation_drift_names_both_collations(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    execute(
+        dsn,
+        'CREATE TABLE "Orders" ("Name" text)',
+        'CREATE INDEX orders_name ON "Orders" ("Name" COLLATE "C")',
+    )
+    catalog = tmp_path / "c.sql"
+    catalog.write_text('CREATE INDEX orders_name ON "Orders" ("Name" COLLATE "POSIX");\n')
+    proc = run_cli("apply", "--dsn", dsn, "--indexes", str(catalog), "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    detail = json.loads(proc.stdout)["actions"][0]["detail"]
+    assert detail == '"Name" collation C instead of POSIX'
