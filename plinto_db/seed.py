@@ -157,10 +157,7 @@ def run_seed(
         occupied = _occupied_tables(conn, names)
         conn.rollback()
         if occupied and not reset:
-            raise UserError(
-                f"the database already holds rows ({_some(occupied)}); "
-                f"pass --reset to truncate the {len(names)} seed tables first"
-            )
+            raise UserError(_occupied_message(occupied, names))
         sizes = Sizes(users=users, history_per_user=history_per_user)
         mark = time.perf_counter()
         world = build_world(seed, sizes, seed_anchor() if now is None else now)
@@ -173,6 +170,11 @@ def run_seed(
             try:
                 with conn.transaction():
                     conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                    _lock_tables(conn, names)
+                    if not reset:  # again, now that nobody can write: rows may have come
+                        occupied = _occupied_tables(conn, names)
+                        if occupied:
+                            raise UserError(_occupied_message(occupied, names))
                     _truncate(conn, names)
                     foreign_keys = _drop_foreign_keys(conn, names)
                     for spec in specs:
@@ -306,6 +308,31 @@ def _occupied_tables(conn, names: Sequence[str]) -> list[str]:
         for name in names
     )
     return [row[0] for row in conn.execute(query)]
+
+
+def _occupied_message(occupied: Sequence[str], names: Sequence[str]) -> str:
+    return (
+        f"the database already holds rows ({_some(occupied)}); "
+        f"pass --reset to truncate the {len(names)} seed tables first"
+    )
+
+
+def _lock_tables(conn, names: Sequence[str]) -> None:
+    """ACCESS EXCLUSIVE on the seed tables (what TRUNCATE takes), before looking at them."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        conn.execute(
+            sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                sql.SQL(", ").join(sql.Identifier(n) for n in names)
+            )
+        )
+    except psycopg.errors.LockNotAvailable:
+        raise
+    except psycopg.Error as exc:
+        reason = exc.diag.message_primary or str(exc)
+        raise UserError(f"cannot lock the seed tables: {reason}") from None
 
 
 def _truncate(conn, names: Sequence[str]) -> None:

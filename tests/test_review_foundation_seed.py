@@ -80,3 +80,48 @@ def test_a_non_integer_user_count_is_a_usage_error(run_cli, value):
     result = run_cli("seed", "--users", value, "--dsn", "host=/nonexistent dbname=x")
     assert result.returncode == 2 and "--users" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rows_committed_while_seed_waits_for_its_lock_are_not_truncated(new_db):
+    """The emptiness check ran before the tables were locked: a row committed meanwhile (or
+    a second seed started at the same moment) was silently truncated without --reset."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    dsn = new_db("schema")
+    writer = psycopg.connect(dsn)
+    writer.execute("INSERT INTO users (email) VALUES ('meanwhile@example.com')")  # uncommitted
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    seeding = subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "seed", "--users", "50", "--dsn", dsn],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and seeding.poll() is None:
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                    "WHERE NOT l.granted AND a.application_name = 'plinto-db'"
+                ).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+        writer.commit()
+        code = seeding.wait(timeout=60)
+        stderr = seeding.stderr.read()
+    finally:
+        writer.close()
+        if seeding.poll() is None:
+            seeding.kill()
+    assert code == 2, stderr
+    assert "--reset" in stderr
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT array_agg(email) FROM users").fetchone()[0] == [
+            "meanwhile@example.com"
+        ]
