@@ -110,11 +110,14 @@ class IndexSpec:
         *,
         name: str | None = None,
         table: str | None = None,
+        tablespace: bool | None = None,
     ) -> str:
         """One CREATE INDEX statement (never IF NOT EXISTS: existence is decided by the planner).
 
         `name` and `table` (already quoted/qualified) override the catalog's, for temporary
-        builds and for normalising the definition on a scratch table.
+        builds and for normalising the definition on a scratch table. The catalog's
+        TABLESPACE is written when `tablespace` is true (default: only without a `table`
+        override, as a scratch table's index goes to the default tablespace).
         """
         parts = ["CREATE"]
         if self.unique:
@@ -133,7 +136,9 @@ class IndexSpec:
             text += " NULLS NOT DISTINCT"
         if self.with_options:
             text += " WITH (" + ", ".join(f"{k} = {v}" for k, v in self.with_options) + ")"
-        if self.tablespace and table is None:
+        if tablespace is None:
+            tablespace = table is None
+        if self.tablespace and tablespace:
             text += f" TABLESPACE {quote_ident(self.tablespace)}"
         if self.where:
             text += f" WHERE {self.where}"

@@ -158,7 +158,7 @@ def _action(
     replace_drifted: bool,
 ) -> Action:
     qualified = quote_ident(table.schema) + "." + quote_ident(spec.name)
-    target = spec.create_sql(True, table=table.qualified)
+    target = spec.create_sql(True, table=table.qualified, tablespace=True)
     build = _build_steps(spec, table, target, spec.name)
     common = {
         "name": spec.name,
@@ -203,7 +203,12 @@ def _action(
         steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(temp)}", temp))
     if not temp_ready:
         steps.extend(
-            _build_steps(spec, table, spec.create_sql(True, name=temp, table=table.qualified), temp)
+            _build_steps(
+                spec,
+                table,
+                spec.create_sql(True, name=temp, table=table.qualified, tablespace=True),
+                temp,
+            )
         )
     if state.relation(table.schema, retired) is not None:
         steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
