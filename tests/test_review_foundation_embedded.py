@@ -177,3 +177,23 @@ def test_a_data_dir_with_spaces_or_shell_characters(run_cli, tmp_path, folder):
     finally:
         embedded.stop(data_dir)
     assert not (tmp_path / "b").exists()  # nothing ran `b` through a shell
+
+
+def test_status_of_a_server_still_starting(run_cli, data_dir):
+    """postmaster.pid says "starting" during crash recovery: status must not fail on the DSN."""
+    import json
+
+    args = ("--data-dir", str(data_dir))
+    assert run_cli("server", "start", *args).returncode == 0
+    pid_file = data_dir / "postmaster.pid"
+    original = pid_file.read_text()
+    lines = original.splitlines()
+    lines[7] = "starting"
+    pid_file.write_text("\n".join(lines) + "\n")
+    try:
+        result = run_cli("server", "status", "--format", "json", *args)
+    finally:
+        pid_file.write_text(original)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["running"] is True and document["dsn"] is None

@@ -53,7 +53,8 @@ def status(
         "running": current.running,
         "pid": current.pid,
         "version": current.version,
-        "dsn": current.dsn() if current.running else None,
+        # None while it starts (crash recovery): the socket is not announced yet
+        "dsn": current.dsn() if current.running and current.socket_dir is not None else None,
     }
     if fmt == report.OutputFormat.json:
         report.print_json(document)
