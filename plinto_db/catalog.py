@@ -26,6 +26,7 @@ _RESERVED = frozenset(
     system_user table tablesample then to trailing true union unique user using variadic verbose
     when where window with""".split()
 )
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names
 _SIMPLE_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
@@ -258,6 +259,14 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         raise UserError(
             f"{where_at}: the index has no name; the catalog needs an explicit name "
             "to know whether it exists"
+        )
+    name = _ident(name_node)
+    if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+        kept = name.encode()[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
+        raise UserError(
+            f"{where_at}: index name {name!r} is {len(name.encode())} bytes; PostgreSQL keeps "
+            f"only {MAX_IDENTIFIER_BYTES} (it would create {kept!r}, which the catalog would "
+            "never find): use a name of at most 63 bytes"
         )
     table_node = index.args.get("table")
     if not isinstance(table_node, exp.Table) or table_node.args.get("catalog"):

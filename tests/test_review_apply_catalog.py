@@ -162,3 +162,15 @@ def test_unique_nulls_not_distinct_is_built_and_compared(new_db, run_cli, tmp_pa
     proc = run_cli("apply", "--dsn", dsn, "--indexes", str(plain), "--format", "json")
     assert proc.returncode == 3, proc.stderr
     assert "NULLS NOT DISTINCT differs" in json.loads(proc.stdout)["actions"][0]["detail"]
+
+
+def test_index_name_longer_than_postgres_keeps_is_refused(tmp_path):
+    long = "items_" + "x" * 60
+    path = write(tmp_path, "a.sql", f"CREATE INDEX ok ON t (x);\nCREATE INDEX {long} ON t (y);\n")
+    with pytest.raises(UserError) as info:
+        load_catalog(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:2: index name '{long}' is 66 bytes"), message
+    assert f"it would create '{long[:63]}'" in message
+    (spec,) = load_catalog(write(tmp_path, "b.sql", f"CREATE INDEX {long[:63]} ON t (y);"))
+    assert spec.name == long[:63]
