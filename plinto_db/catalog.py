@@ -171,13 +171,11 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
     for file in files:
         for spec in parse_file(file):
             first = seen.get(spec.name)
-            same_schema = first is not None and (
-                not first.schema or not spec.schema or first.schema == spec.schema
-            )
-            if first is not None and same_schema:
+            if first is not None:  # --only, status and the plan know an index by its name
                 raise UserError(
                     f"{spec.location}: index {spec.name!r} is defined twice "
-                    f"(first at {first.location})"
+                    f"(first at {first.location}); catalog index names must be unique, "
+                    "even on tables in different schemas"
                 )
             seen[spec.name] = spec
             specs.append(spec)

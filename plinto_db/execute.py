@@ -352,6 +352,10 @@ class Executor:
             outcome.result = Result.INTERRUPTED
             outcome.detail = "interrupted before the build started"
             return
+        except pg_errors.DuplicateTable as exc:  # the name was taken meanwhile: not ours
+            outcome.result = Result.FAILED
+            outcome.detail = f"{_message(exc)} (created by another session since the plan)"
+            return
         except psycopg.Error as exc:  # incl. deadlock victim, session terminated or lost
             outcome.result = Result.FAILED
             outcome.detail = _message(exc)
@@ -372,6 +376,15 @@ class Executor:
             if conn.closed or conn.broken:
                 cleanup = connect(self.options.dsn, application_name=self._app_name(action))
                 self._configure(cleanup)
+            # only an INVALID index is this build's leftover: a valid one of that name (the
+            # build failed with "already exists" after someone else created it) is not ours
+            invalid = cleanup.execute(
+                "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i "
+                "WHERE i.indexrelid = pg_catalog.to_regclass(%s)",
+                (step.qualified,),
+            ).fetchone()
+            if invalid is None or not invalid[0]:
+                return
             self._short_lock(cleanup, drop, outcome)
             outcome.detail += "; the invalid index was dropped"
         except (_Blocked, psycopg.Error, PlintoError) as exc:  # PlintoError: cannot connect

@@ -174,3 +174,11 @@ def test_index_name_longer_than_postgres_keeps_is_refused(tmp_path):
     assert f"it would create '{long[:63]}'" in message
     (spec,) = load_catalog(write(tmp_path, "b.sql", f"CREATE INDEX {long[:63]} ON t (y);"))
     assert spec.name == long[:63]
+
+
+def test_one_name_in_two_schemas_is_refused(tmp_path):
+    path = write(
+        tmp_path, "a.sql", "CREATE INDEX idx_x ON sa.t (x);\nCREATE INDEX idx_x ON sb.t (x);\n"
+    )
+    with pytest.raises(UserError, match=r"a\.sql:2: index 'idx_x' is defined twice"):
+        load_catalog(path)

@@ -98,3 +98,53 @@ def test_losing_the_control_session_is_one_line_not_an_internal_error(new_db, tm
     assert proc.returncode == 1, (out, err)
     assert "internal error" not in err and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("plinto-db: error: lost the connection"), err
+
+
+def test_a_name_taken_after_the_plan_is_not_dropped_by_the_cleanup(new_db, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE a (x int)")
+        conn.execute("CREATE TABLE b (y int)")
+    catalog = tmp_path / "c.sql"
+    catalog.write_text("CREATE INDEX a_x ON a (x);\nCREATE INDEX b_y ON b (y);\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    blocker = psycopg.connect(dsn)
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
+         "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                building = admin.execute(
+                    "SELECT count(*) FROM pg_stat_progress_create_index WHERE relid = 'a'::regclass"
+                ).fetchone()[0]
+                if building:
+                    break
+                time.sleep(0.1)
+            assert building, "the first build never started"
+            # someone else creates the second index while apply waits on the first
+            admin.execute("CREATE INDEX b_y ON b (y)")
+        blocker.rollback()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        blocker.close()
+    assert proc.returncode == 1, (out, err)
+    actions = {a["name"]: a for a in json.loads(out)["actions"]}
+    assert actions["a_x"]["result"] == "done"
+    assert actions["b_y"]["result"] == "failed"
+    assert "already exists" in actions["b_y"]["detail"]
+    assert "dropped" not in actions["b_y"]["detail"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        valid = conn.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('b_y')"
+        ).fetchone()
+    assert valid == (True,)  # the other session's index is still there
