@@ -152,9 +152,14 @@ def run_seed(
     names = [spec.name for spec in specs]
     conn = connect(dsn, autocommit=False)
     try:
+        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")  # for the session, not a LOCAL
+        conn.commit()
         _require_schema(conn, names)
         _require_ownership(conn, names)
-        occupied = _occupied_tables(conn, names)
+        try:
+            occupied = _occupied_tables(conn, names)  # waits behind e.g. a seed in progress
+        except psycopg.errors.LockNotAvailable:
+            raise UserError(_lock_message()) from None
         conn.rollback()
         if occupied and not reset:
             raise UserError(_occupied_message(occupied, names))
@@ -187,17 +192,22 @@ def run_seed(
                     _restore_foreign_keys(conn, foreign_keys)
                     timings["foreign keys"] = time.perf_counter() - table_started
             except psycopg.errors.LockNotAvailable:
-                raise UserError(
-                    f"could not lock the tables to seed within {LOCK_TIMEOUT}: "
-                    "another session is using them"
-                ) from None
+                raise UserError(_lock_message()) from None
             except UserError:
                 raise
             except psycopg.Error as exc:  # a constraint or column we do not know, a lost server
                 raise UserError(_load_failure(exc, bar.table)) from None
         timings["copy"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        finish_tables(dsn, names, vacuum=vacuum)
+        try:
+            finish_tables(dsn, names, vacuum=vacuum)
+        except psycopg.Error as exc:
+            step = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+            reason = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
+            raise UserError(
+                f"the rows are in, but {step} of the seed tables failed: {reason}; "
+                "run it again before relying on plans"
+            ) from None
         timings["vacuum_analyze" if vacuum else "analyze"] = time.perf_counter() - mark
     finally:
         conn.close()
@@ -217,6 +227,8 @@ def finish_tables(dsn: str, names: Sequence[str], *, vacuum: bool = True, worker
 
     statement = sql.SQL("VACUUM (ANALYZE) {}" if vacuum else "ANALYZE {}")
     connections = [connect(dsn) for _ in range(max(1, workers))]
+    for conn in connections:  # never wait forever behind another session's lock
+        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     try:
         sizes = dict(
             connections[0]
@@ -308,6 +320,10 @@ def _occupied_tables(conn, names: Sequence[str]) -> list[str]:
         for name in names
     )
     return [row[0] for row in conn.execute(query)]
+
+
+def _lock_message() -> str:
+    return f"could not lock the tables to seed within {LOCK_TIMEOUT}: another session is using them"
 
 
 def _occupied_message(occupied: Sequence[str], names: Sequence[str]) -> str:

@@ -125,3 +125,18 @@ def test_rows_committed_while_seed_waits_for_its_lock_are_not_truncated(new_db):
         assert conn.execute("SELECT array_agg(email) FROM users").fetchone()[0] == [
             "meanwhile@example.com"
         ]
+
+
+def test_tables_locked_by_another_session_give_up_after_the_lock_timeout(new_db, run_cli):
+    """The emptiness check waited without a timeout behind e.g. a seed in progress."""
+    import time
+
+    dsn = new_db("schema")
+    with psycopg.connect(dsn) as holder:
+        holder.execute("LOCK TABLE audit_logs IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        result = run_cli("seed", "--users", "20", "--dsn", dsn, timeout=60)
+        elapsed = time.monotonic() - started
+    line = _one_error_line(result)
+    assert "could not lock" in line, line
+    assert elapsed < 30
