@@ -138,7 +138,7 @@ class Executor:
         try:
             while pending or futures:
                 building = sum(1 for f in futures if not light[f].done())
-                for item in list(pending):
+                for item in self._next_candidates(pending, analyzing=building < len(futures)):
                     if building >= jobs:
                         break
                     index, action = item
@@ -193,6 +193,19 @@ class Executor:
             monitor.close()
             self.close()
         return [outcomes[i] for i in sorted(outcomes)]
+
+    @staticmethod
+    def _next_candidates(
+        pending: list[tuple[int, Action]], *, analyzing: bool
+    ) -> list[tuple[int, Action]]:
+        """Catalog order; while an ANALYZE runs, the biggest table first.
+
+        Every CREATE INDEX CONCURRENTLY ends by waiting for older snapshots, the ANALYZE's
+        among them: a short build would sit out the ANALYZE, a long one overlaps it.
+        """
+        if not analyzing:
+            return list(pending)
+        return sorted(pending, key=lambda item: -item[1].table_pages)
 
     def _monitor(self, monitor: psycopg.Connection) -> None:
         with self._lock:

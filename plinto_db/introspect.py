@@ -25,7 +25,7 @@ LEFTOVER_PATTERN = re.compile(r"_cc(new|old)\d*$")
 # The tables the catalog names, resolved through the session's search_path.
 TABLES_SQL = """
 SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
-       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
+       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned, c.relpages
 FROM unnest(%(names)s::text[]) AS t(name)
 LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -97,6 +97,7 @@ class TableRef:
     # the session's role owns the table (or is a member of its owner): CREATE INDEX and
     # DROP INDEX need that, whatever other privileges the role has
     owned: bool = field(default=True, compare=False)
+    pages: int = field(default=0, compare=False)  # pg_class.relpages: how long a build takes
 
     @property
     def qualified(self) -> str:
@@ -263,7 +264,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
     found = {row[0]: row[1:] for row in rows}
     tables: dict[str, TableRef] = {}
     for spec in specs:
-        oid, schema, name, relkind, owned = found[spec.qualified_table]
+        oid, schema, name, relkind, owned, pages = found[spec.qualified_table]
         if oid is None:
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
@@ -279,7 +280,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
                 f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a "
                 f"{RELKIND_NAMES.get(relkind, relkind)}, not a table"
             )
-        tables[spec.name] = TableRef(oid, schema, name, bool(owned))
+        tables[spec.name] = TableRef(oid, schema, name, bool(owned), max(0, int(pages or 0)))
     return tables
 
 

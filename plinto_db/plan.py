@@ -70,6 +70,7 @@ class Action:
     steps: tuple[Step, ...] = ()
     reason: str = ""
     table_oid: int = 0
+    table_pages: int = field(default=0, compare=False)
     spec: IndexSpec | None = field(default=None, compare=False)
 
     @property
@@ -166,6 +167,7 @@ def _action(
         "state": found,
         "reason": reason,
         "table_oid": table.oid,
+        "table_pages": table.pages,
         "spec": spec,
     }
     if found == State.MISSING:
@@ -267,6 +269,7 @@ def _leftovers(
                 "name": rel.name,
                 "table": table.qualified,
                 "table_oid": table.oid,
+                "table_pages": table.pages,
                 "state": State.BUILDING if build else State.INVALID,
             }
             if build is not None:
@@ -301,6 +304,7 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
             "table": table.qualified,
             "state": found,
             "table_oid": table.oid,
+            "table_pages": table.pages,
             "spec": spec,
         }
         if found == State.NAME_TAKEN:

@@ -308,3 +308,31 @@ def test_a_ccnew_copy_of_a_running_reindex_is_not_dropped(specs):
     build = Build(5, 100, 42, "REINDEX CONCURRENTLY", "building index")
     plan = make_plan(specs, state(rel, builds=[build]))
     assert by_name(plan)["ix_users_email_ccnew"].kind == ActionKind.WAIT
+
+
+def test_actions_carry_their_tables_size_for_the_scheduler(specs):
+    big = TableRef(100, "public", "users", pages=5000)
+    small = TableRef(200, "public", "orgs", pages=3)
+    live = DatabaseState(
+        server_version=180000,
+        tables={"idx_a": big, "idx_b": big, "idx_e": small},
+        relations=(),
+        builds=(),
+        desired={"idx_a": A_SHAPE, "idx_b": B_SHAPE, "idx_e": E_SHAPE},
+    )
+    pages = {a.name: a.table_pages for a in make_plan(specs, live).actions}
+    assert pages == {"idx_a": 5000, "idx_b": 5000, "idx_e": 3}
+
+
+def test_while_an_analyze_runs_the_biggest_table_builds_next():
+    from plinto_db.execute import Executor
+    from plinto_db.plan import Action
+
+    def action(name, pages):
+        return Action(name, name, ActionKind.CREATE, State.MISSING, table_pages=pages)
+
+    pending = [(0, action("small", 10)), (1, action("big", 9000)), (2, action("mid", 500))]
+    in_order = [a.name for _, a in Executor._next_candidates(pending, analyzing=False)]
+    overlapping = [a.name for _, a in Executor._next_candidates(pending, analyzing=True)]
+    assert in_order == ["small", "big", "mid"]
+    assert overlapping == ["big", "mid", "small"]
