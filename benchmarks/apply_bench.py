@@ -28,7 +28,7 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import plinto_db, start_server, stop_server, with_db  # noqa: E402
+from harness import compile_bytecode, plinto_db, start_server, stop_server, with_db  # noqa: E402
 from timing import interleaved, print_table, summary, wall  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,13 +50,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "full", "rerun"), default="all")
     args = parser.parse_args()
 
-    # as `pip install` does: bytecode compiled once (this environment may set
-    # PYTHONDONTWRITEBYTECODE, which would recompile plinto_db on every run)
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "plinto_db")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    compile_bytecode()
 
     from plinto_db.catalog import load_catalog
     from plinto_db.migrate import upgrade

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import compile_bytecode  # noqa: E402
 from timing import interleaved, print_table, summary, wall  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="check-bench-") as tmp:
         workdir = Path(tmp)
         if args.dsn:

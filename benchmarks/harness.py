@@ -8,6 +8,18 @@ from pathlib import Path
 
 import psycopg
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def compile_bytecode() -> None:
+    """Compile plinto_db once, as `pip install` does: an environment that sets
+    PYTHONDONTWRITEBYTECODE would otherwise recompile every changed module on every run."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "plinto_db")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
 
 def plinto_db() -> list[str]:
     exe = Path(sys.executable).parent / "plinto-db"

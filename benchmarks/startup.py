@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import compile_bytecode  # noqa: E402
 from timing import interleaved, print_table, summary, wall  # noqa: E402
 
 
@@ -18,6 +19,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
+    compile_bytecode()
     exe = shutil.which("plinto-db") or str(Path(sys.executable).parent / "plinto-db")
     cases = {
         'python -c "import typer, rich"': lambda: wall(

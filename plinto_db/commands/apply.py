@@ -1,7 +1,5 @@
 """`plinto-db apply`, `status`, `drop`, `history`: the index catalog on a live database."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

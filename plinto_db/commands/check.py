@@ -4,8 +4,6 @@ Read inputs (checks/, the catalog) -> gather facts from the server (EXPLAIN JSON
 pure code -> render. Heavy imports happen inside the command so `--help` stays fast.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,7 +133,7 @@ def run_checks(
     dsn: Callable[[], str],
     on_check: Callable[[str, int], None] | None = None,
     require_coverage: bool = False,
-) -> CheckRun:
+) -> "CheckRun":
     """The use case: load the workload and catalog, EXPLAIN each check, decide, summarise."""
     from plinto_db import verify
     from plinto_db.resources import resolve_dir
@@ -204,7 +202,7 @@ def _lost_connection(conn: Any, target: str) -> Iterator[None]:
 def _run_on_server(
     target: str,
     workload: tuple,
-    loader: _CatalogLoader,
+    loader: "_CatalogLoader",
     mode: Any,
     analyze: bool,
     only: tuple[str, ...],
@@ -212,7 +210,7 @@ def _run_on_server(
     statement_timeout_ms: int,
     lock_timeout_ms: int,
     on_check: Callable[[str, int], None] | None,
-) -> CheckRun:
+) -> "CheckRun":
     from plinto_db import coverage as cov
     from plinto_db import verify
     from plinto_db.db import describe, require_server_version

@@ -1,7 +1,5 @@
 """Options shared by every command that talks to a database, and resolving them to a DSN."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

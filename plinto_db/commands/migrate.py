@@ -1,7 +1,5 @@
 """`plinto-db migrate`: the Plinto schema through alembic."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

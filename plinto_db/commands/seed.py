@@ -1,7 +1,5 @@
 """`plinto-db seed`: fill the Plinto tables with realistic, deterministic data."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

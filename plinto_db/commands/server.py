@@ -1,7 +1,5 @@
 """`plinto-db server start|stop|status|dsn`: the embedded PostgreSQL server."""
 
-from __future__ import annotations
-
 import typer
 
 from plinto_db import report
