@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plinto_db.errors import UserError
+from plinto_db.sqlfile import read_sql_text
 
 # Words PostgreSQL reserves (cannot be a bare column/table/index name): these get quoted.
 _RESERVED = frozenset(
@@ -185,19 +186,7 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
 
 
 def parse_file(file: Path) -> list[IndexSpec]:
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise UserError(
-            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
-            "save the file as UTF-8"
-        ) from None
+    text = read_sql_text(file)
     return [parse_statement(sql, file, line) for sql, line in split_statements(text, file)]
 
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from plinto_db.errors import UserError
+from plinto_db.sqlfile import read_sql_text
 
 
 class ExpectKind(StrEnum):
@@ -121,19 +122,7 @@ def load_workload(path: Path) -> tuple[Check, ...]:
 
 
 def load_check(file: Path) -> Check:
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")  # an editor's BOM is not SQL
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise UserError(
-            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
-            "save the file as UTF-8"
-        ) from None
+    text = read_sql_text(file)
     return parse_check(text, file)
 
 

@@ -127,3 +127,10 @@ def test_same_index_written_differently_has_same_rendering(tmp_path):
     a = load_catalog(write(tmp_path, "a.sql", "create index concurrently x on T(A asc, b)"))[0]
     b = load_catalog(write(tmp_path, "b.sql", "CREATE INDEX x ON t USING BTREE (a, b);"))[0]
     assert a.create_sql() == b.create_sql()
+
+
+def test_a_catalog_file_saved_with_a_bom_parses(tmp_path):
+    path = tmp_path / "bom.sql"
+    path.write_bytes(b"\xef\xbb\xbfCREATE INDEX idx_bom ON users (email);\n")
+    (spec,) = load_catalog(path)
+    assert (spec.name, spec.table, spec.line) == ("idx_bom", "users", 1)
