@@ -25,7 +25,8 @@ from plinto_db.plans import (
     used_indexes,
     walk,
 )
-from plinto_db.verify import Explained, Mode, ServerFacts
+from plinto_db.server_facts import ServerFacts
+from plinto_db.verify import Explained, Mode
 from plinto_db.workload import Check
 
 # a table with fewer pages is read faster sequentially than through any index: the planner's

@@ -7,7 +7,8 @@ from pathlib import Path
 from plinto_db.catalog import load_catalog
 from plinto_db.coverage import CoverageState, coverage, decide, names_from, tiny_tables
 from plinto_db.plans import Verdict
-from plinto_db.verify import Explained, IndexFact, Mode, ServerFacts, TableFact
+from plinto_db.server_facts import IndexFact, ServerFacts, TableFact
+from plinto_db.verify import Explained, Mode
 from plinto_db.workload import parse_check
 
 FACTS = ServerFacts(

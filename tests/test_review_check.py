@@ -403,7 +403,8 @@ def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
 def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
     from plinto_db.catalog import load_catalog
     from plinto_db.coverage import coverage, decide, names_from
-    from plinto_db.verify import Explained, IndexFact, Mode, ServerFacts, TableFact
+    from plinto_db.server_facts import IndexFact, ServerFacts, TableFact
+    from plinto_db.verify import Explained, Mode
     from plinto_db.workload import parse_check
 
     facts = ServerFacts(

@@ -214,10 +214,11 @@ def _run_on_server(
     from plinto_db import coverage as cov
     from plinto_db import verify
     from plinto_db.db import describe, require_server_version
+    from plinto_db.server_facts import gather_facts
 
     with verify.open_connection(target) as conn, _lost_connection(conn, target):
         version = require_server_version(conn)
-        facts = verify.gather_facts(conn)
+        facts = gather_facts(conn)
         unbuilt = {
             n for c in workload for n in c.index_names() if facts.index(n) is None
         }  # named indexes the server lacks: only the catalog can vouch for them
