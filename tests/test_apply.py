@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from live_apply import wait_for_build
 
 from plinto_db.apply_lock import LOCK_KEY
 
@@ -308,7 +309,7 @@ def test_an_index_being_built_by_another_session_is_never_dropped(new_db, run_cl
         snapshot.execute("SELECT 1").fetchone()
         thread = threading.Thread(target=build)
         thread.start()
-        _wait_for_build(dsn, "idx_passkeys_user_id")
+        wait_for_build(dsn, "idx_passkeys_user_id")
         proc, doc = apply_json(
             run_cli, dsn, "--only", "idx_passkeys_user_id", "--build-timeout", "2"
         )
@@ -326,21 +327,6 @@ def test_an_index_being_built_by_another_session_is_never_dropped(new_db, run_cl
         other.close()
     proc, doc = apply_json(run_cli, dsn, "--only", "idx_passkeys_user_id")
     assert proc.returncode == 0 and doc["actions"][0]["result"] == "skipped"
-
-
-def _wait_for_build(dsn: str, name: str, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT p.pid FROM pg_stat_progress_create_index p "
-                "JOIN pg_class c ON c.oid = p.index_relid WHERE c.relname = %s",
-                (name,),
-            ).fetchone()
-            if row:
-                return row[0]
-            time.sleep(0.1)
-    raise AssertionError(f"no build of {name} appeared")
 
 
 def test_status_and_drop(new_db, run_cli):

@@ -4,7 +4,6 @@ leaves a state the next apply converges from. Real servers (PG15, PG18)."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -14,7 +13,8 @@ import time
 from pathlib import Path
 
 import psycopg
-from test_apply import _wait_for_build, catalog_indexes
+from live_apply import cli_env, wait_for_build
+from test_apply import catalog_indexes
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -112,16 +112,6 @@ def test_a_writer_loses_no_rows_and_sees_no_errors_during_apply(new_db, run_cli)
     assert status.returncode == 0, status.stdout
 
 
-def _cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PLINTO_DB_DSN", "DATABASE_URL", "GITHUB_ACTIONS")
-    }
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
-    return env
-
-
 def test_sigkill_mid_build_leaves_a_state_the_next_apply_converges_from(new_db, run_cli, tmp_path):
     dsn = new_db("schema")
     snapshot = psycopg.connect(dsn, application_name="old-snapshot")
@@ -132,12 +122,12 @@ def test_sigkill_mid_build_leaves_a_state_the_next_apply_converges_from(new_db, 
         proc = subprocess.Popen(
             [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--table", "passkeys"],
             cwd=REPO,
-            env=_cli_env(tmp_path),
+            env=cli_env(tmp_path),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            build_pid = _wait_for_build(dsn, "idx_passkeys_user_id")
+            build_pid = wait_for_build(dsn, "idx_passkeys_user_id")
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(30)
@@ -191,12 +181,12 @@ def test_a_second_apply_while_one_runs_exits_4_naming_it(new_db, run_cli, tmp_pa
                 "json",
             ],
             cwd=REPO,
-            env=_cli_env(tmp_path),
+            env=cli_env(tmp_path),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        _wait_for_build(dsn, "idx_passkeys_user_id")
+        wait_for_build(dsn, "idx_passkeys_user_id")
         second = run_cli("apply", "--dsn", dsn, "--table", "passkeys")
         assert second.returncode == 4
         assert "another plinto-db apply holds the lock" in second.stderr
@@ -225,7 +215,7 @@ def test_apply_waits_for_another_sessions_build_then_decides_again(new_db, run_c
             args=("CREATE INDEX CONCURRENTLY idx_passkeys_user_id ON passkeys (user_id)",),
         )
         thread.start()
-        _wait_for_build(dsn, "idx_passkeys_user_id")
+        wait_for_build(dsn, "idx_passkeys_user_id")
         oid = catalog_indexes(dsn)["idx_passkeys_user_id"][0]
         releaser = threading.Timer(2.0, snapshot.rollback)
         releaser.start()

@@ -4,15 +4,9 @@ network cut) still leaves no INVALID index behind: apply cleans up from a fresh 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import psycopg
-
-REPO = Path(__file__).resolve().parent.parent
+from live_apply import apply_held_by_old_snapshot, cli_env, wait_for_build
 
 
 def test_terminated_build_session_is_cleaned_up(new_db, tmp_path):
@@ -22,33 +16,12 @@ def test_terminated_build_session_is_cleaned_up(new_db, tmp_path):
         conn.execute("INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 2000) g")
     catalog = tmp_path / "c.sql"
     catalog.write_text("CREATE INDEX items_name ON items (name);\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
-    blocker = psycopg.connect(dsn)
-    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.execute("SELECT 1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
-         "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    try:
+    args = ["--indexes", str(catalog), "--format", "json"]
+    with apply_held_by_old_snapshot(dsn, args, cli_env(tmp_path)) as (proc, _):
+        build_pid = wait_for_build(dsn, "items_name", timeout=60)
         with psycopg.connect(dsn, autocommit=True) as admin:
-            deadline = time.monotonic() + 60
-            killed = []
-            while time.monotonic() < deadline and not killed:
-                killed = admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_progress_create_index "
-                    "WHERE relid = 'items'::regclass"
-                ).fetchall()
-                time.sleep(0.1)
-            assert killed, "the build never started"
+            admin.execute("SELECT pg_terminate_backend(%s)", (build_pid,))
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        blocker.close()
     assert proc.returncode == 1, (out, err)
     (action,) = json.loads(out)["actions"]
     assert action["result"] == "failed"
@@ -63,26 +36,10 @@ def test_losing_the_control_session_is_one_line_not_an_internal_error(new_db, tm
         conn.execute("CREATE TABLE items (id int, name text)")
     catalog = tmp_path / "c.sql"
     catalog.write_text("CREATE INDEX items_name ON items (name);\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
-    blocker = psycopg.connect(dsn)
-    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.execute("SELECT 1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    try:
+    args = ["--indexes", str(catalog)]
+    with apply_held_by_old_snapshot(dsn, args, cli_env(tmp_path)) as (proc, blocker):
+        wait_for_build(dsn, "items_name", timeout=60)
         with psycopg.connect(dsn, autocommit=True) as admin:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                building = admin.execute(
-                    "SELECT count(*) FROM pg_stat_progress_create_index "
-                    "WHERE relid = 'items'::regclass"
-                ).fetchone()[0]
-                if building:
-                    break
-                time.sleep(0.1)
             killed = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name LIKE '%(control)'"
@@ -90,11 +47,6 @@ def test_losing_the_control_session_is_one_line_not_an_internal_error(new_db, tm
             assert killed == [(True,)]
         blocker.rollback()  # the build can finish now; recording it needs the lost session
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        blocker.close()
     assert proc.returncode == 1, (out, err)
     assert "internal error" not in err and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("plinto-db: error: lost the connection"), err
@@ -107,36 +59,14 @@ def test_a_name_taken_after_the_plan_is_not_dropped_by_the_cleanup(new_db, tmp_p
         conn.execute("CREATE TABLE b (y int)")
     catalog = tmp_path / "c.sql"
     catalog.write_text("CREATE INDEX a_x ON a (x);\nCREATE INDEX b_y ON b (y);\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
-    blocker = psycopg.connect(dsn)
-    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.execute("SELECT 1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
-         "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    try:
+    args = ["--indexes", str(catalog), "--format", "json"]
+    with apply_held_by_old_snapshot(dsn, args, cli_env(tmp_path)) as (proc, blocker):
+        wait_for_build(dsn, "a_x", timeout=60)
         with psycopg.connect(dsn, autocommit=True) as admin:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                building = admin.execute(
-                    "SELECT count(*) FROM pg_stat_progress_create_index WHERE relid = 'a'::regclass"
-                ).fetchone()[0]
-                if building:
-                    break
-                time.sleep(0.1)
-            assert building, "the first build never started"
             # someone else creates the second index while apply waits on the first
             admin.execute("CREATE INDEX b_y ON b (y)")
         blocker.rollback()
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        blocker.close()
     assert proc.returncode == 1, (out, err)
     actions = {a["name"]: a for a in json.loads(out)["actions"]}
     assert actions["a_x"]["result"] == "done"

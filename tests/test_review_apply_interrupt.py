@@ -8,16 +8,13 @@ next apply converges.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
-
-REPO = Path(__file__).resolve().parent.parent
+from live_apply import REPO, apply_held_by_old_snapshot, cli_env, wait_for_build
 
 
 def test_sigint_mid_build_reports_interrupted_and_the_rerun_converges(new_db, tmp_path):
@@ -32,42 +29,15 @@ def test_sigint_mid_build_reports_interrupted_and_the_rerun_converges(new_db, tm
     catalog.write_text(
         "CREATE INDEX items_name ON app.items (name);\nCREATE INDEX items_sku ON app.items (sku);\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    env = cli_env(tmp_path)
     env["PLINTO_DB_CACHE_DIR"] = str(tmp_path / "cache")
-    command = [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog)]
+    args = ["--indexes", str(catalog)]
     # an old snapshot keeps the first build waiting ("waiting for old snapshots")
-    blocker = psycopg.connect(dsn)
-    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.execute("SELECT 1")
-    proc = subprocess.Popen(
-        [*command, "--format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-    try:
-        with psycopg.connect(dsn, autocommit=True) as watch:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                building = watch.execute(
-                    "SELECT count(*) FROM pg_stat_progress_create_index p "
-                    "JOIN pg_class c ON c.oid = p.relid WHERE c.relname = 'items'"
-                ).fetchone()[0]
-                if building:
-                    break
-                time.sleep(0.1)
-            assert building, "the build never started"
+    with apply_held_by_old_snapshot(dsn, [*args, "--format", "json"], env) as (proc, _):
+        wait_for_build(dsn, "items_name", timeout=60)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        blocker.close()
     assert proc.returncode == 1, (proc.returncode, out, err)
     assert "Traceback" not in err
     doc = json.loads(out)
@@ -85,7 +55,11 @@ def test_sigint_mid_build_reports_interrupted_and_the_rerun_converges(new_db, tm
         ).fetchall()
         assert ("items_name", "interrupted") in ledger
     rerun = subprocess.run(
-        [*command, "--format", "json"], capture_output=True, text=True, env=env, cwd=REPO
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, *args, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
     )
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["converged"] is True
@@ -99,8 +73,7 @@ def test_sigint_while_waiting_for_the_lock_exits_1_with_one_line(new_db, tmp_pat
         conn.execute("CREATE TABLE items (id int, name text)")
     catalog = tmp_path / "c.sql"
     catalog.write_text("CREATE INDEX items_name ON items (name);\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
-    env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    env = cli_env(tmp_path)
     holder = psycopg.connect(dsn, autocommit=True)
     try:
         holder.execute("SELECT pg_advisory_lock(%s::bigint)", (LOCK_KEY,))
