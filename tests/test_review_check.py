@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from test_verify import by_name, run
 
-from plinto_db.commands.check import run_checks
 from plinto_db.errors import UserError
 from plinto_db.plans import Verdict
 
@@ -78,24 +78,6 @@ def write_inputs(root: Path, checks: dict[str, str]) -> tuple[Path, Path]:
         (checks_dir / f"{name}.sql").write_text(text)
     (indexes_dir / "app.sql").write_text(CATALOG)
     return checks_dir, indexes_dir
-
-
-def run(dsn: str, inputs: tuple[Path, Path], mode: str = "natural", **kw):
-    checks_dir, indexes_dir = inputs
-    return run_checks(
-        checks_path=checks_dir,
-        indexes_path=indexes_dir,
-        mode_name=mode,
-        analyze=kw.pop("analyze", False),
-        only=kw.pop("only", ()),
-        statement_timeout_ms=30_000,
-        lock_timeout_ms=2_000,
-        dsn=lambda: dsn,
-    )
-
-
-def by_name(result_run) -> dict:
-    return {r.check.name: r for r in result_run.results}
 
 
 SAMPLED = {
