@@ -52,9 +52,9 @@ def main() -> None:
 
     compile_bytecode()
 
-    from plinto_db.catalog import load_catalog
-    from plinto_db.migrate import upgrade
-    from plinto_db.seed import run_seed
+    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.seed.run import run_seed
+    from plinto_db.server.migrate import upgrade
 
     specs = load_catalog(REPO / "indexes")
     names = [s.name for s in specs]

@@ -33,9 +33,9 @@ FLOOR = [PYTHON, "-c", "import typer, rich, psycopg, sqlglot"]
 def prepare(dsn: str, users: int) -> None:
     import psycopg
 
-    from plinto_db.catalog import load_catalog
-    from plinto_db.migrate import upgrade
-    from plinto_db.seed import run_seed
+    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.seed.run import run_seed
+    from plinto_db.server.migrate import upgrade
 
     upgrade(dsn, "0001")
     run_seed(dsn, users=users, seed=42)
@@ -50,7 +50,7 @@ def psql_script(dsn: str, checks_dir: Path) -> str:
     import psycopg
     from psycopg import sql
 
-    from plinto_db.workload import load_workload
+    from plinto_db.check.workload import load_workload
 
     lines = [
         "BEGIN;",

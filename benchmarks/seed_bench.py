@@ -225,7 +225,7 @@ FROM (SELECT array_agg(id) AS a, count(*)::bigint AS n FROM organizations) o,
 
 def create_schema(dsn: str) -> None:
     try:
-        from plinto_db.migrate import upgrade
+        from plinto_db.server.migrate import upgrade
 
         upgrade(dsn, "0001")
     except ImportError:
@@ -257,7 +257,7 @@ def run_seed_command(dsn: str, users: int, history: int) -> tuple[float, dict]:
 
 
 def run_baseline(dsn: str, rows: dict[str, int], *, bulk_foreign_keys: bool) -> float:
-    from plinto_db import seed
+    from plinto_db.seed import run as seed
 
     names = list(seed.TABLE_NAMES)
     start = time.perf_counter()

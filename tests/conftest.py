@@ -53,12 +53,12 @@ class Templates:
         return self._built[kind]
 
     def _build(self, kind: str) -> str:
-        from plinto_db.migrate import upgrade
+        from plinto_db.server.migrate import upgrade
 
         dsn = self.server.create_database()
         upgrade(dsn, "0001")
         if kind == "seeded":
-            from plinto_db.seed import run_seed
+            from plinto_db.seed.run import run_seed
 
             run_seed(dsn, users=SEED_USERS, seed=42)
         elif kind != "schema":

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from live_apply import wait_for_build
 
-from plinto_db.apply_lock import LOCK_KEY
+from plinto_db.apply.lock import LOCK_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 INDEXES = REPO / "indexes"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from test_apply import catalog_indexes
 
-from plinto_db.migrate import current_revision, downgrade, upgrade
+from plinto_db.server.migrate import current_revision, downgrade, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.catalog import IndexKey, load_catalog, quote_ident
+from plinto_db.catalog.parse import IndexKey, load_catalog, quote_ident
 from plinto_db.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plinto_db import apply_cache
-from plinto_db.catalog import load_catalog
-from plinto_db.introspect import IndexShape
+from plinto_db.apply.introspect import IndexShape
+from plinto_db.catalog import cache as catalog_cache
+from plinto_db.catalog.parse import load_catalog
 
 INDEXES = Path(__file__).resolve().parent.parent / "indexes"
 
@@ -14,18 +14,18 @@ INDEXES = Path(__file__).resolve().parent.parent / "indexes"
 def test_cached_catalog_equals_parsed_and_follows_edits(tmp_path, monkeypatch):
     monkeypatch.setenv("PLINTO_DB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PLINTO_DB_NO_CACHE", raising=False)
-    first = apply_cache.load_catalog_cached(INDEXES)
+    first = catalog_cache.load_catalog_cached(INDEXES)
     assert list((tmp_path / "cache").glob("catalog-*.json"))
-    second = apply_cache.load_catalog_cached(INDEXES)  # from the cache
+    second = catalog_cache.load_catalog_cached(INDEXES)  # from the cache
     assert second == first == load_catalog(INDEXES)
     assert [s.create_sql() for s in second] == [s.create_sql() for s in first]
     assert second[0].file == first[0].file and second[0].line == first[0].line
 
     catalog = tmp_path / "one.sql"
     catalog.write_text("CREATE INDEX a ON t (x);\n")
-    assert apply_cache.load_catalog_cached(catalog)[0].keys[0].column == "x"
+    assert catalog_cache.load_catalog_cached(catalog)[0].keys[0].column == "x"
     catalog.write_text("CREATE INDEX a ON t (y DESC);\n")  # an edit is never served stale
-    (spec,) = apply_cache.load_catalog_cached(catalog)
+    (spec,) = catalog_cache.load_catalog_cached(catalog)
     assert spec.keys[0].column == "y" and spec.keys[0].descending
 
 
@@ -46,20 +46,20 @@ def test_shape_cache_round_trip_and_keys(tmp_path, monkeypatch):
         (),
         "CREATE INDEX ...",
     )
-    cache = apply_cache.ShapeCache(180006)
+    cache = catalog_cache.ShapeCache(180006)
     key = cache.key(spec, "email varchar(255) 100", "public")
     assert cache.key(spec, "email varchar(200) 100", "public") != key  # column type matters
     assert cache.key(spec, "email varchar(255) 100", "app, public") != key
     assert cache.get(key) is None
     cache.put(key, shape)
     cache.save()
-    again = apply_cache.ShapeCache(180006).get(key)
+    again = catalog_cache.ShapeCache(180006).get(key)
     assert again == shape  # definition text is not part of equality
-    assert apply_cache.ShapeCache(150018).get(key) is None  # per server version
+    assert catalog_cache.ShapeCache(150018).get(key) is None  # per server version
 
 
 def test_cache_can_be_disabled(tmp_path, monkeypatch):
     monkeypatch.setenv("PLINTO_DB_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("PLINTO_DB_NO_CACHE", "1")
-    apply_cache.load_catalog_cached(INDEXES)
+    catalog_cache.load_catalog_cached(INDEXES)
     assert not list(tmp_path.iterdir())

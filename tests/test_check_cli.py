@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from conftest import _database
 
-from plinto_db.catalog import load_catalog
-from plinto_db.workload import load_workload
+from plinto_db.catalog.parse import load_catalog
+from plinto_db.check.workload import load_workload
 
 REPO = Path(__file__).resolve().parent.parent
 CHECKS = load_workload(REPO / "checks")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plinto_db.catalog import load_catalog
-from plinto_db.coverage import CoverageState, coverage, decide, names_from, tiny_tables
-from plinto_db.plans import Verdict
-from plinto_db.server_facts import IndexFact, ServerFacts, TableFact
-from plinto_db.verify import Explained, Mode
-from plinto_db.workload import parse_check
+from plinto_db.catalog.parse import load_catalog
+from plinto_db.check.coverage import CoverageState, coverage, decide, names_from, tiny_tables
+from plinto_db.check.explain import Explained, Mode
+from plinto_db.check.planwalk import Verdict
+from plinto_db.check.workload import parse_check
+from plinto_db.pg.facts import IndexFact, ServerFacts, TableFact
 
 FACTS = ServerFacts(
     version=180000,

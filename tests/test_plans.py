@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.plans import (
+from plinto_db.check.planwalk import (
     Names,
     Verdict,
     analyze_figures,
@@ -23,7 +23,7 @@ from plinto_db.plans import (
     used_indexes,
     walk,
 )
-from plinto_db.workload import parse_check
+from plinto_db.check.workload import parse_check
 
 
 def node(node_type: str, *children: dict, **keys: object) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plinto_db.catalog import load_catalog
+from plinto_db.catalog.parse import load_catalog
 from plinto_db.errors import UserError
 
 

@@ -66,7 +66,7 @@ def test_sigint_mid_build_reports_interrupted_and_the_rerun_converges(new_db, tm
 
 
 def test_sigint_while_waiting_for_the_lock_exits_1_with_one_line(new_db, tmp_path):
-    from plinto_db.apply_lock import LOCK_KEY
+    from plinto_db.apply.lock import LOCK_KEY
 
     dsn = new_db("empty")
     with psycopg.connect(dsn, autocommit=True) as conn:

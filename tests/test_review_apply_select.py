@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plinto_db.apply_run import select
-from plinto_db.catalog import load_catalog
+from plinto_db.apply.run import select
+from plinto_db.catalog.parse import load_catalog
 from plinto_db.errors import UserError
 
 

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from test_verify import by_name, run
 
+from plinto_db.check.planwalk import Verdict
 from plinto_db.errors import UserError
-from plinto_db.plans import Verdict
 
 SCHEMA = """
 CREATE SCHEMA app;
@@ -243,7 +243,7 @@ def test_own_checks_never_pair_with_the_bundled_catalog(run_cli, app_db, tmp_pat
 
 
 def test_a_capitalised_directive_is_not_silently_description(tmp_path):
-    from plinto_db.workload import parse_check
+    from plinto_db.check.workload import parse_check
 
     text = "-- expect: index a_idx\n-- Expect: index b_idx\nSELECT 1\n"
     with pytest.raises(UserError, match=r"x\.sql:2: header directive 'Expect' must be lower"):
@@ -254,7 +254,7 @@ def test_a_capitalised_directive_is_not_silently_description(tmp_path):
 
 
 def test_a_trailing_comment_is_not_a_second_statement(tmp_path):
-    from plinto_db.workload import parse_check
+    from plinto_db.check.workload import parse_check
 
     ok = parse_check("-- expect: index a_idx\nSELECT 1; -- trailing\n/* two */\n", tmp_path)
     assert ok.sql == "SELECT 1"
@@ -348,7 +348,7 @@ def test_a_schema_qualified_index_name_must_be_in_that_schema(app_db, tmp_path):
 
 
 def test_a_check_file_with_a_bom_and_crlf_line_ends(tmp_path):
-    from plinto_db.workload import load_check
+    from plinto_db.check.workload import load_check
 
     file = tmp_path / "x.sql"
     file.write_bytes(b"\xef\xbb\xbf-- expect: index a_idx\r\n-- params: 1\r\nSELECT $1::int;\r\n")
@@ -383,11 +383,11 @@ def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
 
 
 def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
-    from plinto_db.catalog import load_catalog
-    from plinto_db.coverage import coverage, decide, names_from
-    from plinto_db.server_facts import IndexFact, ServerFacts, TableFact
-    from plinto_db.verify import Explained, Mode
-    from plinto_db.workload import parse_check
+    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.check.coverage import coverage, decide, names_from
+    from plinto_db.check.explain import Explained, Mode
+    from plinto_db.check.workload import parse_check
+    from plinto_db.pg.facts import IndexFact, ServerFacts, TableFact
 
     facts = ServerFacts(
         version=180000,
@@ -411,7 +411,7 @@ def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
 
 
 def test_an_expect_line_without_its_colon_is_refused(tmp_path):
-    from plinto_db.workload import parse_check
+    from plinto_db.check.workload import parse_check
 
     text = "-- expect: index a_idx\n-- expect index b_idx\nSELECT 1\n"
     with pytest.raises(UserError, match=r"x\.sql:2: `expect` without a colon"):
@@ -444,7 +444,7 @@ def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path)
 
 
 def test_a_check_file_that_is_not_utf8_names_its_line(tmp_path):
-    from plinto_db.workload import load_check
+    from plinto_db.check.workload import load_check
 
     file = tmp_path / "x.sql"
     file.write_bytes(b"-- expect: index a_idx\nSELECT 'caf\xe9'\n")

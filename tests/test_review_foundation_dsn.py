@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plinto_db.db import describe, parse_dsn
 from plinto_db.errors import UserError
+from plinto_db.pg.connect import describe, parse_dsn
 from plinto_db.settings import resolve_target
 
 SECRET = "t0pS3cret"
@@ -50,7 +50,7 @@ def test_cli_empty_dsn_exits_2_and_starts_nothing(run_cli, tmp_path):
     try:
         result = run_cli("migrate", "--dsn", "", "--data-dir", str(data_dir))
     finally:
-        from plinto_db import embedded
+        from plinto_db.server import embedded
 
         embedded.stop(data_dir)
     assert result.returncode == 2, result.stderr

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from plinto_db.seed import (
+from plinto_db.seed.run import (
     TABLE_NAMES,
     org_slug,
     provider_user_id,
@@ -39,7 +39,7 @@ def _constraints(dsn: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def seeded(pg_server) -> Iterator[tuple[str, dict[str, int]]]:
-    from plinto_db.migrate import upgrade
+    from plinto_db.server.migrate import upgrade
 
     dsn = pg_server.create_database()
     upgrade(dsn, "0001")

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from plinto_db.seed import TABLE_NAMES, table_specs
-from plinto_db.seed_values import (
+from plinto_db.seed.run import TABLE_NAMES, table_specs
+from plinto_db.seed.values import (
     Clock,
     Mix,
     hex_ids,
@@ -18,7 +18,7 @@ from plinto_db.seed_values import (
     token,
     user_email,
 )
-from plinto_db.seed_world import CHUNK_ROWS, Sizes, build_world, chunk_bounds
+from plinto_db.seed.world import CHUNK_ROWS, Sizes, build_world, chunk_bounds
 
 ANCHOR = 1_780_000_000  # 2026-05-28 20:26:40 UTC
 

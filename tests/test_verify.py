@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from plinto_db.check.planwalk import Verdict
 from plinto_db.commands.check import run_checks
 from plinto_db.errors import UserError
-from plinto_db.plans import Verdict
 
 SCHEMA = """
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL, status text NOT NULL,

@@ -8,14 +8,14 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from plinto_db.errors import UserError
-from plinto_db.workload import (
+from plinto_db.check.workload import (
     ExpectKind,
     load_workload,
     param_count,
     parse_check,
     split_params,
 )
+from plinto_db.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
 PLINTO_TABLES = {

@@ -294,7 +294,7 @@ ORDER BY c.relname
 
 
 def upgrade() -> None:
-    from plinto_db.migrate import SchemaConflict
+    from plinto_db.server.migrate import SchemaConflict
 
     bind = op.get_bind()
     taken = [

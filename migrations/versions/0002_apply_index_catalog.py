@@ -23,7 +23,7 @@ depends_on = None
 
 
 def _inputs():
-    from plinto_db.apply_run import load
+    from plinto_db.apply.run import load
     from plinto_db.resources import resolve_dir
 
     config = context.config
@@ -34,9 +34,9 @@ def _inputs():
 
 def upgrade() -> None:
     from plinto_db import report
-    from plinto_db.apply_run import apply_catalog
+    from plinto_db.apply.executor import ExecOptions
+    from plinto_db.apply.run import apply_catalog
     from plinto_db.errors import ExitCode, PlintoError
-    from plinto_db.execute import ExecOptions
 
     dsn, specs = _inputs()
     with op.get_context().autocommit_block():
@@ -62,9 +62,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from plinto_db.apply_run import drop_catalog
+    from plinto_db.apply.executor import ExecOptions
+    from plinto_db.apply.run import drop_catalog
     from plinto_db.errors import PlintoError
-    from plinto_db.execute import ExecOptions
 
     dsn, specs = _inputs()
     with op.get_context().autocommit_block():

@@ -85,9 +85,9 @@ def apply(
     Exit codes: 0 converged; 1 a build failed; 2 bad input; 3 drift refused; 4 blocked,
     timed out, or another apply holds the lock.
     """
-    from plinto_db.apply_run import load
+    from plinto_db.apply.executor import ExecOptions
+    from plinto_db.apply.run import load
     from plinto_db.commands.common import target_dsn
-    from plinto_db.execute import ExecOptions
     from plinto_db.report.apply import render_apply
     from plinto_db.resources import resolve_dir
 
@@ -116,7 +116,7 @@ def apply(
 
 
 def _run_apply(target, specs, options, fmt, dry_run, replace_drifted, wait, note, quiet, table):
-    from plinto_db.apply_run import apply_catalog
+    from plinto_db.apply.run import apply_catalog
     from plinto_db.report.apply import BarEvents, NoteEvents
 
     if report.interactive(fmt) and not dry_run:
@@ -159,9 +159,9 @@ def status(
 
     Exit code 0 when every catalog index is valid, 1 otherwise.
     """
-    from plinto_db.apply_run import inspect, load, narrow, status_rows
+    from plinto_db.apply.run import inspect, load, narrow, status_rows
     from plinto_db.commands.common import target_dsn
-    from plinto_db.db import connect, format_version
+    from plinto_db.pg.connect import connect, format_version
     from plinto_db.report.apply import render_status
     from plinto_db.resources import resolve_dir
 
@@ -189,9 +189,9 @@ def drop(
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """DROP INDEX CONCURRENTLY the catalog's indexes (all, or --only / --table)."""
-    from plinto_db.apply_run import drop_catalog, load
+    from plinto_db.apply.executor import ExecOptions
+    from plinto_db.apply.run import drop_catalog, load
     from plinto_db.commands.common import target_dsn
-    from plinto_db.execute import ExecOptions
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
@@ -242,9 +242,9 @@ def history(
 ) -> None:
     """What apply and drop did on this database: when, index, action, outcome, duration,
     server and tool versions (from the ledger table plinto_db.apply_ledger)."""
-    from plinto_db import ledger
+    from plinto_db.apply import ledger
     from plinto_db.commands.common import target_dsn
-    from plinto_db.db import connect
+    from plinto_db.pg.connect import connect
     from plinto_db.report.apply import render_history
 
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)

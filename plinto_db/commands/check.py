@@ -16,7 +16,7 @@ from plinto_db.errors import ExitCode, UserError
 from plinto_db.report import OutputFormat
 
 if TYPE_CHECKING:
-    from plinto_db.coverage import CheckRun
+    from plinto_db.check.coverage import CheckRun
 
 
 def register(app: typer.Typer) -> None:
@@ -135,9 +135,9 @@ def run_checks(
     require_coverage: bool = False,
 ) -> "CheckRun":
     """The use case: load the workload and catalog, EXPLAIN each check, decide, summarise."""
-    from plinto_db import verify
+    from plinto_db.check import explain as verify
+    from plinto_db.check.workload import load_workload
     from plinto_db.resources import resolve_dir
-    from plinto_db.workload import load_workload
 
     try:
         mode = verify.Mode(mode_name.lower())
@@ -186,7 +186,7 @@ def _lost_connection(conn: Any, target: str) -> Iterator[None]:
     """A server that goes away mid-run makes the database unusable (exit 2), not N errors."""
     import psycopg
 
-    from plinto_db.db import describe
+    from plinto_db.pg.connect import describe
 
     try:
         yield
@@ -211,10 +211,10 @@ def _run_on_server(
     lock_timeout_ms: int,
     on_check: Callable[[str, int], None] | None,
 ) -> "CheckRun":
-    from plinto_db import coverage as cov
-    from plinto_db import verify
-    from plinto_db.db import describe, require_server_version
-    from plinto_db.server_facts import gather_facts
+    from plinto_db.check import coverage as cov
+    from plinto_db.check import explain as verify
+    from plinto_db.pg.connect import describe, require_server_version
+    from plinto_db.pg.facts import gather_facts
 
     with verify.open_connection(target) as conn, _lost_connection(conn, target):
         version = require_server_version(conn)
@@ -250,7 +250,7 @@ def _run_on_server(
         verify.begin_run(conn, options)
         try:
             if mode is verify.Mode.HYPOTHETICAL:
-                from plinto_db import hypothetical
+                from plinto_db.check import hypothetical
 
                 notes.append(hypothetical.ensure_hypopg(conn))
                 built = {index.name for index in facts.indexes}
@@ -337,7 +337,7 @@ class _CatalogLoader:
             self._thread.start()
 
     def _load(self) -> None:
-        from plinto_db.apply_cache import load_catalog_cached
+        from plinto_db.catalog.cache import load_catalog_cached
 
         try:
             assert self.folder is not None
@@ -379,7 +379,7 @@ def _validate_names(workload: tuple, catalog: tuple, facts, indexes_dir: Path | 
 
 def _natural_guard(workload: tuple, facts, catalog_tables: dict[str, str]) -> dict[str, str]:
     """Refuse a database without statistics or data; checks on tiny tables run forced."""
-    from plinto_db import coverage as cov
+    from plinto_db.check import coverage as cov
 
     unanalyzed = cov.never_analyzed(workload, facts, catalog_tables)
     if unanalyzed:

@@ -41,13 +41,13 @@ def target_dsn(dsn: str | None, data_dir: Path | None, *, quiet: bool = False) -
     """
     target = resolve_target(dsn, data_dir)
     if target.embedded:
-        from plinto_db import embedded
+        from plinto_db.server import embedded
 
         server = embedded.start(target.data_dir)
         resolved = server.dsn()
         message = f"using the embedded PostgreSQL {server.version} in {target.data_dir}"
     else:
-        from plinto_db.db import describe
+        from plinto_db.pg.connect import describe
 
         resolved = target.dsn
         message = f"using {describe(resolved)} (from {target.source})"

@@ -27,7 +27,7 @@ def migrate(
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """Create (or remove) the Plinto schema with alembic. Running it twice is a no-op."""
-    from plinto_db.migrate import migrate_to
+    from plinto_db.server.migrate import migrate_to
 
     target = target_dsn_for(dsn, data_dir)
     result = migrate_to(target, to, migrations)

@@ -48,7 +48,7 @@ def seed(
     if history_per_user < 0:
         raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
     from plinto_db.commands.common import target_dsn
-    from plinto_db.seed import run_seed
+    from plinto_db.seed.run import run_seed
 
     target = target_dsn(dsn, data_dir)
     result = run_seed(

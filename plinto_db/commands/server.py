@@ -17,7 +17,7 @@ server_app = typer.Typer(
 @server_app.command("start")
 def start(data_dir: DataDirOption = None) -> None:
     """Start the embedded server (initialising its data directory on first use)."""
-    from plinto_db import embedded
+    from plinto_db.server import embedded
 
     server = embedded.start(resolve_data_dir(data_dir))
     report.note(f"embedded PostgreSQL {server.version} running, pid {server.pid}")
@@ -27,7 +27,7 @@ def start(data_dir: DataDirOption = None) -> None:
 @server_app.command("stop")
 def stop(data_dir: DataDirOption = None) -> None:
     """Stop the embedded server."""
-    from plinto_db import embedded
+    from plinto_db.server import embedded
 
     folder = resolve_data_dir(data_dir)
     if embedded.stop(folder):
@@ -42,7 +42,7 @@ def status(
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """Show whether the embedded server runs. Exit code 0 when running, 1 when not."""
-    from plinto_db import embedded
+    from plinto_db.server import embedded
 
     current = embedded.status(resolve_data_dir(data_dir))
     document = {
@@ -66,7 +66,7 @@ def status(
 @server_app.command("dsn")
 def dsn(data_dir: DataDirOption = None) -> None:
     """Print a connection string for the embedded server that psql accepts (starts it if needed)."""
-    from plinto_db import embedded
+    from plinto_db.server import embedded
 
     typer.echo(embedded.start(resolve_data_dir(data_dir)).dsn())
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from plinto_db import report
-from plinto_db.db import format_version
+from plinto_db.pg.connect import format_version
 
 RESULT_STYLE = {
     "skipped": "dim",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from plinto_db.errors import UserError
-from plinto_db.seed_values import (  # re-exported: the documented key schemes
+from plinto_db.seed.values import (  # re-exported: the documented key schemes
     external_id,
     invitee_email,
     org_slug,
@@ -24,7 +24,7 @@ from plinto_db.seed_values import (  # re-exported: the documented key schemes
     user_email,
     username,
 )
-from plinto_db.seed_world import Sizes, TableSpec, build_world
+from plinto_db.seed.world import Sizes, TableSpec, build_world
 
 __all__ = [
     "SeedResult",
@@ -65,12 +65,10 @@ SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NULL
 
 def table_specs() -> tuple[TableSpec, ...]:
     """The 17 tables in foreign-key order (parents first)."""
-    from plinto_db import (
-        seed_tables_core,
-        seed_tables_events,
-        seed_tables_tokens,
-        seed_tables_webhooks,
-    )
+    from plinto_db.seed.tables import core as seed_tables_core
+    from plinto_db.seed.tables import events as seed_tables_events
+    from plinto_db.seed.tables import tokens as seed_tables_tokens
+    from plinto_db.seed.tables import webhooks as seed_tables_webhooks
 
     return (
         seed_tables_core.TABLES
@@ -144,7 +142,7 @@ def run_seed(
         raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
     import psycopg
 
-    from plinto_db.db import connect
+    from plinto_db.pg.connect import connect
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -223,7 +221,7 @@ def finish_tables(dsn: str, names: Sequence[str], *, vacuum: bool = True, worker
 
     from psycopg import sql
 
-    from plinto_db.db import connect
+    from plinto_db.pg.connect import connect
 
     statement = sql.SQL("VACUUM (ANALYZE) {}" if vacuum else "ANALYZE {}")
     connections = [connect(dsn) for _ in range(max(1, workers))]

@@ -15,8 +15,8 @@ from typing import Protocol
 
 import psycopg
 
-from plinto_db.apply_shape import IndexShape, read_shapes  # noqa: F401 (re-exported)
-from plinto_db.catalog import IndexSpec, quote_ident
+from plinto_db.apply.shape import IndexShape, read_shapes  # noqa: F401 (re-exported)
+from plinto_db.catalog.parse import IndexSpec, quote_ident
 from plinto_db.errors import UserError
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"

@@ -41,7 +41,7 @@ def migrate_to(dsn: str, target: str, migrations: Path | None = None) -> Migrati
     wanted = _resolve_target(config, target)
     current = current_revision(dsn, migrations)
     if wanted is not _RELATIVE and wanted == current:
-        from plinto_db.db import connect
+        from plinto_db.pg.connect import connect
 
         connect(dsn).close()
         return MigrationResult(before=current, after=current)
@@ -73,7 +73,7 @@ def _resolve_target(config, target: str):
 
 
 def current_revision(dsn: str, migrations: Path | None = None) -> str | None:
-    from plinto_db.db import connection
+    from plinto_db.pg.connect import connection
 
     with connection(dsn) as conn:
         exists = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
@@ -123,7 +123,7 @@ def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> 
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
-    from plinto_db.db import connect, describe
+    from plinto_db.pg.connect import connect, describe
 
     connect(dsn).close()  # fail early with a clean message when the server is unreachable
     config = _config(dsn, migrations)

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from plinto_db import __version__
-from plinto_db.catalog import IndexKey, IndexSpec
+from plinto_db.catalog.parse import IndexKey, IndexSpec
 
 FORMAT = 3
 
@@ -62,7 +62,7 @@ def _write(name: str, data: object) -> None:
 
 
 def load_catalog_cached(path: Path) -> tuple[IndexSpec, ...]:
-    from plinto_db.catalog import load_catalog
+    from plinto_db.catalog.parse import load_catalog
 
     if not enabled():
         return load_catalog(path)
@@ -138,7 +138,7 @@ class ShapeCache:
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
     def get(self, key: str):
-        from plinto_db.introspect import IndexShape
+        from plinto_db.apply.introspect import IndexShape
 
         data = self.entries.get(key)
         if data is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from plinto_db.seed_values import (
+from plinto_db.seed.values import (
     DAY,
     HOUR,
     MINUTE,
@@ -17,7 +17,7 @@ from plinto_db.seed_values import (
     token,
     user_email,
 )
-from plinto_db.seed_world import Chunk, TableSpec, World, chunk_bounds
+from plinto_db.seed.world import Chunk, TableSpec, World, chunk_bounds
 
 PROVIDERS = Mix([("google", 60), ("github", 25), ("microsoft", 10), ("apple", 5)])
 TOKEN_PREFIX = {"google": "ya29.", "github": "gho_", "microsoft": "EwB", "apple": "a"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from plinto_db.workload import Check, Expectation, ExpectKind
+from plinto_db.check.workload import Check, Expectation, ExpectKind
 
 INDEX_NODES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Index Scan"})
 SEQ_NODES = frozenset({"Seq Scan"})  # a parallel seq scan is "Seq Scan" with Parallel Aware

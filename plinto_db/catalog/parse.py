@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plinto_db.errors import UserError
-from plinto_db.sqlfile import read_sql_text
+from plinto_db.pg.sqlfile import read_sql_text
 
 # Words PostgreSQL reserves (cannot be a bare column/table/index name): these get quoted.
 _RESERVED = frozenset(

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from plinto_db.plans import (
+from plinto_db.check.explain import Explained, Mode
+from plinto_db.check.planwalk import (
     Judgement,
     Names,
     PlanNode,
@@ -25,9 +26,8 @@ from plinto_db.plans import (
     used_indexes,
     walk,
 )
-from plinto_db.server_facts import ServerFacts
-from plinto_db.verify import Explained, Mode
-from plinto_db.workload import Check
+from plinto_db.check.workload import Check
+from plinto_db.pg.facts import ServerFacts
 
 # a table with fewer pages is read faster sequentially than through any index: the planner's
 # natural choice there says nothing about the index (seq cost ~ pages; an index probe ~ 4-8)
@@ -146,7 +146,7 @@ def decide(
         )
     analyze = None
     if explained.analyzed:
-        from plinto_db.plans import analyze_figures
+        from plinto_db.check.planwalk import analyze_figures
 
         analyze = analyze_figures(explained.plan)
     return CheckResult(

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from plinto_db.errors import UserError
-from plinto_db.sqlfile import read_sql_text
+from plinto_db.pg.sqlfile import read_sql_text
 
 
 class ExpectKind(StrEnum):

@@ -325,7 +325,7 @@ def _version_if_database_exists(current: EmbeddedStatus) -> str | None:
 
 def _admin_connection(current: EmbeddedStatus):
     """A connection to the server's `postgres` database; failing is a one-line UserError."""
-    from plinto_db.db import connect
+    from plinto_db.pg.connect import connect
 
     try:
         return connect(current.dsn("postgres"), connect_timeout=5)

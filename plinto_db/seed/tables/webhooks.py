@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plinto_db import seed_binary as pg
-from plinto_db.seed_values import DAY, NULL, Mix, hex_ids, org_slug, token, user_email
-from plinto_db.seed_world import Chunk, TableSpec, World, chunk_bounds, timeline
+from plinto_db.seed import binary
+from plinto_db.seed.values import DAY, NULL, Mix, hex_ids, org_slug, token, user_email
+from plinto_db.seed.world import Chunk, TableSpec, World, chunk_bounds, timeline
 
 EVENT_TYPE = Mix(
     [
@@ -86,13 +86,13 @@ def webhook_events(world: World) -> Iterator[Chunk]:
     homes = world.user_home
     users_b, orgs_b = world.user_id_fields(), world.org_id_fields()
     data_b = [
-        pg.jsonb(f'{{"user_id": "{user_id}", "email": "{user_email(i + 1)}"}}')
+        binary.jsonb(f'{{"user_id": "{user_id}", "email": "{user_email(i + 1)}"}}')
         for i, user_id in enumerate(world.user_ids)
     ]
-    types_b = {t: pg.text(t) for t in EVENT_TYPE.values}
-    header, prefix, ts = pg.fields(6), pg.UUID_PREFIX, pg.timestamp_field
-    shift = world.clock.base - pg.PG_EPOCH
-    yield pg.SIGNATURE, 0
+    types_b = {t: binary.text(t) for t in EVENT_TYPE.values}
+    header, prefix, ts = binary.fields(6), binary.UUID_PREFIX, binary.timestamp_field
+    shift = world.clock.base - binary.PG_EPOCH
+    yield binary.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(world, rng, start, n, total, now - WEBHOOK_WINDOW, now)
         types = EVENT_TYPE.draw(rng, n)
@@ -110,7 +110,7 @@ def webhook_events(world: World) -> Iterator[Chunk]:
             put(types_b[kind])
             put(data_b[user])
             put(users_b[user])
-            put(pg.NULL if system else orgs_b[home])
+            put(binary.NULL if system else orgs_b[home])
             put(ts(8, (created + shift) * 1_000_000))
             if not system and home in hooked:
                 copies = int(per_event) + (random_() < per_event % 1)
@@ -119,7 +119,7 @@ def webhook_events(world: World) -> Iterator[Chunk]:
                     for _ in range(copies):
                         world.events.append((event_id, kind, home, created))
         yield b"".join(out), n
-    yield pg.TRAILER, 0
+    yield binary.TRAILER, 0
 
 
 def webhook_deliveries(world: World) -> Iterator[Chunk]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from plinto_db.catalog import IndexSpec, quote_ident
-from plinto_db.introspect import (
+from plinto_db.apply.introspect import (
     DatabaseState,
     Relation,
     TableRef,
@@ -18,6 +17,7 @@ from plinto_db.introspect import (
     replacement_name,
     retired_name,
 )
+from plinto_db.catalog.parse import IndexSpec, quote_ident
 
 
 class State(StrEnum):

@@ -14,12 +14,12 @@ from pathlib import Path
 import psycopg
 
 from plinto_db import __version__
-from plinto_db.catalog import IndexSpec
-from plinto_db.db import connect, format_version
+from plinto_db.apply.executor import Events, ExecOptions, Executor, Outcome, Result
+from plinto_db.apply.introspect import DatabaseState, read_state, refuse_read_only
+from plinto_db.apply.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
+from plinto_db.catalog.parse import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
-from plinto_db.execute import Events, ExecOptions, Executor, Outcome, Result
-from plinto_db.introspect import DatabaseState, read_state, refuse_read_only
-from plinto_db.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
+from plinto_db.pg.connect import connect, format_version
 
 # PG 14.0-14.3: CIC and REINDEX CONCURRENTLY could miss rows (fixed in 14.4, F15).
 BROKEN_CIC = range(140000, 140004)
@@ -138,13 +138,13 @@ def _may_match(schema: str | None, table: str, wanted: tuple[_Part | None, _Part
 
 
 def load(indexes: Path, only: list[str] | None, tables: list[str] | None):
-    from plinto_db.apply_cache import load_catalog_cached
+    from plinto_db.catalog.cache import load_catalog_cached
 
     return select(load_catalog_cached(indexes), only, tables)
 
 
 def inspect(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
-    from plinto_db.apply_cache import ShapeCache
+    from plinto_db.catalog.cache import ShapeCache
 
     return read_state(conn, specs, ShapeCache(conn.info.server_version))
 
@@ -187,7 +187,8 @@ def apply_catalog(
 ) -> ApplyResult:
     """Converge the database to `specs`. Errors in the catalog or against the live schema
     raise UserError before any DDL."""
-    from plinto_db import apply_lock, ledger
+    from plinto_db.apply import ledger
+    from plinto_db.apply import lock as apply_lock
 
     control = connect(dsn, application_name=f"{options.application_name} (control)")
     try:
@@ -281,7 +282,7 @@ def _skipped(action: Action) -> Outcome:
 
 def status_rows(specs: tuple[IndexSpec, ...], state: DatabaseState) -> list[dict]:
     """Every catalog index with its state, then the other indexes on the catalog's tables."""
-    from plinto_db.introspect import is_leftover
+    from plinto_db.apply.introspect import is_leftover
 
     rows = []
     names = {s.name for s in specs}
@@ -340,8 +341,9 @@ def drop_catalog(
     tables: list[str] | None = None,
 ) -> ApplyResult:
     """DROP INDEX CONCURRENTLY the catalog's indexes, under the same lock as apply."""
-    from plinto_db import apply_lock, ledger
-    from plinto_db.plan import make_drop_plan
+    from plinto_db.apply import ledger
+    from plinto_db.apply import lock as apply_lock
+    from plinto_db.apply.plan import make_drop_plan
 
     control = connect(dsn, application_name=f"{options.application_name} (control)")
     try:
@@ -404,7 +406,7 @@ class _Recorder(Events):
         self.inner.waiting(action, blocker, phase)
 
     def finished(self, outcome: Outcome) -> None:
-        from plinto_db import ledger
+        from plinto_db.apply import ledger
 
         if outcome.statements:
             ledger.record(

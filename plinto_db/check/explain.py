@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from plinto_db.plans import used_indexes, walk
-from plinto_db.workload import Check
+from plinto_db.check.planwalk import used_indexes, walk
+from plinto_db.check.workload import Check
 
 GENERIC_PLAN_MIN_VERSION = 160000
 
@@ -389,7 +389,7 @@ def _message(exc: BaseException) -> str:
 
 
 def open_connection(dsn: str) -> psycopg.Connection:
-    from plinto_db.db import connect
+    from plinto_db.pg.connect import connect
 
     conn = connect(dsn, autocommit=True, application_name="plinto-db check")
     conn.prepare_threshold = None  # our own PREPARE/DEALLOCATE only

@@ -25,10 +25,10 @@ from enum import StrEnum
 import psycopg
 from psycopg import errors as pg_errors
 
-from plinto_db.db import connect
+from plinto_db.apply.plan import Action, ActionKind, Step, StepKind
+from plinto_db.apply.progress import Blocker, BuildProgress, read_blockers, read_progress
 from plinto_db.errors import PlintoError
-from plinto_db.plan import Action, ActionKind, Step, StepKind
-from plinto_db.progress import Blocker, BuildProgress, read_blockers, read_progress
+from plinto_db.pg.connect import connect
 
 POLL_SECONDS = 0.25
 _IDLE = psycopg.pq.TransactionStatus.IDLE

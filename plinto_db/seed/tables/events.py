@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plinto_db import seed_binary as pg
-from plinto_db.seed_values import (
+from plinto_db.seed import binary
+from plinto_db.seed.values import (
     USER_AGENT_MIX,
     YEAR,
     Mix,
 )
-from plinto_db.seed_world import Chunk, TableSpec, World, chunk_bounds, timeline
+from plinto_db.seed.world import Chunk, TableSpec, World, chunk_bounds, timeline
 
 HISTORY_POWER = 1 / 3  # activity grows with the user base (which grows ~ t^2): rows ~ t^3
 ACTION = Mix(
@@ -77,13 +77,15 @@ def _history_start(world: World) -> int:
 def activity_logs(world: World) -> Iterator[Chunk]:
     rng = world.rng("activity_logs")
     total = world.sizes.table_rows()["activity_logs"]
-    users_b, ips = world.user_id_fields(), pg.texts(world.ips)
-    agents = pg.texts(USER_AGENT_MIX.values)
-    actions_b = {a: pg.text(a) for a in ACTION.values}
-    details_b = {a: [pg.jsonb(d) for d in ACTION_DETAILS.get(a, ("{}",))] for a in ACTION.values}
-    header, prefix, ts = pg.fields(7), pg.UUID_PREFIX, pg.timestamp_field
-    shift = world.clock.base - pg.PG_EPOCH
-    yield pg.SIGNATURE, 0
+    users_b, ips = world.user_id_fields(), binary.texts(world.ips)
+    agents = binary.texts(USER_AGENT_MIX.values)
+    actions_b = {a: binary.text(a) for a in ACTION.values}
+    details_b = {
+        a: [binary.jsonb(d) for d in ACTION_DETAILS.get(a, ("{}",))] for a in ACTION.values
+    }
+    header, prefix, ts = binary.fields(7), binary.UUID_PREFIX, binary.timestamp_field
+    shift = world.clock.base - binary.PG_EPOCH
+    yield binary.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(
             world, rng, start, n, total, _history_start(world), world.now, HISTORY_POWER
@@ -106,30 +108,30 @@ def activity_logs(world: World) -> Iterator[Chunk]:
             put(agents[agent_ix[k]])
             put(ts(8, (times[k] + shift) * 1_000_000))
         yield b"".join(out), n
-    yield pg.TRAILER, 0
+    yield binary.TRAILER, 0
 
 
 def audit_logs(world: World) -> Iterator[Chunk]:
     rng = world.rng("audit_logs")
     total = world.sizes.table_rows()["audit_logs"]
-    users_b, orgs_b, ips = world.user_id_fields(), world.org_id_fields(), pg.texts(world.ips)
-    user_hex = pg.texts(world.user_ids)  # resource_id of user modifications and deletions
+    users_b, orgs_b, ips = world.user_id_fields(), world.org_id_fields(), binary.texts(world.ips)
+    user_hex = binary.texts(world.user_ids)  # resource_id of user modifications and deletions
     homes = world.user_home
-    agents = pg.texts(USER_AGENT_MIX.values)
-    events_b = {e: pg.text(e) for e in AUDIT_EVENT.values}
-    names_b = {e: pg.text(name) for e, name in AUDIT_NAME.items()}
+    agents = binary.texts(USER_AGENT_MIX.values)
+    events_b = {e: binary.text(e) for e in AUDIT_EVENT.values}
+    names_b = {e: binary.text(name) for e, name in AUDIT_NAME.items()}
     outcome = {
-        e: pg.jsonb(f'{{"outcome": "{"failure" if e == "login_failed" else "success"}"}}')
+        e: binary.jsonb(f'{{"outcome": "{"failure" if e == "login_failed" else "success"}"}}')
         for e in AUDIT_EVENT.values
     }
-    tags_b = {t: pg.text_array_literal(t) for t in COMPLIANCE_TAGS.values}
-    resource_user = pg.text("user")
-    header, prefix, ts = pg.fields(15), pg.UUID_PREFIX, pg.timestamp_field
+    tags_b = {t: binary.text_array_literal(t) for t in COMPLIANCE_TAGS.values}
+    resource_user = binary.text("user")
+    header, prefix, ts = binary.fields(15), binary.UUID_PREFIX, binary.timestamp_field
     hash_prefix = b"\x00\x00\x00\x40"
-    shift = world.clock.base - pg.PG_EPOCH
+    shift = world.clock.base - binary.PG_EPOCH
     retention = 7 * YEAR
-    previous = pg.NULL
-    yield pg.SIGNATURE, 0
+    previous = binary.NULL
+    yield binary.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         times, users = timeline(
             world, rng, start, n, total, _history_start(world), world.now, HISTORY_POWER
@@ -147,8 +149,8 @@ def audit_logs(world: World) -> Iterator[Chunk]:
             put(prefix)
             put(blob[16 * k : 16 * k + 16])
             if random_() < AUDIT_SYSTEM_SHARE:
-                put(pg.NULL)
-                put(pg.NULL if k & 1 else users_b[user])
+                put(binary.NULL)
+                put(binary.NULL if k & 1 else users_b[user])
             else:
                 put(orgs_b[homes[user]])
                 put(users_b[user])
@@ -160,8 +162,8 @@ def audit_logs(world: World) -> Iterator[Chunk]:
                 put(resource_user)
                 put(user_hex[user])
             else:
-                put(pg.NULL)
-                put(pg.NULL)
+                put(binary.NULL)
+                put(binary.NULL)
             put(outcome[event])
             put(previous)
             current = hash_prefix + hashes[64 * k : 64 * k + 64]
@@ -171,7 +173,7 @@ def audit_logs(world: World) -> Iterator[Chunk]:
             put(ts(8, (created + retention + shift) * 1_000_000))
             put(ts(8, (created + shift) * 1_000_000))
         yield b"".join(out), n
-    yield pg.TRAILER, 0
+    yield binary.TRAILER, 0
 
 
 TABLES = (

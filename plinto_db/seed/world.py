@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from plinto_db.seed_values import DAY, YEAR, Clock, hex_ids, ip_pool
+from plinto_db.seed.values import DAY, YEAR, Clock, hex_ids, ip_pool
 
 USER_HISTORY_SECONDS = 3 * YEAR
 ORG_ZIPF_EXPONENT = 1.0
@@ -90,14 +90,14 @@ class World:
     def user_id_fields(self) -> list[bytes]:
         """users.id of each user as a binary COPY uuid field (built once)."""
         if "users" not in self._binary_ids:
-            from plinto_db.seed_binary import uuids
+            from plinto_db.seed.binary import uuids
 
             self._binary_ids["users"] = uuids(self.user_ids)
         return self._binary_ids["users"]
 
     def org_id_fields(self) -> list[bytes]:
         if "organizations" not in self._binary_ids:
-            from plinto_db.seed_binary import uuids
+            from plinto_db.seed.binary import uuids
 
             self._binary_ids["organizations"] = uuids(self.org_ids)
         return self._binary_ids["organizations"]

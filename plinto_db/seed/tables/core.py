@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plinto_db import seed_binary as pg
-from plinto_db.seed_values import (
+from plinto_db.seed import binary
+from plinto_db.seed.values import (
     DAY,
     FIRST_NAMES,
     HOUR,
@@ -30,7 +30,7 @@ from plinto_db.seed_values import (
     user_email,
     username,
 )
-from plinto_db.seed_world import Chunk, TableSpec, World, chunk_bounds, timeline
+from plinto_db.seed.world import Chunk, TableSpec, World, chunk_bounds, timeline
 
 USER_STATUS = Mix(
     [("active", 93), ("pending", 4), ("inactive", 1), ("suspended", 1), ("deleted", 1)]
@@ -218,13 +218,13 @@ def sessions(world: World) -> Iterator[Chunk]:
     clock, now = world.clock, world.now
     total = world.sizes.table_rows()["sessions"]
     older = total - round(SESSION_RECENT_SHARE * total)
-    user_ids, ips = world.user_id_fields(), pg.texts(world.ips)
+    user_ids, ips = world.user_id_fields(), binary.texts(world.ips)
     access_jti, refresh_jti = token_table("access_jti"), token_table("refresh_jti")
-    header, jti_prefix, ts = pg.fields(14), b"\x00\x00\x00\x20", pg.timestamp_field
-    shift = clock.base - pg.PG_EPOCH
-    agents_b, devices_b = pg.texts(USER_AGENTS), pg.texts(DEVICES)
-    status_b = {s: pg.text(s) for s in ("active", "expired", "revoked")}
-    yield pg.SIGNATURE, 0
+    header, jti_prefix, ts = binary.fields(14), b"\x00\x00\x00\x20", binary.timestamp_field
+    shift = clock.base - binary.PG_EPOCH
+    agents_b, devices_b = binary.texts(USER_AGENTS), binary.texts(DEVICES)
+    status_b = {s: binary.text(s) for s in ("active", "expired", "revoked")}
+    yield binary.SIGNATURE, 0
     for start, n in chunk_bounds(total):
         # Two time segments: [now-30d, now-7d) for the older rows, [now-7d, now) for the recent.
         times: list[int] = []
@@ -259,7 +259,7 @@ def sessions(world: World) -> Iterator[Chunk]:
             created, user, agent = times[k], people[k], agents[k]
             recent = created > now - SESSION_TTL
             put(header)
-            put(pg.UUID_PREFIX)
+            put(binary.UUID_PREFIX)
             put(blob[16 * k : 16 * k + 16])
             put(user_ids[user])
             put(jti_prefix + access[k].encode())
@@ -273,13 +273,13 @@ def sessions(world: World) -> Iterator[Chunk]:
                 )
                 last = created + int(random_() * (revoked_secs - created))
                 put(status_b["revoked"])
-                put(pg.TRUE)
+                put(binary.TRUE)
                 revoked_at = ts(8, (revoked_secs + shift) * 1_000_000)
             else:
                 last = created + int(random_() * (min(created + SESSION_TTL, now) - created))
                 put(status_b["active" if recent else "expired"])
-                put(pg.FALSE)
-                revoked_at = pg.NULL
+                put(binary.FALSE)
+                revoked_at = binary.NULL
             last_b = ts(8, (last + shift) * 1_000_000)
             put(ts(8, (created + shift) * 1_000_000))
             put(ts(8, (created + SESSION_TTL + shift) * 1_000_000))
@@ -287,7 +287,7 @@ def sessions(world: World) -> Iterator[Chunk]:
             put(last_b)
             put(revoked_at)
         yield b"".join(out), n
-    yield pg.TRAILER, 0
+    yield binary.TRAILER, 0
 
 
 TABLES = (
