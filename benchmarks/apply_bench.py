@@ -52,7 +52,7 @@ def main() -> None:
 
     compile_bytecode()
 
-    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.catalog import load_catalog
     from plinto_db.seed.run import run_seed
     from plinto_db.server.migrate import upgrade
 

@@ -33,7 +33,7 @@ FLOOR = [PYTHON, "-c", "import typer, rich, psycopg, sqlglot"]
 def prepare(dsn: str, users: int) -> None:
     import psycopg
 
-    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.catalog import load_catalog
     from plinto_db.seed.run import run_seed
     from plinto_db.server.migrate import upgrade
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.catalog.parse import IndexKey, load_catalog, quote_ident
+from plinto_db.catalog import IndexKey, load_catalog
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import quote_ident
 
 REPO = Path(__file__).resolve().parent.parent
 INDEXES = REPO / "indexes"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from plinto_db.apply.introspect import IndexShape
 from plinto_db.catalog import cache as catalog_cache
-from plinto_db.catalog.parse import load_catalog
+from plinto_db.catalog import load_catalog
 
 INDEXES = Path(__file__).resolve().parent.parent / "indexes"
 

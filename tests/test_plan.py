@@ -27,7 +27,7 @@ from plinto_db.apply.plan import (
     make_plan,
 )
 from plinto_db.apply.run import ApplyResult, select
-from plinto_db.catalog.parse import load_catalog
+from plinto_db.catalog import load_catalog
 from plinto_db.errors import ExitCode, UserError
 
 USERS = TableRef(100, "public", "users")

@@ -16,8 +16,9 @@ from typing import Protocol
 import psycopg
 
 from plinto_db.apply.shape import IndexShape, read_shapes  # noqa: F401 (re-exported)
-from plinto_db.catalog.parse import IndexSpec, quote_ident
+from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import quote_ident
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 LEFTOVER_PATTERN = re.compile(r"_cc(new|old)\d*$")

@@ -17,7 +17,8 @@ from plinto_db.apply.introspect import (
     replacement_name,
     retired_name,
 )
-from plinto_db.catalog.parse import IndexSpec, quote_ident
+from plinto_db.catalog.spec import IndexSpec
+from plinto_db.pg.identifiers import quote_ident
 
 
 class State(StrEnum):

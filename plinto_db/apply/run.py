@@ -17,7 +17,7 @@ from plinto_db import __version__
 from plinto_db.apply.executor import Events, ExecOptions, Executor, Outcome, Result
 from plinto_db.apply.introspect import DatabaseState, read_state, refuse_read_only
 from plinto_db.apply.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
-from plinto_db.catalog.parse import IndexSpec
+from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.pg.connect import connect, format_version
 

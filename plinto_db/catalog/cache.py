@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from plinto_db import __version__
-from plinto_db.catalog.parse import IndexKey, IndexSpec
+from plinto_db.catalog.spec import IndexKey, IndexSpec
 
 FORMAT = 3
 
@@ -62,7 +62,7 @@ def _write(name: str, data: object) -> None:
 
 
 def load_catalog_cached(path: Path) -> tuple[IndexSpec, ...]:
-    from plinto_db.catalog.parse import load_catalog
+    from plinto_db.catalog import load_catalog
 
     if not enabled():
         return load_catalog(path)

@@ -9,145 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
+from plinto_db.catalog.source import source_parts, without_nulls_distinct
+from plinto_db.catalog.spec import IndexKey, IndexSpec
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
 from plinto_db.pg.sqlfile import read_sql_text
-
-# Words PostgreSQL reserves (cannot be a bare column/table/index name): these get quoted.
-_RESERVED = frozenset(
-    """all analyse analyze and any array as asc asymmetric authorization binary both case cast
-    check collate collation column concurrently constraint create cross current_catalog
-    current_date current_role current_schema current_time current_timestamp current_user default
-    deferrable desc distinct do else end except false fetch for foreign freeze from full grant
-    group having ilike in initially inner intersect into is isnull join lateral leading left like
-    limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps
-    placing primary references returning right select session_user similar some symmetric
-    system_user table tablesample then to trailing true union unique user using variadic verbose
-    when where window with""".split()
-)
-MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names
-_SIMPLE_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
-
-
-def quote_ident(name: str) -> str:
-    """An identifier as PostgreSQL reads it back: bare when that is unambiguous, else quoted."""
-    if _SIMPLE_IDENT.match(name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True)
-class IndexKey:
-    """One key (or INCLUDE) element: a column or an expression, with its modifiers."""
-
-    expression: str  # a quoted column name, or the expression's SQL (without parentheses)
-    column: str | None = None  # the column name when the key is a plain column
-    opclass: str | None = None
-    collation: str | None = None  # as written, quoted if it was quoted
-    descending: bool = False
-    nulls_first: bool | None = None  # None: the default for the ordering
-
-    @property
-    def is_expression(self) -> bool:
-        return self.column is None
-
-    def sql(self) -> str:
-        text = self.expression if self.column is not None else f"({self.expression})"
-        if self.collation:
-            text += f" COLLATE {self.collation}"
-        if self.opclass:
-            text += f" {self.opclass}"
-        if self.descending:
-            text += " DESC"
-            if self.nulls_first is False:
-                text += " NULLS LAST"
-        elif self.nulls_first:
-            text += " NULLS FIRST"
-        return text
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """One index the catalog asks for."""
-
-    name: str
-    schema: str | None
-    table: str
-    unique: bool
-    method: str
-    keys: tuple[IndexKey, ...]
-    where: str | None
-    file: Path
-    line: int
-    include: tuple[str, ...] = ()
-    with_options: tuple[tuple[str, str], ...] = ()
-    tablespace: str | None = None
-    source: str = field(default="", compare=False)  # the statement as written
-    nulls_not_distinct: bool = False  # UNIQUE ... NULLS NOT DISTINCT (PostgreSQL 15+)
-
-    @property
-    def qualified_table(self) -> str:
-        table = quote_ident(self.table)
-        return f"{quote_ident(self.schema)}.{table}" if self.schema else table
-
-    @property
-    def location(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    @property
-    def has_expression(self) -> bool:
-        return any(key.is_expression for key in self.keys)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Plain columns named by keys and INCLUDE (expressions are checked by the server)."""
-        named = [key.column for key in self.keys if key.column is not None]
-        return tuple(dict.fromkeys([*named, *self.include]))
-
-    def create_sql(
-        self,
-        concurrently: bool = True,
-        *,
-        name: str | None = None,
-        table: str | None = None,
-        tablespace: bool | None = None,
-    ) -> str:
-        """One CREATE INDEX statement (never IF NOT EXISTS: existence is decided by the planner).
-
-        `name` and `table` (already quoted/qualified) override the catalog's, for temporary
-        builds and for normalising the definition on a scratch table. The catalog's
-        TABLESPACE is written when `tablespace` is true (default: only without a `table`
-        override, as a scratch table's index goes to the default tablespace).
-        """
-        parts = ["CREATE"]
-        if self.unique:
-            parts.append("UNIQUE")
-        parts.append("INDEX")
-        if concurrently:
-            parts.append("CONCURRENTLY")
-        parts.append(quote_ident(name or self.name))
-        parts.append("ON")
-        parts.append(table or self.qualified_table)
-        parts.append(f"USING {self.method}")
-        text = " ".join(parts) + " (" + ", ".join(key.sql() for key in self.keys) + ")"
-        if self.include:
-            text += " INCLUDE (" + ", ".join(quote_ident(c) for c in self.include) + ")"
-        if self.nulls_not_distinct:
-            text += " NULLS NOT DISTINCT"
-        if self.with_options:
-            text += " WITH (" + ", ".join(f"{k} = {v}" for k, v in self.with_options) + ")"
-        if tablespace is None:
-            tablespace = table is None
-        if self.tablespace and tablespace:
-            text += f" TABLESPACE {quote_ident(self.tablespace)}"
-        if self.where:
-            text += f" WHERE {self.where}"
-        return text
-
-    def renamed(self, name: str) -> IndexSpec:
-        return replace(self, name=name)
 
 
 def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
@@ -221,7 +90,7 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
     where_at = f"{file}:{line}"
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     source = text
-    text, nulls_not_distinct = _without_nulls_distinct(text)
+    text, nulls_not_distinct = without_nulls_distinct(text)
     try:
         tree = sqlglot.parse_one(text, read="postgres")
     except ParseError as exc:
@@ -271,7 +140,7 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
     # the same SQL for PostgreSQL (date_part(...) becomes EXTRACT(...), strpos(...) becomes
     # POSITION(...), 'day' becomes 'DAY'), and an index expression that is not the one the
     # queries use is never chosen by the planner.
-    key_texts, where_text = _source_parts(text)
+    key_texts, where_text = source_parts(text)
     if len(key_texts) == len(keys):
         keys = tuple(
             replace(key, expression=written) if key.is_expression and written else key
@@ -304,105 +173,6 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         source=source,
         nulls_not_distinct=nulls_not_distinct,
     )
-
-
-def _without_nulls_distinct(text: str) -> tuple[str, bool]:
-    """Take `NULLS [NOT] DISTINCT` (after the key list, PostgreSQL 15+) out of the
-    statement, which sqlglot cannot parse: (the rest, whether it was NOT DISTINCT)."""
-    from sqlglot.dialects.postgres import Postgres
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = Postgres().tokenize(text)
-    except TokenError:
-        return text, False
-    depth = 0
-    for i, token in enumerate(tokens):
-        kind = token.token_type
-        depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
-        if depth or token.text.upper() != "NULLS" or i == 0:
-            continue
-        if tokens[i - 1].token_type != TokenType.R_PAREN:
-            continue  # `NULLS FIRST` inside a key is at depth 1 anyway; be strict here
-        rest = [t.token_type for t in tokens[i + 1 : i + 3]]
-        if rest[:2] == [TokenType.NOT, TokenType.DISTINCT]:
-            end = tokens[i + 2].end
-            return text[: token.start] + " " * (end + 1 - token.start) + text[end + 1 :], True
-        if rest[:1] == [TokenType.DISTINCT]:
-            end = tokens[i + 1].end
-            return text[: token.start] + " " * (end + 1 - token.start) + text[end + 1 :], False
-    return text, False
-
-
-def _source_parts(text: str) -> tuple[list[str | None], str | None]:
-    """The source text of each key's expression (None when it cannot be told) and of the
-    WHERE predicate, found by tokens so string literals and comments stay intact."""
-    from sqlglot.dialects.postgres import Postgres
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = Postgres().tokenize(text)
-    except TokenError:
-        return [], None
-    opening, closing = TokenType.L_PAREN, TokenType.R_PAREN
-    pos = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.ON), None)
-    if pos is None:
-        return [], None
-    start = next((i for i in range(pos, len(tokens)) if tokens[i].token_type == opening), None)
-    if start is None:
-        return [], None
-    elements: list[list] = [[]]
-    depth = 0
-    end = None
-    for i in range(start, len(tokens)):
-        kind = tokens[i].token_type
-        if kind == opening:
-            depth += 1
-            if depth == 1:
-                continue
-        elif kind == closing:
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-        elif kind == TokenType.COMMA and depth == 1:
-            elements.append([])
-            continue
-        elements[-1].append(tokens[i])
-    if end is None:
-        return [], None
-    keys = [_expression_text(text, element) for element in elements]
-    where = None
-    depth = 0
-    for i in range(end + 1, len(tokens)):
-        kind = tokens[i].token_type
-        depth += (kind == opening) - (kind == closing)
-        if depth == 0 and kind == TokenType.WHERE and i + 1 < len(tokens):
-            where = text[tokens[i + 1].start : tokens[-1].end + 1].strip()
-            break
-    return keys, where
-
-
-def _expression_text(text: str, element: list) -> str | None:
-    """`(expr) opclass DESC` -> `expr`; `f(x) DESC` -> `f(x)`; None without parentheses."""
-    from sqlglot.tokens import TokenType
-
-    first = next((i for i, t in enumerate(element) if t.token_type == TokenType.L_PAREN), None)
-    if first is None:
-        return None
-    depth = 0
-    for i in range(first, len(element)):
-        kind = element[i].token_type
-        depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
-        if depth == 0:
-            if first == 0:
-                if i == 1:
-                    return None
-                return text[element[1].start : element[i - 1].end + 1].strip()
-            return text[element[0].start : element[i].end + 1].strip()
-    return None
 
 
 def _key(node, where_at: str) -> IndexKey:

@@ -1,0 +1,34 @@
+"""SQL identifiers as PostgreSQL prints them: bare when unambiguous, else double-quoted.
+
+Pure text, for the places that must stay text (the apply plan is printed by --dry-run);
+statements run through psycopg compose identifiers with psycopg.sql.Identifier instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words PostgreSQL reserves (cannot be a bare column/table/index name): these get quoted.
+_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast
+    check collate collation column concurrently constraint create cross current_catalog
+    current_date current_role current_schema current_time current_timestamp current_user default
+    deferrable desc distinct do else end except false fetch for foreign freeze from full grant
+    group having ilike in initially inner intersect into is isnull join lateral leading left like
+    limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps
+    placing primary references returning right select session_user similar some symmetric
+    system_user table tablesample then to trailing true union unique user using variadic verbose
+    when where window with""".split()
+)
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names
+_SIMPLE_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def quote_ident(name: str) -> str:
+    """An identifier as PostgreSQL reads it back: bare when that is unambiguous, else quoted."""
+    if _SIMPLE_IDENT.match(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names
