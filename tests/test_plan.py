@@ -7,16 +7,6 @@ from pathlib import Path
 import pytest
 
 from plinto_db.apply.executor import Outcome, Result
-from plinto_db.apply.introspect import (
-    Build,
-    DatabaseState,
-    IndexShape,
-    Relation,
-    TableRef,
-    is_leftover,
-    replacement_name,
-    retired_name,
-)
 from plinto_db.apply.plan import (
     ActionKind,
     NameTaken,
@@ -27,6 +17,16 @@ from plinto_db.apply.plan import (
     make_plan,
 )
 from plinto_db.apply.run import ApplyResult, select
+from plinto_db.apply.state import (
+    Build,
+    DatabaseState,
+    IndexShape,
+    Relation,
+    TableRef,
+    is_leftover,
+    replacement_name,
+    retired_name,
+)
 from plinto_db.catalog import load_catalog
 from plinto_db.errors import ExitCode, UserError
 

@@ -9,19 +9,25 @@ preflight: an unknown table or column fails there, before any DDL.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Protocol
-
 import psycopg
 
-from plinto_db.apply.shape import IndexShape, read_shapes  # noqa: F401 (re-exported)
+from plinto_db.apply.shape import read_shapes
+from plinto_db.apply.shape_cache import ShapeCache
+from plinto_db.apply.state import (
+    RELKIND_NAMES,
+    Build,
+    DatabaseState,
+    IndexShape,
+    Relation,
+    TableRef,
+    replacement_name,
+    retired_name,
+)
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
 from plinto_db.pg.identifiers import quote_ident
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
-LEFTOVER_PATTERN = re.compile(r"_cc(new|old)\d*$")
 
 # The tables the catalog names, resolved through the session's search_path.
 TABLES_SQL = """
@@ -76,113 +82,9 @@ WHERE a.attrelid = ANY(%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
 GROUP BY a.attrelid
 """
 
-RELKIND_NAMES = {
-    "r": "table",
-    "p": "partitioned table",
-    "v": "view",
-    "m": "materialized view",
-    "S": "sequence",
-    "f": "foreign table",
-    "c": "composite type",
-    "t": "TOAST table",
-    "i": "index",
-    "I": "partitioned index",
-}
-
-
-@dataclass(frozen=True)
-class TableRef:
-    oid: int
-    schema: str
-    name: str
-    # the session's role owns the table (or is a member of its owner): CREATE INDEX and
-    # DROP INDEX need that, whatever other privileges the role has
-    owned: bool = field(default=True, compare=False)
-    pages: int = field(default=0, compare=False)  # pg_class.relpages: how long a build takes
-
-    @property
-    def qualified(self) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A relation found by name or as an index on a catalog table."""
-
-    oid: int
-    schema: str
-    name: str
-    relkind: str
-    table: TableRef | None  # the indexed table, for indexes
-    valid: bool
-    ready: bool
-    live: bool
-    constraint: str | None
-    size_bytes: int
-    scans: int
-    shape: IndexShape | None = None
-    # what would break if this index were swapped out and dropped: foreign keys that
-    # reference its columns through it, the table's replica identity
-    dependents: tuple[str, ...] = ()
-
-    @property
-    def is_index(self) -> bool:
-        return self.relkind in ("i", "I")
-
-    @property
-    def kind_name(self) -> str:
-        return RELKIND_NAMES.get(self.relkind, f"relation of kind {self.relkind!r}")
-
-    @property
-    def qualified(self) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
-
-
-@dataclass(frozen=True)
-class Build:
-    """A CREATE INDEX / REINDEX running in another backend."""
-
-    pid: int
-    table_oid: int | None
-    index_oid: int | None
-    command: str | None
-    phase: str | None
-
-
-@dataclass(frozen=True)
-class DatabaseState:
-    server_version: int
-    tables: dict[str, TableRef]  # spec name -> its table
-    relations: tuple[Relation, ...]
-    builds: tuple[Build, ...]
-    desired: dict[str, IndexShape]  # spec name -> normalised desired shape
-
-    def relation(self, schema: str, name: str) -> Relation | None:
-        for rel in self.relations:
-            if rel.schema == schema and rel.name == name:
-                return rel
-        return None
-
-    def indexes_on(self, table_oid: int) -> list[Relation]:
-        return [r for r in self.relations if r.is_index and r.table and r.table.oid == table_oid]
-
-    def build_of(self, rel: Relation) -> Build | None:
-        """The backend building this index, if one is (or may be: hidden by permissions)."""
-        for build in self.builds:
-            if build.index_oid == rel.oid:
-                return build
-            reindexing = (build.command or "").startswith("REINDEX")
-            if reindexing and rel.table and build.table_oid == rel.table.oid and not rel.valid:
-                return build  # REINDEX CONCURRENTLY reports the old index, not its _ccnew copy
-            if rel.table and build.table_oid == rel.table.oid and not build.index_oid:
-                return build  # non-concurrent build or a hidden index: assume it may be ours
-            if build.table_oid is None:
-                return build  # another role's session: columns hidden, cannot rule it out
-        return None
-
 
 def read_state(
-    conn: psycopg.Connection, specs: tuple[IndexSpec, ...], cache: ShapeCacheLike | None = None
+    conn: psycopg.Connection, specs: tuple[IndexSpec, ...], cache: ShapeCache | None = None
 ) -> DatabaseState:
     """Preflight the catalog against the live schema and read everything the planner needs.
 
@@ -190,7 +92,7 @@ def read_state(
     no snapshot outlives this call. Raises UserError naming file:line for an unknown
     table, a column that does not exist, or any definition PostgreSQL rejects.
 
-    With a `cache` (see apply_cache.ShapeCache), an index already normalised on an
+    With a `cache` (see shape_cache.py), an index already normalised on an
     identical table is not built on a temporary table again.
     """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -232,18 +134,11 @@ def read_state(
     return DatabaseState(version, tables, relations, builds, desired)
 
 
-class ShapeCacheLike(Protocol):
-    def key(self, spec: IndexSpec, table_fingerprint: str, search_path: str) -> str: ...
-    def get(self, key: str) -> IndexShape | None: ...
-    def put(self, key: str, shape: IndexShape) -> None: ...
-    def save(self) -> None: ...
-
-
 def _cache_keys(
     cur: psycopg.Cursor,
     specs: tuple[IndexSpec, ...],
     tables: dict[str, TableRef],
-    cache: ShapeCacheLike,
+    cache: ShapeCache,
 ) -> dict[str, str]:
     oids = sorted({t.oid for t in tables.values()})
     fingerprints = dict(cur.execute(FINGERPRINT_SQL, {"oids": oids}).fetchall())
@@ -441,24 +336,3 @@ def _read_relations(
             )
         )
     return out
-
-
-def replacement_name(name: str) -> str:
-    """Where --replace-drifted builds the new definition before the swap."""
-    return _suffixed(name, "_plnew")
-
-
-def retired_name(name: str) -> str:
-    """What the drifted index is renamed to at the swap, before it is dropped."""
-    return _suffixed(name, "_plold")
-
-
-def is_leftover(name: str) -> bool:
-    """A REINDEX CONCURRENTLY leftover (F6), or half of an interrupted --replace-drifted."""
-    return bool(LEFTOVER_PATTERN.search(name)) or name.endswith(("_plold", "_plnew"))
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    limit = 63 - len(suffix.encode())
-    raw = name.encode()[:limit].decode("utf-8", "ignore")
-    return raw + suffix

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from plinto_db.apply.introspect import (
+from plinto_db.apply.state import (
     DatabaseState,
     Relation,
     TableRef,

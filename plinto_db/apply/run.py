@@ -15,8 +15,9 @@ import psycopg
 
 from plinto_db import __version__
 from plinto_db.apply.executor import Events, ExecOptions, Executor, Outcome, Result
-from plinto_db.apply.introspect import DatabaseState, read_state, refuse_read_only
+from plinto_db.apply.introspect import read_state, refuse_read_only
 from plinto_db.apply.plan import Action, ActionKind, NameTaken, Plan, State, classify, make_plan
+from plinto_db.apply.state import DatabaseState
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.pg.connect import connect, format_version
@@ -144,7 +145,7 @@ def load(indexes: Path, only: list[str] | None, tables: list[str] | None):
 
 
 def inspect(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseState:
-    from plinto_db.catalog.cache import ShapeCache
+    from plinto_db.apply.shape_cache import ShapeCache
 
     return read_state(conn, specs, ShapeCache(conn.info.server_version))
 
@@ -282,7 +283,7 @@ def _skipped(action: Action) -> Outcome:
 
 def status_rows(specs: tuple[IndexSpec, ...], state: DatabaseState) -> list[dict]:
     """Every catalog index with its state, then the other indexes on the catalog's tables."""
-    from plinto_db.apply.introspect import is_leftover
+    from plinto_db.apply.state import is_leftover
 
     rows = []
     names = {s.name for s in specs}
