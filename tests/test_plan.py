@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.apply.executor import Outcome, Result
+from plinto_db.apply.outcome import Outcome, Result
 from plinto_db.apply.plan import (
     ActionKind,
     NameTaken,
@@ -16,7 +16,8 @@ from plinto_db.apply.plan import (
     make_drop_plan,
     make_plan,
 )
-from plinto_db.apply.run import ApplyResult, select
+from plinto_db.apply.run import ApplyResult
+from plinto_db.apply.select import select
 from plinto_db.apply.state import (
     Build,
     DatabaseState,
@@ -325,14 +326,14 @@ def test_actions_carry_their_tables_size_for_the_scheduler(specs):
 
 
 def test_while_an_analyze_runs_the_biggest_table_builds_next():
-    from plinto_db.apply.executor import Executor
+    from plinto_db.apply.executor import scheduling_order
     from plinto_db.apply.plan import Action
 
     def action(name, pages):
         return Action(name, name, ActionKind.CREATE, State.MISSING, table_pages=pages)
 
     pending = [(0, action("small", 10)), (1, action("big", 9000)), (2, action("mid", 500))]
-    in_order = [a.name for _, a in Executor._next_candidates(pending, analyzing=False)]
-    overlapping = [a.name for _, a in Executor._next_candidates(pending, analyzing=True)]
+    in_order = [a.name for _, a in scheduling_order(pending, analyzing=False)]
+    overlapping = [a.name for _, a in scheduling_order(pending, analyzing=True)]
     assert in_order == ["small", "big", "mid"]
     assert overlapping == ["big", "mid", "small"]

@@ -117,7 +117,7 @@ def read_state(
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
             relations = _read_relations(cur, specs, tables)
             shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
-            builds = tuple(Build(*row) for row in cur.execute(BUILDS_SQL).fetchall())
+            builds = read_builds(cur)
     finally:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
@@ -132,6 +132,11 @@ def read_state(
         for r in relations
     )
     return DatabaseState(version, tables, relations, builds, desired)
+
+
+def read_builds(cur: psycopg.Cursor | psycopg.Connection) -> tuple[Build, ...]:
+    """The CREATE INDEX / REINDEX commands other backends run in this database now."""
+    return tuple(Build(*row) for row in cur.execute(BUILDS_SQL).fetchall())
 
 
 def _cache_keys(

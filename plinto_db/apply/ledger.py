@@ -7,6 +7,9 @@ from datetime import datetime
 
 import psycopg
 
+from plinto_db import __version__
+from plinto_db.apply.outcome import Events, Outcome
+
 SCHEMA = "plinto_db"
 TABLE = "apply_ledger"
 
@@ -136,3 +139,51 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[Entry]:
     if not _check_access(conn, "SELECT"):
         return []
     return [Entry(*row[:9], str(row[9])) for row in conn.execute(HISTORY_SQL, {"limit": limit})]
+
+
+class LedgerEvents(Events):
+    """Passes events on, and writes each finished action to the ledger as it ends
+    (on the control connection, from the executor's main thread)."""
+
+    def __init__(self, inner: Events, conn: psycopg.Connection, run_id, server: str):
+        self.inner = inner
+        self.conn = conn
+        self.run_id = run_id
+        self.server = server
+
+    def started(self, action) -> None:
+        self.inner.started(action)
+
+    def step(self, action, step) -> None:
+        self.inner.step(action, step)
+
+    def progress(self, action, progress) -> None:
+        self.inner.progress(action, progress)
+
+    def waiting(self, action, blocker, phase) -> None:
+        self.inner.waiting(action, blocker, phase)
+
+    def finished(self, outcome: Outcome) -> None:
+        if outcome.statements:
+            record(
+                self.conn,
+                run_id=self.run_id,
+                started=outcome.started,
+                index_name=outcome.name,
+                table_name=outcome.action.table,
+                action=str(outcome.action.kind),
+                outcome=str(outcome.result),
+                seconds=outcome.seconds,
+                detail=outcome.detail or outcome.action.reason or None,
+                statements=";\n".join(outcome.statements),
+                server_version=self.server,
+                tool_version=__version__,
+            )
+        self.inner.finished(outcome)
+
+
+def read_history(dsn: str, limit: int = 50) -> list[Entry]:
+    from plinto_db.pg.connect import connect
+
+    with connect(dsn, application_name="plinto-db history") as conn:
+        return history(conn, limit)

@@ -56,6 +56,11 @@ class Step:
     statements: tuple[str, ...]  # one statement per execute; several only for SWAP
     index: str  # the index this step creates or drops (unquoted name)
     qualified: str = ""  # the same, schema-qualified and quoted
+    # a failure is reported, not fatal: the action's work is done without it
+    optional: bool = False
+    # a BUILD's own undo: drops the INVALID index a failed or cancelled build leaves (F3)
+    cleanup: Step | None = None
+    why: str = ""  # what --dry-run says about an optional step
 
     @property
     def sql(self) -> str:
@@ -73,6 +78,8 @@ class Action:
     table_oid: int = 0
     table_pages: int = field(default=0, compare=False)
     spec: IndexSpec | None = field(default=None, compare=False)
+    # WAIT: the index another session is building (the executor polls for its end by oid)
+    relation: Relation | None = field(default=None, compare=False)
 
     @property
     def changes_anything(self) -> bool:
@@ -176,12 +183,10 @@ def _action(
     if found == State.VALID:
         return Action(kind=ActionKind.SKIP, **common)
     if found == State.BUILDING:
-        return Action(kind=ActionKind.WAIT, **common)
+        return Action(kind=ActionKind.WAIT, relation=rel, **common)
     if found == State.INVALID:
-        return Action(
-            kind=ActionKind.REBUILD_INVALID, steps=(_drop(qualified, spec.name), *build), **common
-        )
-    # drifted
+        steps = (drop_step(qualified, spec.name), *build)
+        return Action(kind=ActionKind.REBUILD_INVALID, steps=steps, **common)
     if not replace_drifted:
         return Action(kind=ActionKind.REFUSE_DRIFTED, **common)
     if rel is not None and rel.dependents:
@@ -192,8 +197,17 @@ def _action(
             "so it cannot be swapped out and dropped concurrently (replace it by hand)"
         )
         return Action(kind=ActionKind.REFUSE_DRIFTED, **common)
-    temp = replacement_name(spec.name)
-    retired = retired_name(spec.name)
+    steps = _replace_steps(spec, table, qualified, state)
+    return Action(kind=ActionKind.REPLACE_DRIFTED, steps=steps, **common)
+
+
+def _replace_steps(
+    spec: IndexSpec, table: TableRef, qualified: str, state: DatabaseState
+) -> tuple[Step, ...]:
+    """Build the catalog's definition under a temporary name, swap the names in one
+    transaction, drop the old index: every step concurrent or under a short lock."""
+    schema = quote_ident(table.schema)
+    temp, retired = replacement_name(spec.name), retired_name(spec.name)
     steps: list[Step] = []
     existing_temp = state.relation(table.schema, temp)
     temp_ready = (
@@ -203,40 +217,37 @@ def _action(
         and existing_temp.shape == state.desired[spec.name]
     )
     if existing_temp is not None and not temp_ready:
-        steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(temp)}", temp))
+        steps.append(drop_step(f"{schema}.{quote_ident(temp)}", temp))
     if not temp_ready:
-        steps.extend(
-            _build_steps(
-                spec,
-                table,
-                spec.create_sql(True, name=temp, table=table.qualified, tablespace=True),
-                temp,
-            )
-        )
+        create = spec.create_sql(True, name=temp, table=table.qualified, tablespace=True)
+        steps.extend(_build_steps(spec, table, create, temp))
     if state.relation(table.schema, retired) is not None:
-        steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
-    steps.append(
-        Step(
-            StepKind.SWAP,
-            (
-                f"ALTER INDEX {qualified} RENAME TO {quote_ident(retired)}",
-                f"ALTER INDEX {quote_ident(table.schema)}.{quote_ident(temp)} "
-                f"RENAME TO {quote_ident(spec.name)}",
-            ),
-            spec.name,
-            qualified,
-        )
+        steps.append(drop_step(f"{schema}.{quote_ident(retired)}", retired))
+    renames = (
+        f"ALTER INDEX {qualified} RENAME TO {quote_ident(retired)}",
+        f"ALTER INDEX {schema}.{quote_ident(temp)} RENAME TO {quote_ident(spec.name)}",
     )
-    steps.append(_drop(f"{quote_ident(table.schema)}.{quote_ident(retired)}", retired))
-    return Action(kind=ActionKind.REPLACE_DRIFTED, steps=tuple(steps), **common)
+    steps.append(Step(StepKind.SWAP, renames, spec.name, qualified))
+    steps.append(drop_step(f"{schema}.{quote_ident(retired)}", retired))
+    return tuple(steps)
 
 
 def _build_steps(spec: IndexSpec, table: TableRef, create_sql: str, index: str) -> tuple[Step, ...]:
     qualified = f"{quote_ident(table.schema)}.{quote_ident(index)}"
-    steps = [Step(StepKind.BUILD, (create_sql,), index, qualified)]
-    if spec.has_expression:
-        steps.append(Step(StepKind.ANALYZE, (f"ANALYZE {table.qualified}",), index, qualified))
-    return tuple(steps)
+    build = Step(
+        StepKind.BUILD, (create_sql,), index, qualified, cleanup=drop_step(qualified, index)
+    )
+    if not spec.has_expression:
+        return (build,)
+    analyze = Step(
+        StepKind.ANALYZE,
+        (f"ANALYZE {table.qualified}",),
+        index,
+        qualified,
+        optional=True,
+        why="autovacuum will analyze later",
+    )
+    return build, analyze
 
 
 def drop_step(qualified_index: str, name: str) -> Step:
@@ -246,9 +257,6 @@ def drop_step(qualified_index: str, name: str) -> Step:
         name,
         qualified_index,
     )
-
-
-_drop = drop_step
 
 
 def _leftovers(
@@ -278,6 +286,7 @@ def _leftovers(
                     Action(
                         kind=ActionKind.WAIT,
                         reason=f"REINDEX in progress (pid {build.pid})",
+                        relation=rel,
                         **common,
                     )
                 )
@@ -285,7 +294,7 @@ def _leftovers(
             actions.append(
                 Action(
                     kind=ActionKind.DROP_LEFTOVER,
-                    steps=(_drop(rel.qualified, rel.name),),
+                    steps=(drop_step(rel.qualified, rel.name),),
                     reason="leftover of an interrupted REINDEX CONCURRENTLY or index swap",
                     **common,
                 )
@@ -315,6 +324,24 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
         elif found == State.BUILDING:
             actions.append(Action(kind=ActionKind.WAIT, reason=reason, **common))
         else:
-            step = _drop(rel.qualified, spec.name)
+            step = drop_step(rel.qualified, spec.name)
             actions.append(Action(kind=ActionKind.DROP, steps=(step,), reason=reason, **common))
     return Plan(tuple(actions))
+
+
+def after_wait(action: Action, fresh: Action | None) -> Action:
+    """What to do once another session's build of `action`'s index has ended.
+
+    `fresh` is the catalog index planned again on the state read after the wait; None for
+    an index the catalog does not name (a REINDEX leftover another session worked on).
+    """
+    if fresh is not None:
+        return fresh
+    return Action(
+        action.name,
+        action.table,
+        ActionKind.SKIP,
+        action.state,
+        reason=f"{action.reason}; left alone, the next apply drops it if it remains",
+        table_oid=action.table_oid,
+    )

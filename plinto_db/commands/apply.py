@@ -39,43 +39,48 @@ RetriesOption = Annotated[
     int,
     typer.Option("--retries", help="Retries of a short step after a lock timeout.", min=0),
 ]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print the plan with its exact SQL and stop.")
+]
+ReplaceDriftedOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace-drifted",
+        help="Rebuild indexes whose definition differs from the catalog: build the new one "
+        "under a temporary name, swap the names, drop the old one, all concurrently.",
+    ),
+]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", "-j", help="Builds in parallel, never two on one table.", min=1)
+]
+BuildTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--build-timeout",
+        help="Cancel a build that runs or waits longer than this many seconds, drop its "
+        "invalid leftover, exit 4. Default: no limit.",
+        min=0.001,
+        show_default=False,
+    ),
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Wait for another apply on this database to finish.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+LimitOption = Annotated[int, typer.Option("--limit", help="Newest entries to show.", min=1)]
 
 
 def apply(
     indexes: IndexesOption = None,
     only: OnlyOption = None,
     table: TableOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan with its exact SQL and stop.")
-    ] = False,
-    replace_drifted: Annotated[
-        bool,
-        typer.Option(
-            "--replace-drifted",
-            help="Rebuild indexes whose definition differs from the catalog: build the new one "
-            "under a temporary name, swap the names, drop the old one, all concurrently.",
-        ),
-    ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", help="Builds in parallel, never two on one table.", min=1),
-    ] = 1,
+    dry_run: DryRunOption = False,
+    replace_drifted: ReplaceDriftedOption = False,
+    jobs: JobsOption = 1,
     lock_timeout: LockTimeoutOption = 5.0,
     retries: RetriesOption = 5,
-    build_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--build-timeout",
-            help="Cancel a build that runs or waits longer than this many seconds, drop its "
-            "invalid leftover, exit 4. Default: no limit.",
-            min=0.001,
-            show_default=False,
-        ),
-    ] = None,
-    wait: Annotated[
-        bool,
-        typer.Option("--wait", help="Wait for another apply on this database to finish."),
-    ] = False,
+    build_timeout: BuildTimeoutOption = None,
+    wait: WaitOption = False,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
@@ -85,27 +90,31 @@ def apply(
     Exit codes: 0 converged; 1 a build failed; 2 bad input; 3 drift refused; 4 blocked,
     timed out, or another apply holds the lock.
     """
-    from plinto_db.apply.executor import ExecOptions
-    from plinto_db.apply.run import load
+    from plinto_db.apply.run import ApplyRequest, run_apply
     from plinto_db.commands.common import target_dsn
-    from plinto_db.report.apply import render_apply
-    from plinto_db.resources import resolve_dir
+    from plinto_db.report.apply import apply_events, render_apply
 
-    specs = load(resolve_dir("indexes", indexes), only, table)
-    target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
-    options = ExecOptions(
-        dsn=target,
+    request = ApplyRequest(
+        indexes=indexes,
+        only=tuple(only or ()),
+        tables=tuple(table or ()),
+        dry_run=dry_run,
+        replace_drifted=replace_drifted,
+        wait_for_lock=wait,
         jobs=jobs,
         lock_timeout=lock_timeout,
         retries=retries,
         build_timeout=build_timeout,
     )
     quiet = fmt == report.OutputFormat.json
-    note = None if quiet else report.note
     try:
-        result = _run_apply(
-            target, specs, options, fmt, dry_run, replace_drifted, wait, note, quiet, table
-        )
+        with apply_events(fmt, live=not dry_run) as events:
+            result = run_apply(
+                request,
+                lambda: target_dsn(dsn, data_dir, quiet=quiet),
+                events=events,
+                note=None if quiet else report.note,
+            )
     except KeyboardInterrupt:  # outside the builds (those end with a report): exit 1
         raise PlintoError(
             "interrupted; `plinto-db status` shows where the indexes stand",
@@ -113,37 +122,6 @@ def apply(
         ) from None
     render_apply(result, fmt)
     raise typer.Exit(int(result.exit_code))
-
-
-def _run_apply(target, specs, options, fmt, dry_run, replace_drifted, wait, note, quiet, table):
-    from plinto_db.apply.run import apply_catalog
-    from plinto_db.report.apply import BarEvents, NoteEvents
-
-    if report.interactive(fmt) and not dry_run:
-        with BarEvents() as events:
-            result = apply_catalog(
-                target,
-                specs,
-                options=options,
-                replace_drifted=replace_drifted,
-                wait_for_lock=wait,
-                events=events,
-                note=note,
-                tables=table,
-            )
-    else:
-        result = apply_catalog(
-            target,
-            specs,
-            options=options,
-            replace_drifted=replace_drifted,
-            dry_run=dry_run,
-            wait_for_lock=wait,
-            events=NoteEvents(quiet=quiet),
-            note=note,
-            tables=table,
-        )
-    return result
 
 
 def status(
@@ -159,29 +137,24 @@ def status(
 
     Exit code 0 when every catalog index is valid, 1 otherwise.
     """
-    from plinto_db.apply.run import inspect, load, narrow, status_rows
+    from plinto_db.apply.run import load
+    from plinto_db.apply.status import read_status
     from plinto_db.commands.common import target_dsn
-    from plinto_db.pg.connect import connect, format_version
     from plinto_db.report.apply import render_status
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
-    with connect(target, application_name="plinto-db status") as conn:
-        state = inspect(conn, specs)
-        specs, state = narrow(specs, state, table)
-        server = format_version(conn.info.server_version)
-    rows = status_rows(specs, state)
-    render_status(rows, fmt, server)
-    ok = all(r["state"] == "valid" for r in rows if r["managed"])
-    raise typer.Exit(int(ExitCode.OK if ok else ExitCode.FAILED))
+    found = read_status(target, specs, table)
+    render_status(list(found.rows), fmt, found.server)
+    raise typer.Exit(int(ExitCode.OK if found.all_valid else ExitCode.FAILED))
 
 
 def drop(
     indexes: IndexesOption = None,
     only: OnlyOption = None,
     table: TableOption = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     lock_timeout: LockTimeoutOption = 5.0,
     retries: RetriesOption = 5,
     dsn: DsnOption = None,
@@ -189,68 +162,52 @@ def drop(
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """DROP INDEX CONCURRENTLY the catalog's indexes (all, or --only / --table)."""
+    from plinto_db.apply.drop import drop_catalog
     from plinto_db.apply.executor import ExecOptions
-    from plinto_db.apply.run import drop_catalog, load
+    from plinto_db.apply.run import load
     from plinto_db.commands.common import target_dsn
+    from plinto_db.report.apply import render_drop
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     options = ExecOptions(
-        dsn=target,
-        lock_timeout=lock_timeout,
-        retries=retries,
-        application_name="plinto-db drop",
+        dsn=target, lock_timeout=lock_timeout, retries=retries, application_name="plinto-db drop"
     )
-
-    def confirm(names: list[str]) -> bool:
-        if yes:
-            return True
-        if not names:
-            return True
-        report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
-        try:
-            return typer.confirm("Drop them?", default=False, err=True)
-        except typer.Abort:  # no answer (end of input): nothing is dropped
-            return False
-
+    confirm = _always if yes else _ask
     result = drop_catalog(target, specs, options=options, confirm=confirm, tables=table)
-    _render_drop(result, fmt)
+    render_drop(result, fmt)
     raise typer.Exit(int(result.exit_code))
 
 
-def _render_drop(result, fmt: report.OutputFormat) -> None:
-    from plinto_db.report.apply import apply_document
+def _always(names: list[str]) -> bool:
+    return True
 
-    doc = apply_document(result)
-    doc["command"] = "drop"
-    if fmt == report.OutputFormat.json:
-        report.print_json(doc)
-        return
-    dropped = [a for a in doc["actions"] if a["result"] == "done"]
-    for a in doc["actions"]:
-        if a["result"] != "skipped":
-            typer.echo(f"{a['name']}: {a['result']} {a['detail'] or ''}".rstrip())
-    typer.echo(f"dropped {len(dropped)} index(es)")
+
+def _ask(names: list[str]) -> bool:
+    if not names:
+        return True
+    report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
+    try:
+        return typer.confirm("Drop them?", default=False, err=True)
+    except typer.Abort:  # no answer (end of input): nothing is dropped
+        return False
 
 
 def history(
-    limit: Annotated[int, typer.Option("--limit", help="Newest entries to show.", min=1)] = 50,
+    limit: LimitOption = 50,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """What apply and drop did on this database: when, index, action, outcome, duration,
     server and tool versions (from the ledger table plinto_db.apply_ledger)."""
-    from plinto_db.apply import ledger
+    from plinto_db.apply.ledger import read_history
     from plinto_db.commands.common import target_dsn
-    from plinto_db.pg.connect import connect
     from plinto_db.report.apply import render_history
 
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
-    with connect(target, application_name="plinto-db history") as conn:
-        entries = ledger.history(conn, limit)
-    render_history(entries, fmt)
+    render_history(read_history(target, limit), fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.table import Table
@@ -128,6 +130,19 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
     )
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+
+
+def render_drop(result, fmt: report.OutputFormat) -> None:
+    doc = apply_document(result)
+    doc["command"] = "drop"
+    if fmt == report.OutputFormat.json:
+        report.print_json(doc)
+        return
+    dropped = [a for a in doc["actions"] if a["result"] == "done"]
+    for a in doc["actions"]:
+        if a["result"] != "skipped":
+            _line(f"{a['name']}: {a['result']} {a['detail'] or ''}".rstrip())
+    _line(f"dropped {len(dropped)} index(es)")
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -320,3 +335,14 @@ class BarEvents(NoteEvents):
             markup=False,
             highlight=False,
         )
+
+
+@contextmanager
+def apply_events(fmt: report.OutputFormat, *, live: bool = True) -> Iterator[NoteEvents]:
+    """Progress bars on a terminal while `live` work runs; else one line per event on
+    stderr (none with --format json)."""
+    if live and report.interactive(fmt):
+        with BarEvents() as events:
+            yield events
+    else:
+        yield NoteEvents(quiet=fmt == report.OutputFormat.json)

@@ -1,0 +1,84 @@
+"""The status use case: every catalog index with its state, and the other indexes on the
+catalog's tables. Read-only: it changes nothing on the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plinto_db.apply.plan import State, classify
+from plinto_db.apply.run import inspect
+from plinto_db.apply.select import narrow
+from plinto_db.apply.state import DatabaseState, is_leftover
+from plinto_db.catalog.spec import IndexSpec
+from plinto_db.pg.connect import connect, format_version
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    server: str  # e.g. "18.1"
+    rows: tuple[dict, ...]
+
+    @property
+    def all_valid(self) -> bool:
+        return all(r["state"] == "valid" for r in self.rows if r["managed"])
+
+
+def read_status(
+    dsn: str, specs: tuple[IndexSpec, ...], tables: list[str] | None = None
+) -> StatusReport:
+    with connect(dsn, application_name="plinto-db status") as conn:
+        state = inspect(conn, specs)
+        specs, state = narrow(specs, state, tables)
+        server = format_version(conn.info.server_version)
+    return StatusReport(server, tuple(status_rows(specs, state)))
+
+
+def status_rows(specs: tuple[IndexSpec, ...], state: DatabaseState) -> list[dict]:
+    """Every catalog index with its state, then the other indexes on the catalog's tables."""
+
+    rows = []
+    names = {s.name for s in specs}
+    for spec in specs:
+        found, rel, reason = classify(spec, state)
+        if found == State.NAME_TAKEN and rel is not None and not reason:
+            reason = f"name taken by {rel.kind_name} {rel.qualified}"
+        rows.append(
+            {
+                "name": spec.name,
+                "table": state.tables[spec.name].qualified,
+                "state": str(found),
+                "managed": True,
+                "size_bytes": rel.size_bytes if rel is not None and rel.is_index else None,
+                "scans": rel.scans if rel is not None and rel.is_index else None,
+                "detail": reason or None,
+                "definition": rel.shape.definition if rel is not None and rel.shape else None,
+                "file": f"{spec.file}:{spec.line}",
+            }
+        )
+    table_oids = sorted({t.oid for t in state.tables.values()})
+    for oid in table_oids:
+        for rel in state.indexes_on(oid):
+            if rel.name in names:
+                continue
+            leftover = is_leftover(rel.name)
+            detail = []
+            if rel.constraint:
+                detail.append(f"backs constraint {rel.constraint}")
+            if leftover:
+                detail.append("leftover of an interrupted rebuild: apply drops it")
+            if not rel.valid:
+                detail.append("INVALID")
+            rows.append(
+                {
+                    "name": rel.name,
+                    "table": rel.table.qualified if rel.table else "",
+                    "state": "leftover" if leftover else "unknown",
+                    "managed": False,
+                    "size_bytes": rel.size_bytes,
+                    "scans": rel.scans,
+                    "detail": "; ".join(detail) or "not in the catalog",
+                    "definition": rel.shape.definition if rel.shape else None,
+                    "file": None,
+                }
+            )
+    return rows
