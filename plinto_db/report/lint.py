@@ -30,8 +30,7 @@ def print_text(outcome: LintOutcome) -> None:
 
 
 def summary_line(outcome: LintOutcome) -> str:
-    files = f"{len(outcome.files)} file{'s' if len(outcome.files) != 1 else ''}"
-    scope = f"{files}, {outcome.statements} statements"
+    scope = f"{_plural(len(outcome.files), 'file')}, {_plural(outcome.statements, 'statement')}"
     if not outcome.findings:
         return f"lint: no findings in {scope}"
     counts = Counter(f.severity for f in outcome.findings)

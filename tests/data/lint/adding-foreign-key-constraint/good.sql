@@ -1,0 +1,4 @@
+SET lock_timeout = '2s';
+ALTER TABLE sessions
+    ADD CONSTRAINT fk_sessions_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+ALTER TABLE sessions VALIDATE CONSTRAINT fk_sessions_user;

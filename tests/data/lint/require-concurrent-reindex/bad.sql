@@ -1,0 +1,3 @@
+-- Rebuild a bloated index.
+
+REINDEX INDEX idx_users_email;

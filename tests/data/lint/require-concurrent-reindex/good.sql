@@ -1,0 +1,4 @@
+-- Rebuild a bloated index.
+
+REINDEX INDEX CONCURRENTLY idx_users_email;
+REINDEX (VERBOSE) TABLE CONCURRENTLY users;

@@ -1,0 +1,2 @@
+-- café (latin-1)
+CREATE INDEX CONCURRENTLY idx_users_email ON users (email);
