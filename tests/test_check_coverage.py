@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from plinto_db.catalog.parse import load_catalog
-from plinto_db.check.coverage import CoverageState, coverage, decide, names_from, tiny_tables
-from plinto_db.check.explain import Explained, Mode
-from plinto_db.check.planwalk import Verdict
+from plinto_db.check.coverage import coverage
+from plinto_db.check.decide import decide, names_from
+from plinto_db.check.guard import tiny_tables
+from plinto_db.check.judge import Verdict
+from plinto_db.check.modes import Mode
+from plinto_db.check.results import CoverageState, Explained
 from plinto_db.check.workload import parse_check
 from plinto_db.pg.facts import IndexFact, ServerFacts, TableFact
 
@@ -112,3 +115,25 @@ def test_tiny_tables():
     big = parse_check("-- expect: index t_a_idx\nSELECT 1\n", Path("b.sql"))
     assert tiny_tables(small, FACTS) == (("small", 2),)
     assert tiny_tables(big, FACTS) == ()
+
+
+def test_coverage_matches_a_schema_qualified_expectation(tmp_path):
+    facts = ServerFacts(
+        version=180000,
+        indexes=(
+            IndexFact("app", "t_a_idx", "t", False, None, True, None),
+            IndexFact("app", "t_c_idx", "t", False, None, True, None),
+        ),
+        tables=(TableFact("app", "t", "r", 500, 50_000, True, None),),
+    )
+    (tmp_path / "c.sql").write_text(
+        "CREATE INDEX t_a_idx ON app.t (a);\nCREATE INDEX t_c_idx ON app.t (c);\n"
+    )
+    specs = load_catalog(tmp_path / "c.sql")
+    check = parse_check("-- expect: index app.t_c_idx\nSELECT * FROM app.t WHERE c = 1\n", tmp_path)
+    plan = [{"Plan": {"Node Type": "Index Scan", "Relation Name": "t", "Index Name": "t_a_idx"}}]
+    names = names_from(facts, {})
+    result = decide(Explained(check, Mode.NATURAL, plan), names, facts=facts)
+    got = {c.name: c for c in coverage(specs, [result], names)}
+    assert got["t_c_idx"].reason.startswith("a cheaper plan wins: ")
+    assert "expects it, the plan uses t_a_idx" in got["t_c_idx"].reason

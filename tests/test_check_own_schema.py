@@ -11,9 +11,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from check_helpers import by_name, run
 
-from plinto_db.check.planwalk import Verdict
-from plinto_db.commands.check import run_checks
+from plinto_db.check.judge import Verdict
 from plinto_db.errors import UserError
 
 SCHEMA = """
@@ -129,24 +129,6 @@ def custom_db(pg_server) -> Iterator[str]:
 @pytest.fixture
 def inputs(tmp_path: Path) -> tuple[Path, Path]:
     return write_inputs(tmp_path)
-
-
-def run(dsn: str, inputs: tuple[Path, Path], mode: str = "natural", **kw):
-    checks_dir, indexes_dir = inputs
-    return run_checks(
-        checks_path=checks_dir,
-        indexes_path=indexes_dir,
-        mode_name=mode,
-        analyze=kw.pop("analyze", False),
-        only=kw.pop("only", ()),
-        statement_timeout_ms=30_000,
-        lock_timeout_ms=2_000,
-        dsn=lambda: dsn,
-    )
-
-
-def by_name(result_run) -> dict:
-    return {r.check.name: r for r in result_run.results}
 
 
 def test_natural_mode_reads_every_plan_shape(custom_db, inputs):

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from plinto_db.check.judge import Verdict, judge
 from plinto_db.check.planwalk import (
     Names,
-    Verdict,
     analyze_figures,
-    judge,
     render_tree,
     resolve,
     root_of,

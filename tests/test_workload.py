@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from plinto_db.check.workload import (
     ExpectKind,
+    load_check,
     load_workload,
     param_count,
     parse_check,
@@ -181,3 +182,11 @@ def test_shipped_workload_covers_the_spec():
     names = {c.name for c in checks}
     for row in ("03b_", "03c_", "04_", "17_", "25_"):
         assert any(n.startswith(row) for n in names), row
+
+
+def test_a_check_file_with_a_bom_and_crlf_line_ends(tmp_path):
+    file = tmp_path / "x.sql"
+    file.write_bytes(b"\xef\xbb\xbf-- expect: index a_idx\r\n-- params: 1\r\nSELECT $1::int;\r\n")
+    check = load_check(file)
+    assert check.expectations[0].targets == ("a_idx",)
+    assert check.params == ("1",) and check.sql == "SELECT $1::int"

@@ -13,16 +13,12 @@ from typing import Any
 import psycopg
 
 from plinto_db.errors import UserError
+from plinto_db.pg.messages import server_message
 
 HYPOTHETICAL_METHODS = frozenset({"btree", "brin", "hash", "bloom"})
 HYPOPG_INSTALLED_SQL = "SELECT extversion FROM pg_extension WHERE extname = 'hypopg'"
 HYPOPG_AVAILABLE_SQL = "SELECT default_version FROM pg_available_extensions WHERE name = 'hypopg'"
 HYPOPG_CREATE_SQL = "SELECT indexname FROM hypopg_create_index(%s)"
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def hypopg_status(conn: psycopg.Connection) -> tuple[str, str | None]:
@@ -48,7 +44,7 @@ def ensure_hypopg(conn: psycopg.Connection) -> str:
         with conn.transaction():
             conn.execute("CREATE EXTENSION hypopg")
     except psycopg.Error as exc:
-        raise UserError(f"cannot create the HypoPG extension: {_message(exc)}") from None
+        raise UserError(f"cannot create the HypoPG extension: {server_message(exc)}") from None
     return f"HypoPG {version} (created for this run only; rolled back)"
 
 
@@ -69,7 +65,7 @@ def create_hypothetical(
             with conn.transaction():
                 row = conn.execute(HYPOPG_CREATE_SQL, (spec.create_sql(False),)).fetchone()
         except psycopg.Error as exc:
-            skipped[spec.name] = f"HypoPG refused it: {_message(exc)}"
+            skipped[spec.name] = f"HypoPG refused it: {server_message(exc)}"
             continue
         if row:
             aliases[row[0]] = spec.name

@@ -1,13 +1,16 @@
 """What `check` knows about the server before it explains anything: its indexes and tables.
 
-One read of the catalogs per run; the decisions made from it are pure (coverage.py).
+One read of the catalogs per run; the decisions made from it are pure (guard, decide,
+coverage), so this module imports psycopg only for type checking.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from plinto_db.check.coverage import CheckResult, CheckRun, CoverageState, IndexCoverage
-from plinto_db.check.planwalk import Verdict
+from plinto_db.check.judge import Verdict
+from plinto_db.check.results import CheckResult, CheckRun, CoverageState, IndexCoverage
 from plinto_db.report import print_json, stderr, stdout
 
 VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold yellow"}

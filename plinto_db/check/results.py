@@ -1,0 +1,100 @@
+"""What a `check` run produces, step by step: the server's plan for each check (Explained), the
+verdict on it (CheckResult), what the catalog's indexes are proven by (IndexCoverage), and the
+whole run (CheckRun) that every renderer takes. Pure data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from plinto_db.check.judge import Verdict
+from plinto_db.check.modes import Mode
+from plinto_db.check.planwalk import PlanNode
+from plinto_db.check.workload import Check
+
+
+@dataclass(frozen=True)
+class Explained:
+    """What the server said about one check."""
+
+    check: Check
+    mode: Mode
+    plan: Any | None  # the decoded EXPLAIN (FORMAT JSON) document
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # the parameter values used, as SQL literals
+    analyzed: bool = False
+    error_line: int | None = None  # where an error points: the sample query or the statement
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    mode: Mode
+    verdict: Verdict
+    used: tuple[str, ...]
+    scans: tuple[str, ...]
+    estimated_rows: float | None
+    reasons: tuple[str, ...]  # one per failed expectation, or the error
+    notes: tuple[str, ...]
+    plan: Any | None
+    plan_text: str
+    analyze: Mapping[str, float | None] | None = None
+    nodes: tuple[PlanNode, ...] = ()  # the plan's nodes, names resolved (partitions, HypoPG)
+    error_line: int | None = None  # an error's line (statement or sample), else None
+
+    @property
+    def line(self) -> int:
+        """Where a report points: an error at its statement (or sample), else the expectation."""
+        return self.error_line or self.check.line
+
+    @property
+    def location(self) -> str:
+        return f"{self.check.file}:{self.line}"
+
+    @property
+    def message(self) -> str:
+        head = "; ".join(self.reasons) if self.reasons else "ok"
+        return head + (f" [{'; '.join(self.notes)}]" if self.notes else "")
+
+
+class CoverageState(StrEnum):
+    PROVEN = "proven"
+    UNPROVEN = "unproven"
+
+
+@dataclass(frozen=True)
+class IndexCoverage:
+    name: str
+    table: str
+    state: CoverageState
+    reason: str
+    proven_by: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """Everything one `check` run found, ready for any renderer."""
+
+    mode: Mode
+    analyze: bool
+    server: str
+    target: str
+    checks_dir: str
+    indexes_dir: str | None
+    results: tuple[CheckResult, ...]
+    coverage: tuple[IndexCoverage, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.verdict is not Verdict.PASS)
+
+    @property
+    def unproven(self) -> tuple[IndexCoverage, ...]:
+        return tuple(c for c in self.coverage if c.state is CoverageState.UNPROVEN)
