@@ -1,0 +1,89 @@
+"""Forced mode (`enable_seqscan = off`): can an index serve the query at all?
+
+When the planner prefers a competing index on the same table, the competitor is hidden
+(dropped inside a rolled-back savepoint) and the query planned again. Real PostgreSQL 15
+and 18, on a user's own schema (tests/check_helpers.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from check_helpers import build_app, by_name, run, write_inputs
+
+from plinto_db.check.judge import Verdict
+
+
+@pytest.fixture(scope="module")
+def app_db(pg_server) -> Iterator[str]:
+    dsn = pg_server.create_database()
+    build_app(dsn)
+    yield dsn
+    pg_server.drop_database(dsn)
+
+
+def test_forced_mode_hides_a_competitor_outside_the_search_path(app_db, tmp_path):
+    checks = {
+        "created_active": (
+            "-- expect: index accounts_created_idx\n"
+            'SELECT "Id" FROM app."Accounts" WHERE created > \'2025-05-30\' '
+            "AND status = 'active';\n"
+        )
+    }
+    result = by_name(run(app_db, write_inputs(tmp_path, checks), mode="forced"))
+    found = result["created_active"]
+    assert found.verdict is Verdict.PASS, found.message
+    assert any("hid accounts_active_idx" in note for note in found.notes), found.notes
+    with psycopg.connect(app_db) as conn:  # the hidden index is back
+        row = conn.execute("SELECT to_regclass('app.accounts_active_idx')").fetchone()
+        assert row[0] is not None
+
+
+def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
+    dsn = pg_server.create_database()
+    try:
+        build_app(dsn, data=False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE INDEX events_account_at_idx ON app.events (account_id, at)")
+        checks = {
+            "account_since": (
+                "-- expect: index events_account_idx\n"
+                "SELECT * FROM app.events WHERE account_id = 42 AND at > '2024-05-01'\n"
+            )
+        }
+        result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_since"]
+        assert result.verdict is Verdict.PASS, result.message
+        assert result.used == ("events_account_idx",)
+        assert any("hid events_account_at_idx" in note for note in result.notes), result.notes
+        with psycopg.connect(dsn) as conn:  # rolled back: every partition keeps its index
+            count = conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%(account_id, at)'"
+            ).fetchone()[0]
+            assert count == 3
+    finally:
+        pg_server.drop_database(dsn)
+
+
+def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path):
+    dsn = pg_server.create_database()
+    try:
+        build_app(dsn, data=False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE INDEX events_2024_own_idx ON app.events_2024 (account_id, at)")
+        checks = {
+            "account_in_may": (
+                "-- expect: index events_account_idx\n"
+                "SELECT * FROM app.events WHERE account_id = 42 "
+                "AND at > '2024-05-01' AND at < '2024-06-01'\n"
+            )
+        }
+        result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_in_may"]
+        assert result.verdict is Verdict.PASS, result.message
+        assert any("hid events_2024_own_idx" in note for note in result.notes), result.notes
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT to_regclass('app.events_2024_own_idx')").fetchone()
+            assert row[0] is not None
+    finally:
+        pg_server.drop_database(dsn)

@@ -1,0 +1,89 @@
+"""`check` on partitioned tables: statistics of the partitions, tiny partitions, and names
+of a partition's own index or table as EXPLAIN shows them.
+
+Real PostgreSQL 15 and 18, on a user's own schema (tests/check_helpers.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from check_helpers import EVENTS_OF_ACCOUNT, build_app, by_name, failures, run, write_inputs
+
+from plinto_db.check.judge import Verdict
+from plinto_db.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def app_db(pg_server) -> Iterator[str]:
+    dsn = pg_server.create_database()
+    build_app(dsn)
+    yield dsn
+    pg_server.drop_database(dsn)
+
+
+def test_natural_mode_refuses_an_unanalyzed_partitioned_table(pg_server, tmp_path):
+    dsn = pg_server.create_database()
+    try:
+        build_app(dsn, data=False)
+        inputs = write_inputs(tmp_path, EVENTS_OF_ACCOUNT)
+        with pytest.raises(UserError, match="never analyzed: events"):
+            run(dsn, inputs)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        with pytest.raises(UserError, match="every checked table is tiny"):
+            run(dsn, inputs)
+        result = run(dsn, inputs, mode="forced")
+        assert not result.failed, failures(result)
+    finally:
+        pg_server.drop_database(dsn)
+
+
+def test_an_empty_partition_made_ahead_does_not_block_natural_mode(app_db, tmp_path):
+    with psycopg.connect(app_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS app.events_2026 PARTITION OF app.events "
+            "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+        )
+    try:
+        result = run(app_db, write_inputs(tmp_path, EVENTS_OF_ACCOUNT))
+        assert not result.failed, failures(result)
+        assert result.results[0].mode.value == "natural"
+    finally:
+        with psycopg.connect(app_db, autocommit=True) as conn:
+            conn.execute("DROP TABLE app.events_2026")
+
+
+def test_an_expectation_may_name_a_partitions_own_index_name(app_db, tmp_path):
+    """EXPLAIN shows the partition's index name (events_2024_account_id_idx): naming it works."""
+    checks = {
+        "early_2024": (
+            "-- expect: index events_2024_account_id_idx\n"
+            "SELECT * FROM app.events WHERE account_id = 42 AND at < '2024-06-01'\n"
+        )
+    }
+    inputs = write_inputs(tmp_path, checks)
+    for mode in ("natural", "forced"):
+        result = by_name(run(app_db, inputs, mode=mode))["early_2024"]
+        assert result.verdict is Verdict.PASS, (mode, result.message)
+        assert result.used == ("events_account_idx",)
+        assert not any("hid" in note for note in result.notes), result.notes
+
+
+def test_an_expectation_may_name_a_partition_table(app_db, tmp_path):
+    checks = {
+        "index_on_partition": (
+            "-- expect: index-on app.events_2024\n"
+            "SELECT * FROM app.events WHERE account_id = 42 AND at < '2024-06-01'\n"
+        ),
+        "seq_on_partition": (
+            "-- expect: no-seqscan events_2024\nSELECT * FROM app.events WHERE at < '2024-06-01'\n"
+        ),
+    }
+    results = by_name(run(app_db, write_inputs(tmp_path, checks)))
+    assert results["index_on_partition"].verdict is Verdict.PASS
+    # the partition is read sequentially: a false pass before
+    seq = results["seq_on_partition"]
+    assert seq.verdict is Verdict.FAIL and "sequential scan of events_2024" in seq.message
