@@ -1,0 +1,143 @@
+"""Every query doctor sends: read-only reads of pg_catalog and the statistics views.
+
+Each returns plain rows; gather.py turns them into frozen facts. `{...}` fragments are filled
+by `statement()` for the server version (columns that older servers lack).
+"""
+
+from __future__ import annotations
+
+# Non-system schemas, and no objects an extension owns (they are the extension's business).
+USER_TABLE_FILTER = """
+    tn.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND tn.nspname !~ '^pg_(toast|temp_)'
+    AND (%(schemas)s::text[] IS NULL OR tn.nspname = ANY(%(schemas)s::text[]))
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = tc.oid AND d.deptype = 'e')
+"""
+
+INDEXES = """
+SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspname, tc.relname,
+       am.amname, ic.relkind::text, x.indnkeyatts, x.indkey::int2[],
+       ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, false)
+             FROM generate_series(1, x.indnatts) AS k ORDER BY k),
+       x.indclass::oid[]::bigint[], x.indcollation::oid[]::bigint[], x.indoption::int2[],
+       pg_get_expr(x.indpred, x.indrelid), x.indpred::text,
+       x.indisunique, x.indisprimary, x.indisvalid, x.indisready, x.indisreplident,
+       {nulls_not_distinct},
+       (SELECT c.contype::text FROM pg_constraint c
+        WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x')
+        LIMIT 1),
+       ARRAY(SELECT f.conname::text FROM pg_constraint f
+             WHERE f.contype = 'f' AND f.conindid = x.indexrelid ORDER BY 1),
+       (SELECT i.inhparent::bigint FROM pg_inherits i WHERE i.inhrelid = x.indexrelid LIMIT 1),
+       CASE WHEN ic.relkind = 'I' THEN
+         (SELECT COALESCE(sum(pg_relation_size(p.relid)), 0)::bigint
+          FROM pg_partition_tree(x.indexrelid) p WHERE p.isleaf)
+       ELSE pg_relation_size(x.indexrelid) END,
+       CASE WHEN ic.relkind = 'I' THEN
+         (SELECT COALESCE(sum(pg_stat_get_numscans(p.relid)), 0)::bigint
+          FROM pg_partition_tree(x.indexrelid) p WHERE p.isleaf)
+       ELSE pg_stat_get_numscans(x.indexrelid) END,
+       {last_scan},
+       pg_get_indexdef(x.indexrelid)
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_class tc ON tc.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+WHERE tc.relkind IN ('r', 'p', 'm') AND {table_filter}
+ORDER BY tn.nspname, tc.relname, ic.relname
+"""
+
+TABLES = """
+SELECT tc.oid::bigint, tn.nspname, tc.relname, tc.relkind::text, tc.relispartition,
+       EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = tc.oid AND c.contype = 'p'),
+       CASE WHEN tc.relkind = 'p' THEN
+         (SELECT COALESCE(sum(pg_table_size(p.relid)), 0)::bigint
+          FROM pg_partition_tree(tc.oid) p WHERE p.isleaf)
+       ELSE pg_table_size(tc.oid) END,
+       ARRAY(SELECT a.attnum FROM pg_attribute a
+             WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+             WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+       ARRAY(SELECT a.attnotnull FROM pg_attribute a
+             WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+FROM pg_class tc
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+WHERE tc.relkind IN ('r', 'p') AND {table_filter}
+ORDER BY tn.nspname, tc.relname
+"""
+
+# conparentid <> 0: a partition's clone of its partitioned table's foreign key
+FOREIGN_KEYS = """
+SELECT c.conname::text, c.conrelid::bigint, c.conkey::int2[], rn.nspname, r.relname,
+       c.confdeltype::text
+FROM pg_constraint c
+JOIN pg_class tc ON tc.oid = c.conrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+JOIN pg_class r ON r.oid = c.confrelid
+JOIN pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.contype = 'f' AND c.conparentid = 0 AND {table_filter}
+ORDER BY tn.nspname, tc.relname, c.conname
+"""
+
+# Operators the planner treats as equality (btree strategy 3, hash strategy 1)
+EQUALITY_OPERATORS = """
+SELECT DISTINCT o.amopopr::bigint
+FROM pg_amop o JOIN pg_am m ON m.oid = o.amopmethod
+WHERE (m.amname = 'btree' AND o.amopstrategy = 3) OR (m.amname = 'hash' AND o.amopstrategy = 1)
+"""
+
+# Index counters count from the database's last pg_stat_reset(); NULL = never reset, so
+# they count at most from the server's start (stats are discarded after a crash)
+STATS_WINDOW = """
+SELECT d.stats_reset, pg_postmaster_start_time(), now()
+FROM pg_stat_database d WHERE d.datname = current_database()
+"""
+
+BUILDS_IN_PROGRESS = """
+SELECT p.index_relid::bigint, p.pid, p.phase
+FROM pg_stat_progress_create_index p
+WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+# Inputs of the btree size estimate (bloat.py): the index's tuples and pages, and the average
+# width of each key from pg_stats (a plain column's stats live on the table, an expression's
+# on the index). `stats` counts the keys that have statistics.
+BTREE_SIZE_INPUTS = """
+SELECT x.indexrelid::bigint, ic.reltuples, ic.relpages, current_setting('block_size')::int,
+       COALESCE((SELECT substring(o FROM '^fillfactor=([0-9]+)$')::int
+                 FROM unnest(ic.reloptions) AS o WHERE o LIKE 'fillfactor=%%'), 90),
+       COALESCE(sum((1 - COALESCE(s.null_frac, 0)) * s.avg_width), 0)::float8,
+       COALESCE(bool_or(s.null_frac > 0), false),
+       count(s.avg_width)::int, count(*)::int
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_am am ON am.oid = ic.relam
+JOIN pg_class tc ON tc.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+JOIN pg_attribute a ON a.attrelid = x.indexrelid AND a.attnum > 0
+LEFT JOIN pg_attribute ta
+  ON ta.attrelid = x.indrelid AND ta.attnum = (x.indkey::int2[])[a.attnum - 1]
+LEFT JOIN pg_stats s ON NOT s.inherited AND s.schemaname = tn.nspname AND (
+     (ta.attnum IS NOT NULL AND s.tablename = tc.relname AND s.attname = ta.attname)
+  OR (ta.attnum IS NULL AND s.tablename = ic.relname AND s.attname = a.attname))
+WHERE am.amname = 'btree' AND ic.relkind = 'i' AND x.indisvalid AND tc.relkind IN ('r', 'm')
+  AND {table_filter}
+GROUP BY x.indexrelid, ic.reltuples, ic.relpages, ic.reloptions
+"""
+
+
+def statement(template: str, version: int) -> str:
+    """The query for this server version, with the user-schema filter filled in."""
+    return template.format(
+        table_filter=USER_TABLE_FILTER.strip(),
+        nulls_not_distinct="x.indnullsnotdistinct" if version >= 150000 else "false",
+        last_scan=(
+            "CASE WHEN ic.relkind = 'i' THEN pg_stat_get_lastscan(x.indexrelid) END"
+            if version >= 160000
+            else "NULL::timestamptz"
+        ),
+    )
