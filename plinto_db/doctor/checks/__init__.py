@@ -1,0 +1,1 @@
+"""One module per health check; each exposes CHECK (a model.Check). registry.py lists them."""
