@@ -1,0 +1,263 @@
+"""Rendering a doctor report: text (rich on a terminal, plain when piped), JSON, SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import Any
+
+from plinto_db import __version__
+from plinto_db.doctor.model import Check, Finding, IndexFact, Severity, human_bytes
+from plinto_db.doctor.run import DoctorReport
+from plinto_db.report.sarif import SarifResult, SarifRule, sarif_log
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def catalog_location(report: DoctorReport, index: IndexFact | None) -> tuple[str, int] | None:
+    """file:line of the catalog statement that creates `index`, when the catalog has it."""
+    if index is None:
+        return None
+    exact = report.locations.get((index.schema, index.name))
+    if exact:
+        return exact
+    return report.locations.get(("", index.name))
+
+
+def summary_line(report: DoctorReport) -> str:
+    counts = Counter(f.severity for f in report.findings)
+    judged = sum(1 for o in report.outcomes if o.judged)
+    parts = ", ".join(_plural(counts[s], s.value) for s in Severity)
+    skipped = len(report.outcomes) - judged
+    return (
+        f"doctor: {parts} from {judged} checks"
+        + (f" ({skipped} skipped)" if skipped else "")
+        + f"; {len(report.drops.candidates)} drop candidates, "
+        f"{human_bytes(report.drops.reclaimable)} reclaimable"
+    )
+
+
+def print_text(report: DoctorReport) -> None:
+    from rich.text import Text
+
+    console = _console()
+    console.print(
+        Text(f"plinto-db doctor: {report.server}, {report.target}", style="bold"), highlight=False
+    )
+    for severity in Severity:
+        found = [f for f in report.findings if f.severity is severity]
+        if not found:
+            continue
+        console.print(Text(f"\n{severity.value.upper()} ({len(found)})", style=STYLE[severity]))
+        for finding in found:
+            where = catalog_location(report, finding.index)
+            head = Text(f"  {finding.check}  ", style=STYLE[severity])
+            head.append(" ".join(finding.objects))
+            if where:
+                head.append(f"  ({where[0]}:{where[1]})", style="dim")
+            console.print(head, highlight=False)
+            console.print(Text(f"    {finding.message}"), highlight=False)
+    skipped = [o for o in report.outcomes if not o.judged]
+    if skipped:
+        console.print(Text("\nSKIPPED", style="dim"))
+        for outcome in skipped:
+            console.print(Text(f"  {outcome.check.id}: {outcome.reason}"), highlight=False)
+    _print_drops(report, console)
+    for note in report.notes:
+        console.print(Text(f"note: {note}"), highlight=False)
+    console.print(Text(summary_line(report)), highlight=False)
+
+
+def _print_drops(report: DoctorReport, console: Any) -> None:
+    from rich.text import Text
+
+    drops = report.drops
+    console.print(
+        Text(
+            f"\nDROP CANDIDATES ({len(drops.candidates)}, "
+            f"{human_bytes(drops.reclaimable)} reclaimable)",
+            style="bold",
+        )
+    )
+    rows = [
+        (
+            c.index.qualified_name,
+            c.index.qualified_table,
+            human_bytes(c.index.size),
+            ", ".join(c.reasons),
+            f"{c.covered_by.qualified_name} ({human_bytes(c.covered_by.size)})"
+            if c.covered_by
+            else "-",
+        )
+        for c in drops.candidates
+    ]
+    header = ("index", "table", "size", "reasons", "covered by")
+    if rows:
+        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+        for row in (header, *rows):
+            line = "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+            console.print(Text(line.rstrip()), highlight=False)
+        console.print(Text("\n  statements to run (doctor never runs them):"), highlight=False)
+        for candidate in drops.candidates:
+            console.print(Text(f"    {candidate.statement}"), highlight=False)
+            if candidate.index.partitioned:
+                console.print(
+                    Text("      -- partitioned: no CONCURRENTLY; locks every partition"),
+                    highlight=False,
+                )
+    else:
+        console.print(Text("  none"), highlight=False)
+    for kept in drops.kept:
+        console.print(
+            Text(f"  kept {kept.index.qualified_name} ({', '.join(kept.reasons)}): {kept.why}"),
+            highlight=False,
+        )
+
+
+def _console() -> Any:
+    """The shared stdout console; off a terminal, plain and wide enough not to fold lines."""
+    from plinto_db.report import stdout
+
+    console = stdout()
+    if console.is_terminal:
+        return console
+    from rich.console import Console
+
+    return Console(soft_wrap=True, width=10_000, no_color=True, highlight=False)
+
+
+def _index_name(index: IndexFact | None) -> str | None:
+    return index.qualified_name if index else None
+
+
+def _finding_document(report: DoctorReport, finding: Finding) -> dict[str, Any]:
+    where = catalog_location(report, finding.index)
+    return {
+        "check": finding.check,
+        "severity": finding.severity.value,
+        "objects": list(finding.objects),
+        "message": finding.message,
+        "table": finding.table,
+        "index": _index_name(finding.index),
+        "covered_by": _index_name(finding.covered_by),
+        "location": {"file": where[0], "line": where[1]} if where else None,
+        "details": finding.details,
+    }
+
+
+def json_document(report: DoctorReport) -> dict[str, Any]:
+    counts = Counter(f.severity for f in report.findings)
+    drops = report.drops
+    stats = report.stats
+    workload = report.workload
+    return {
+        "tool": "plinto-db doctor",
+        "version": __version__,
+        "server": report.server,
+        "target": report.target,
+        "schemas": list(report.schemas),
+        "summary": {s.value: counts[s] for s in Severity},
+        "checks": [
+            {
+                "id": o.check.id,
+                "severity": o.check.severity.value,
+                "kind": o.check.kind.value,
+                "title": o.check.title,
+                "status": "judged" if o.judged else "skipped",
+                "reason": o.reason or None,
+                "findings": len(o.findings),
+            }
+            for o in report.outcomes
+        ],
+        "findings": [_finding_document(report, f) for f in report.findings],
+        "drop_candidates": [
+            {
+                "index": c.index.qualified_name,
+                "table": c.index.qualified_table,
+                "size_bytes": c.index.size,
+                "reasons": list(c.reasons),
+                "covered_by": _index_name(c.covered_by),
+                "covered_by_size_bytes": c.covered_by.size if c.covered_by else None,
+                "statement": c.statement,
+            }
+            for c in drops.candidates
+        ],
+        "reclaimable_bytes": drops.reclaimable,
+        "kept": [
+            {"index": k.index.qualified_name, "reasons": list(k.reasons), "why": k.why}
+            for k in drops.kept
+        ],
+        "tables": [
+            {
+                "table": t.table.qualified_name,
+                "indexes": t.indexes,
+                "index_bytes": t.index_bytes,
+                "table_bytes": t.table.size,
+                "ratio": round(t.ratio, 3) if t.ratio is not None else None,
+            }
+            for t in report.tables
+        ],
+        "statistics": None
+        if stats is None
+        else {
+            "since": stats.since.isoformat(),
+            "reset": stats.reset,
+            "age_days": round(stats.age_days, 3),
+            "min_age_days": stats.min_age_days,
+            "enough": stats.enough,
+        },
+        "workload": None
+        if workload is None
+        else {
+            "checks_dir": workload.checks_dir,
+            "mode": workload.mode,
+            "proven": workload.proven,
+            "unproven": None if workload.unproven is None else len(workload.unproven),
+            "note": workload.note,
+        },
+        "notes": list(report.notes),
+    }
+
+
+def sarif_document(report: DoctorReport) -> dict[str, Any]:
+    rules = [_sarif_rule(o.check) for o in report.outcomes]
+    results = []
+    for finding in report.findings:
+        where = catalog_location(report, finding.index)
+        kind = "index" if finding.index is not None else "table"
+        if finding.check == "fk-without-index":
+            kind = "constraint"
+        logical = ((finding.objects[0], kind),) + tuple(
+            (name, "index") for name in finding.objects[1:]
+        )
+        results.append(
+            SarifResult(
+                rule=finding.check,
+                level=finding.severity.value,
+                message=finding.message,
+                path=where[0] if where else None,
+                line=where[1] if where else None,
+                logical=logical,
+            )
+        )
+    return sarif_log("plinto-db doctor", rules, results)
+
+
+def _sarif_rule(check: Check) -> SarifRule:
+    return SarifRule(check.id, check.title, check.severity.value, help=check.fix)
+
+
+def checks_table(checks: tuple[Check, ...]) -> str:
+    width = max(len(c.id) for c in checks)
+    return "\n".join(
+        f"{c.id:<{width}}  {c.severity.value:<7}  {c.kind.value:<8}  {c.title}" for c in checks
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 and word != 'info' else ''}"
+
+
+def write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
