@@ -211,9 +211,9 @@ class _ScopeReader(ast.NodeVisitor):
         argument = node.args[0] if node.args else _keyword(node, "sqltext")
         values = self._strings(argument) if argument is not None else None
         if values is None:
-            self.scope.skipped.append(
-                (node.lineno, self.revision.column(node.lineno, node.col_offset))
-            )
+            where = (node.lineno, self.revision.column(node.lineno, node.col_offset))
+            if where not in self.scope.skipped:  # a loop body is read once per value
+                self.scope.skipped.append(where)
             return
         for value in values:
             where = Where(
@@ -274,7 +274,7 @@ class _ScopeReader(ast.NodeVisitor):
             inner = self._strings(node.args[0])
             if inner is None or _method(node) == "text":
                 return inner
-            return [StringValue(textwrap.dedent(v.text), _inexact(v.placement)) for v in inner]
+            return [_dedented(v) for v in inner]
         return None
 
     def _string_list(self, node: ast.expr) -> list[StringValue] | None:
@@ -310,5 +310,11 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
-def _inexact(placement: Placement) -> Placement:
-    return Placement(placement.line, placement.column, exact=False)
+def _dedented(value: StringValue) -> StringValue:
+    """textwrap.dedent(value): the same lines, each shorter by the common indentation."""
+    text = textwrap.dedent(value.text)
+    before = next((line for line in value.text.splitlines() if line.strip()), "")
+    after = next((line for line in text.splitlines() if line.strip()), "")
+    indent = len(before) - len(after)
+    place = value.placement
+    return StringValue(text, Placement(place.line, place.column, place.exact, indent))

@@ -30,21 +30,23 @@ class Placement:
     """Where a SQL text starts in its file.
 
     exact: the text is the file's characters from (line, column) on, so every offset maps
-    to its own line:column (a .sql file, or a Python string literal without escapes).
-    Otherwise every statement is reported at (line, column), the start of the literal.
+    to its own line:column (a .sql file, or a Python string literal without escapes), with
+    `indent` characters removed from the start of each line (textwrap.dedent). Otherwise
+    every statement is reported at (line, column), the start of the literal.
     """
 
     line: int = 1
     column: int = 1
     exact: bool = True
+    indent: int = 0
 
     def locate(self, index: LineIndex, offset: int) -> tuple[int, int]:
         if not self.exact:
             return self.line, self.column
         line, column = index.position(offset)
         if line == 1:
-            return self.line, self.column + column - 1
-        return self.line + line - 1, column
+            return self.line, self.column + self.indent + column - 1
+        return self.line + line - 1, self.indent + column
 
 
 def undecodable_at(data: bytes, start: int) -> tuple[int, int]:
