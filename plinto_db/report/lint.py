@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
-from plinto_db import __version__, report
+from plinto_db import report
 from plinto_db.lint.model import Rule, Severity
 from plinto_db.lint.run import LintOutcome
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+from plinto_db.report.sarif import SarifResult, SarifRule, sarif_log
 
 
 def print_text(outcome: LintOutcome) -> None:
@@ -69,57 +66,12 @@ def json_document(outcome: LintOutcome) -> dict[str, Any]:
 
 
 def sarif_document(outcome: LintOutcome) -> dict[str, Any]:
-    index = {rule.id: i for i, rule in enumerate(outcome.rules)}
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "plinto-db lint",
-                        "version": __version__,
-                        "rules": [_sarif_rule(rule) for rule in outcome.rules],
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "results": [
-                    {
-                        "ruleId": f.rule,
-                        "ruleIndex": index[f.rule],
-                        "level": str(f.severity),
-                        "message": {"text": f.message},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": artifact_uri(f.path)},
-                                    "region": {"startLine": f.line, "startColumn": f.column},
-                                }
-                            }
-                        ],
-                    }
-                    for f in outcome.findings
-                ],
-            }
-        ],
-    }
-
-
-def artifact_uri(path: str) -> str:
-    """A relative path stays relative (code scanning resolves it from the checkout)."""
-    posix = PurePosixPath(path)
-    if posix.is_absolute():
-        return "file://" + quote(posix.as_posix())
-    return quote(posix.as_posix())
-
-
-def _sarif_rule(rule: Rule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "name": "".join(word.capitalize() for word in rule.id.split("-")),
-        "shortDescription": {"text": rule.summary},
-        "defaultConfiguration": {"level": str(rule.severity)},
-    }
+    rules = [SarifRule(r.id, r.summary, str(r.severity)) for r in outcome.rules]
+    results = [
+        SarifResult(f.rule, str(f.severity), f.message, f.path, f.line, f.column)
+        for f in outcome.findings
+    ]
+    return sarif_log("plinto-db lint", rules, results)
 
 
 def rules_table(rules: tuple[Rule, ...]) -> str:
