@@ -1,0 +1,148 @@
+"""The FastAPI application factory.
+
+Handlers return bytes in a `Response` (no pydantic models, no response validation): the hot
+path is route match, defaults (or the query string), one pooled prepared statement, rows to
+JSON. `create_app(state)` builds the app from an ApiState; `app_from_env()` is uvicorn's
+factory in each worker process (the state comes in a file the runner wrote).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from plinto_db.api.database import Database, QueryError, Rows
+from plinto_db.api.encode import JSON, dumps, records
+from plinto_db.api.endpoints import ApiState, BadParameter
+from plinto_db.api.flows import FLOW_PARAMS, Flows
+from plinto_db.api.metrics import ROUTE_KEY, Metrics, Timing
+
+STATE_ENV = "PLINTO_DB_API_STATE"
+POOL_ENV = "PLINTO_DB_API_POOL_SIZE"
+DEFAULT_POOL_SIZE = 8
+
+
+class _App(FastAPI):
+    """FastAPI with the timing wrapper outermost, so error responses are timed as well."""
+
+    metrics: Metrics
+
+    def build_middleware_stack(self) -> Any:
+        return Timing(super().build_middleware_stack(), self.metrics)
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(dumps(document), status_code=status, media_type=JSON)
+
+
+def _error(status: int, message: str) -> Response:
+    return _json(status, {"error": message})
+
+
+def _rows_body(rows: Rows) -> bytes:
+    document: dict[str, Any] = {"rows": records(rows.names, rows.rows), "rowcount": rows.rowcount}
+    if rows.rolled_back:
+        document["rolled_back"] = True
+    return dumps(document)
+
+
+def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAPI:
+    endpoints = state.by_name()
+    db = Database(state.dsn, pool_size)
+    flows = Flows(db, endpoints, state.keys, random.Random())
+    handlers = flows.handlers(state.flows)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    app = _App(
+        title="plinto-db companion API",
+        summary="A benchmark target, not an authentication server.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.metrics = Metrics()
+    app.state.db = db
+
+    async def query(request: Request) -> Response:
+        name = request.path_params["check"]
+        endpoint = endpoints.get(name)
+        if endpoint is None:
+            return _error(404, f"unknown check {name!r} (GET /q lists the endpoints)")
+        request.scope[ROUTE_KEY] = endpoint.path
+        try:
+            if request.scope["query_string"]:
+                values = endpoint.values(request.query_params.multi_items())
+            else:
+                values = endpoint.values(())
+            rows = await db.run(endpoint, values)
+        except BadParameter as exc:
+            return _error(422, f"{name}: {exc}")
+        except QueryError as exc:
+            return _error(exc.status, f"{name}: {exc.message}")
+        return Response(_rows_body(rows), media_type=JSON)
+
+    async def flow(request: Request) -> Response:
+        name = request.path_params["name"]
+        handler = handlers.get(name)
+        if handler is None:
+            return _error(404, f"unknown flow {name!r} (GET /q lists the flows)")
+        request.scope[ROUTE_KEY] = f"/flow/{name}"
+        query = request.query_params
+        unknown = sorted(set(query) - set(FLOW_PARAMS[name]))
+        if unknown:
+            takes = ", ".join(FLOW_PARAMS[name]) or "no parameters"
+            return _error(422, f"{name}: unknown parameter {unknown[0]!r} (takes {takes})")
+        try:
+            status, document = await handler(query)
+        except QueryError as exc:
+            return _error(exc.status, f"{name}: {exc.message}")
+        return _json(status, document)
+
+    async def index(request: Request) -> Response:
+        return _json(
+            200,
+            {
+                "checks": {e.name: e.describe() for e in state.endpoints},
+                "flows": {f: {"path": f"/flow/{f}", "params": FLOW_PARAMS[f]} for f in state.flows},
+            },
+        )
+
+    async def health(request: Request) -> Response:
+        up, document = await db.health()
+        return _json(
+            200 if up else 503,
+            {"status": "ok" if up else "unavailable", "pid": os.getpid(), **document},
+        )
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = app.metrics.render()
+        return Response(body, media_type=content_type)
+
+    # plain Starlette routes: FastAPI's dependency and validation machinery costs per request
+    app.add_route("/q/{check}", query, methods=["GET"])
+    app.add_route("/flow/{name}", flow, methods=["GET"])
+    app.add_route("/q", index, methods=["GET"])
+    app.add_route("/health", health, methods=["GET"])
+    app.add_route("/metrics", metrics, methods=["GET"])
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory (`--factory`) in each worker process."""
+    state = ApiState.from_json(Path(os.environ[STATE_ENV]).read_text())
+    return create_app(state, pool_size=int(os.environ.get(POOL_ENV, DEFAULT_POOL_SIZE)))

@@ -1,0 +1,162 @@
+"""Running the API on uvicorn: the state file, the workers, the metrics directory, ports.
+
+`serve(...)` runs in the calling process until SIGINT/SIGTERM (uvicorn's own handlers stop the
+workers). `python -m plinto_db.api.runner --state FILE ...` is the same for a parent that
+prepared the state itself and manages the process (bench): it never reads the workload or
+the server, so its start-up is only uvicorn's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from plinto_db.api.app import POOL_ENV, STATE_ENV
+from plinto_db.api.endpoints import ApiState
+from plinto_db.api.metrics import MULTIPROC_ENV
+from plinto_db.errors import PlintoError, UserError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+FACTORY = "plinto_db.api.app:app_from_env"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port nothing listens on now (the OS picks it: bind to port 0)."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def require_free(host: str, port: int) -> None:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                "(pass another --port; --port 0 picks a free one)"
+            ) from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def write_state(state: ApiState, folder: Path) -> Path:
+    """The state as a file only this user can read (it holds the DSN)."""
+    path = folder / "api-state.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(state.to_json())
+    return path
+
+
+@contextmanager
+def worker_environment(state_file: Path, pool_size: int, workers: int) -> Iterator[None]:
+    """The variables the worker processes read; a fresh metrics directory for several workers."""
+    saved = {k: os.environ.get(k) for k in (STATE_ENV, POOL_ENV, MULTIPROC_ENV)}
+    metrics_dir = tempfile.mkdtemp(prefix="plinto-db-metrics-") if workers > 1 else None
+    os.environ[STATE_ENV] = str(state_file)
+    os.environ[POOL_ENV] = str(pool_size)
+    if metrics_dir:
+        os.environ[MULTIPROC_ENV] = metrics_dir
+    else:
+        os.environ.pop(MULTIPROC_ENV, None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def run_uvicorn(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    try:
+        uvicorn.run(
+            FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            log_level="warning",
+            server_header=False,
+        )
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise PlintoError(f"the API stopped at start-up (uvicorn exit {exc.code})") from None
+
+
+def serve(
+    state: ApiState,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    pool_size: int,
+    note: Callable[[str], None],
+) -> None:
+    if workers < 1:
+        raise UserError(f"--workers must be 1 or more, got {workers}")
+    if pool_size < 1:
+        raise UserError(f"--pool-size must be 1 or more, got {pool_size}")
+    if port == 0:
+        port = free_port(host)
+    else:
+        require_free(host, port)
+    if host not in LOCAL_HOSTS:
+        note(
+            f"listening on {host}: anyone who reaches it can read the database through it "
+            "(no authentication: a benchmark target, not an authentication server)"
+        )
+    flows = f" and {len(state.flows)} flows" if state.flows else ""
+    note(
+        f"serving {len(state.endpoints)} check endpoints{flows} on http://{host}:{port} "
+        f"({workers} worker{'s' if workers > 1 else ''}, {pool_size} connections each); "
+        "Ctrl-C stops"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="plinto-db-api-"))
+    try:
+        with worker_environment(write_state(state, folder), pool_size, workers):
+            run_uvicorn(host, port, workers)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m plinto_db.api.runner")
+    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pool-size", type=int, default=8)
+    args = parser.parse_args(argv)
+    with worker_environment(args.state, args.pool_size, args.workers):
+        run_uvicorn(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    import sys
+
+    try:
+        main()
+    except PlintoError as exc:
+        print(f"plinto-db: error: {exc.message}", file=sys.stderr)
+        sys.exit(int(exc.exit_code))
