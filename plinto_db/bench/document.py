@@ -1,0 +1,190 @@
+"""results.json: the bench as one plain document (what the report, charts and --format json read).
+
+Shape (docs/bench.md documents every field):
+    {"tool", "version", "started_at", "seconds", "exit_code", "server", "machine", "rows",
+     "options", "catalog", "phases", "queries", "writes", "catalog_size", "http", "pgbench",
+     "notes"}
+A phase entry without numbers has {"error": ...} and nothing else; a speedup is present only
+when both phases measured the query.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from plinto_db import __version__
+from plinto_db.bench.model import Phase, PhaseOutcome, QueryPhase, QueryRow, WritePhase, WriteRow
+from plinto_db.bench.run import BenchResult
+from plinto_db.bench.stats import sort_key
+
+SCHEMA_VERSION = 1
+
+
+def results_document(result: BenchResult) -> dict[str, Any]:
+    request = result.request
+    timing = request.timing
+    return {
+        "tool": "plinto-db bench",
+        "version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "started_at": result.started_at,
+        "seconds": round(result.seconds, 3),
+        "exit_code": int(result.exit_code),
+        "server": result.server,
+        "machine": result.machine,
+        "rows": result.rows,
+        "options": {
+            "phases": [p.value for p in request.phases],
+            "only": list(request.only),
+            "iterations": timing.iterations,
+            "warmup": timing.warmup,
+            "max_seconds_per_query": timing.max_seconds,
+            "statement_timeout_ms": timing.statement_timeout_ms,
+            "percentiles": "nearest-rank over the timed executions",
+            "write_rows": request.writes.rows if request.writes else None,
+            "write_rounds": request.writes.rounds if request.writes else None,
+            "pgbench_seconds": request.pgbench_seconds,
+            "jobs": request.jobs,
+            "checks_dir": str(request.checks_dir),
+            "indexes_dir": str(request.indexes_dir),
+        },
+        "catalog": result.catalog,
+        "phases": [_phase(p) for p in result.phases],
+        "queries": [_query(row) for row in sorted(result.queries, key=sort_key)],
+        "writes": [_write(row) for row in result.writes],
+        "catalog_size": [asdict(size) for size in result.sizes],
+        "http": _http(result.phases, request.http),
+        "pgbench": result.pgbench,
+        "notes": list(result.notes),
+    }
+
+
+def write_results(document: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    return path
+
+
+def _phase(outcome: PhaseOutcome) -> dict[str, Any]:
+    return {
+        "name": outcome.phase.value,
+        "status": outcome.status.value,
+        "seconds": round(outcome.seconds, 3),
+        "catalog": outcome.catalog_action,
+        "error": outcome.error,
+        "http_error": outcome.http_error,
+    }
+
+
+def _figures(phase: QueryPhase | None) -> dict[str, Any] | None:
+    if phase is None:
+        return None
+    if not phase.measured:
+        return {"error": phase.error, "skipped": phase.skipped}
+    timing = phase.timing
+    assert timing is not None
+    return {
+        "p50_ms": _r(timing.p50_ms),
+        "p95_ms": _r(timing.p95_ms),
+        "p99_ms": _r(timing.p99_ms),
+        "max_ms": _r(timing.max_ms),
+        "mean_ms": _r(timing.mean_ms),
+        "qps": round(timing.qps, 1),
+        "iterations": timing.iterations,
+        "warmup": timing.warmup,
+        "budget_hit": timing.budget_hit,
+        "buffers": phase.buffers,
+        "shared_hit": phase.shared_hit,
+        "shared_read": phase.shared_read,
+        "index": ", ".join(phase.indexes) or None,
+        "indexes": list(phase.indexes),
+        "plan": phase.plan,
+        "execution_ms": phase.execution_ms,
+        "plan_cache": phase.plan_cache,
+        "rolled_back": phase.rolled_back,
+        "notes": list(phase.notes),
+    }
+
+
+def _query(row: QueryRow) -> dict[str, Any]:
+    return {
+        "check": row.check,
+        "description": row.description,
+        "before": _figures(row.before),
+        "after": _figures(row.after),
+        "speedup_p50": round(row.speedup_p50, 2) if row.speedup_p50 is not None else None,
+        "buffers_ratio": round(row.buffers_ratio, 2) if row.buffers_ratio is not None else None,
+        "verdict": row.verdict.value,
+        "reason": row.reason,
+    }
+
+
+def _write_phase(phase: WritePhase | None) -> dict[str, Any] | None:
+    if phase is None:
+        return None
+    if phase.figure is None:
+        return {"error": phase.error}
+    return {
+        "ops_per_s": round(phase.figure.ops_per_s, 1),
+        "rows": phase.figure.rows,
+        "rounds": phase.figure.rounds,
+        "batch_seconds": _r(phase.figure.seconds),
+    }
+
+
+def _write(row: WriteRow) -> dict[str, Any]:
+    ratio = row.after_over_before
+    return {
+        "table": row.table,
+        "operation": row.operation,
+        "statement": row.statement,
+        "before": _write_phase(row.before),
+        "after": _write_phase(row.after),
+        "after_over_before": round(ratio, 3) if ratio is not None else None,
+    }
+
+
+def _http(phases: tuple[PhaseOutcome, ...], load: Any) -> dict[str, Any] | None:
+    """Both phases' endpoints side by side (run_http_phase's dicts, joined by name)."""
+    if load is None:
+        return None
+    per_phase = {p.phase: p for p in phases}
+    endpoints: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {"load": _plain(load), "errors": {}}
+    for phase in (Phase.BEFORE, Phase.AFTER):
+        outcome = per_phase.get(phase)
+        if outcome is None:
+            continue
+        if outcome.http is None:
+            extra["errors"][phase.value] = outcome.http_error or outcome.error
+            continue
+        for key in ("limits", "load"):
+            if key in outcome.http:
+                extra[key] = outcome.http[key]
+        extra.setdefault("raw", {})[phase.value] = {
+            k: v for k, v in outcome.http.items() if k not in ("endpoints", "limits", "load")
+        }
+        for endpoint in outcome.http.get("endpoints", []):
+            entry = endpoints.setdefault(endpoint["name"], {"name": endpoint["name"]})
+            entry[phase.value] = {k: v for k, v in endpoint.items() if k != "name"}
+    rows = list(endpoints.values())
+    for entry in rows:
+        before, after = entry.get("before"), entry.get("after")
+        rps = (before or {}).get("rps"), (after or {}).get("rps")
+        entry["rps_ratio"] = round(rps[1] / rps[0], 2) if rps[0] and rps[1] else None
+    return {"endpoints": rows, **extra}
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return asdict(value)
+    except TypeError:
+        return value
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -1,0 +1,132 @@
+"""What a bench records about where it ran, and the refusals it makes before changing anything.
+
+The server (version, the settings that move plans and timings), the machine (cores, memory,
+load), the row counts of the tables the catalog indexes; the preflight: the schema exists,
+it holds data, and no other client is at work in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import sql
+
+from plinto_db.bench.model import TableName
+from plinto_db.errors import UserError
+
+SETTINGS = (
+    "shared_buffers",
+    "work_mem",
+    "random_page_cost",
+    "effective_cache_size",
+    "jit",
+    "max_parallel_workers_per_gather",
+    "effective_io_concurrency",
+    "plan_cache_mode",
+)
+Q_SETTINGS = "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS s(name)"
+Q_MISSING_TABLES = """
+SELECT t.name FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n)
+WHERE to_regclass(t.name) IS NULL ORDER BY t.n
+"""
+# other client sessions in this database: not ours, not background workers or autovacuum
+Q_OTHER_SESSIONS = """
+SELECT pid, coalesce(nullif(application_name, ''), '(no application_name)'),
+       coalesce(state, 'unknown'), coalesce(usename, '')
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND backend_type = 'client backend'
+ORDER BY backend_start
+"""
+
+
+def server_facts(conn: psycopg.Connection, *, embedded: bool, where: str) -> dict:
+    from plinto_db.pg.connect import format_version
+
+    rows = conn.execute(Q_SETTINGS, (list(SETTINGS),)).fetchall()
+    version = conn.info.server_version
+    return {
+        "version": format_version(version),
+        "version_num": version,
+        "embedded": embedded,
+        "where": where,
+        "settings": dict(rows),
+    }
+
+
+def machine_facts() -> dict:
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "load_average": load,
+        "python": sys.version.split()[0],
+        "os": platform.platform(),
+        "machine": platform.machine(),
+    }
+
+
+def require_schema(conn: psycopg.Connection, tables: Iterable[TableName]) -> None:
+    """Every table the catalog indexes exists, else: run migrate first (exit 2)."""
+    wanted = [t.display for t in dict.fromkeys(tables)]
+    missing = [row[0] for row in conn.execute(Q_MISSING_TABLES, (wanted,)).fetchall()]
+    if missing:
+        shown = ", ".join(missing[:4]) + (
+            f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        )
+        raise UserError(
+            f"the database has no table {shown}: run `plinto-db migrate` first "
+            "(bench needs the schema the catalog indexes)"
+        )
+
+
+def row_counts(conn: psycopg.Connection, tables: Iterable[TableName]) -> dict[str, int]:
+    """Exact row counts (count(*)), in the order given, keyed by the table's display name."""
+    counts: dict[str, int] = {}
+    for table in dict.fromkeys(tables):
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*table.parts))
+        counts[table.display] = conn.execute(query).fetchone()[0]
+    return counts
+
+
+def require_data(counts: dict[str, int]) -> None:
+    if counts and not any(counts.values()):
+        raise UserError(
+            f"the tables the catalog indexes are empty ({', '.join(list(counts)[:4])}"
+            f"{', ...' if len(counts) > 4 else ''}): run `plinto-db seed` first "
+            "(timings on empty tables mean nothing)"
+        )
+
+
+def other_sessions(conn: psycopg.Connection) -> list[tuple[int, str, str, str]]:
+    return [tuple(row) for row in conn.execute(Q_OTHER_SESSIONS).fetchall()]
+
+
+def refuse_activity(sessions: list[tuple[int, str, str, str]], allow: bool) -> str | None:
+    """A UserError while other clients work in the database, unless allowed (then a note)."""
+    if not sessions:
+        return None
+    shown = "; ".join(f"pid {pid} {app} ({state})" for pid, app, state, _ in sessions[:3])
+    more = f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
+    if not allow:
+        raise UserError(
+            f"{len(sessions)} other client session(s) are connected to this database "
+            f"({shown}{more}): bench drops indexes and its timings would include their "
+            "work; bench a copy, or pass --allow-activity"
+        )
+    return (
+        f"{len(sessions)} other client session(s) connected ({shown}{more}): "
+        "timings include their work"
+    )
