@@ -76,8 +76,10 @@ def unique_cover(unique: IndexFact, other: IndexFact) -> bool:
         or len(unique.keys) > len(other.keys)
     ):
         return False
-    leading = {k.identity for k in other.keys[: len(unique.keys)]}
-    return leading == {k.identity for k in unique.keys}
+    leading = other.keys[: len(unique.keys)]
+    return all(any(u.same_equality(k) for k in leading) for u in unique.keys) and all(
+        any(k.same_equality(u) for u in unique.keys) for k in leading
+    )
 
 
 def fk_covered_by(

@@ -99,12 +99,13 @@ def _window(
 def _index(row: tuple) -> IndexFact:
     (
         oid, schema, name, table_oid, table_schema, table, method, relkind, nkeys, attnums,
-        texts, opclasses, collations, options, predicate, tree, unique, primary, valid, ready,
-        replident, nulls_not_distinct, constraint, referenced_by, parent, size, scans,
+        texts, opclasses, collations, options, defaults, predicate, tree, unique, primary, valid,
+        ready, replident, nulls_not_distinct, constraint, referenced_by, parent, size, scans,
         last_scan, definition,
     ) = row  # fmt: skip
     keys = tuple(
-        KeyFact(attnums[k], texts[k], opclasses[k], collations[k], options[k]) for k in range(nkeys)
+        KeyFact(attnums[k], texts[k], opclasses[k], collations[k], options[k], defaults[k])
+        for k in range(nkeys)
     )
     return IndexFact(
         oid=oid,

@@ -65,11 +65,23 @@ class KeyFact:
     opclass: int
     collation: int
     option: int  # pg_index.indoption bits: 1 = DESC, 2 = NULLS FIRST
+    default_opclass: bool = True  # the default operator class of its type for the method
 
     @property
     def identity(self) -> tuple[int, str, int, int]:
         """What the key indexes and how it compares (not its direction)."""
         return (self.attnum, self.text if self.attnum == 0 else "", self.opclass, self.collation)
+
+    def same_equality(self, other: KeyFact) -> bool:
+        """Equality lookups on both mean the same: the same column or expression and
+        collation, and the same operator class, or each its method's default (a hash and a
+        btree index on one column)."""
+        return (
+            self.attnum == other.attnum
+            and (self.attnum > 0 or self.text == other.text)
+            and self.collation == other.collation
+            and (self.opclass == other.opclass or (self.default_opclass and other.default_opclass))
+        )
 
     @property
     def descending(self) -> bool:

@@ -22,6 +22,8 @@ SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspna
        ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, false)
              FROM generate_series(1, x.indnatts) AS k ORDER BY k),
        x.indclass::oid[]::bigint[], x.indcollation::oid[]::bigint[], x.indoption::int2[],
+       ARRAY(SELECT o.opcdefault FROM unnest(x.indclass::oid[]) WITH ORDINALITY AS c(oid, k)
+             JOIN pg_opclass o ON o.oid = c.oid ORDER BY c.k),
        pg_get_expr(x.indpred, x.indrelid), x.indpred::text,
        x.indisunique, x.indisprimary, x.indisvalid, x.indisready, x.indisreplident,
        {nulls_not_distinct},
