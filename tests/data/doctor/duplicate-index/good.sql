@@ -1,0 +1,20 @@
+CREATE TABLE t (id int PRIMARY KEY, a int, b text, c int);
+CREATE TABLE u (id int PRIMARY KEY, a int);
+CREATE INDEX u_a ON u (a);
+-- same column, but: ordering, predicate, collation, opclass, INCLUDE, uniqueness, method, order
+CREATE INDEX t_a ON t (a);
+CREATE INDEX t_a_desc ON t (a DESC);
+CREATE INDEX t_a_partial ON t (a) WHERE a > 0;
+CREATE INDEX t_a_include ON t (a) INCLUDE (c);
+CREATE UNIQUE INDEX t_a_unique ON t (a);
+CREATE INDEX t_a_hash ON t USING hash (a);
+CREATE INDEX t_b ON t (b);
+CREATE INDEX t_b_c_collation ON t (b COLLATE "C");
+CREATE INDEX t_b_pattern ON t (b text_pattern_ops);
+CREATE INDEX t_a_c ON t (a, c);
+CREATE INDEX t_c_a ON t (c, a);
+CREATE INDEX t_lower_b ON t (lower(b));
+CREATE INDEX t_upper_b ON t (upper(b));
+CREATE TABLE parted (a int, b int) PARTITION BY RANGE (a);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+CREATE INDEX parted_a ON parted (a);

@@ -1,0 +1,8 @@
+-- expect: public.t.t_code_key
+-- expect: public.parted.parted_a_idx
+CREATE TABLE t (id int PRIMARY KEY, code text);
+INSERT INTO t VALUES (1, 'x'), (2, 'x');
+CREATE UNIQUE INDEX CONCURRENTLY t_code_key ON t (code); -- fails: duplicate key
+CREATE TABLE parted (a int, b int) PARTITION BY RANGE (a);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+CREATE INDEX parted_a_idx ON ONLY parted (a);

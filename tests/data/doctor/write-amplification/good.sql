@@ -1,0 +1,11 @@
+CREATE TABLE eight (id int PRIMARY KEY, a int, b int, c int, d int, e int, f int, g int);
+CREATE INDEX eight_a ON eight (a);
+CREATE INDEX eight_b ON eight (b);
+CREATE INDEX eight_c ON eight (c);
+CREATE INDEX eight_d ON eight (d);
+CREATE INDEX eight_e ON eight (e);
+CREATE INDEX eight_f ON eight (f);
+CREATE INDEX eight_g ON eight (g);
+CREATE TABLE big (id int PRIMARY KEY, a int, payload text);
+INSERT INTO big SELECT i, i % 1000, repeat('x', 60) FROM generate_series(1, 50000) AS i;
+CREATE INDEX big_a ON big (a);

@@ -1,0 +1,47 @@
+"""Each doctor check against its own fixture (tests/data/doctor/<check>/): the schema with the
+problem is reported exactly, the near misses are not. Real PostgreSQL 15 and 18."""
+
+from __future__ import annotations
+
+import pytest
+from doctor_support import FIXTURES, build, doctor, expected
+
+from plinto_db.commands.doctor import CheckMode, prove
+from plinto_db.doctor.registry import CHECKS, by_id
+
+IDS = [check.id for check in CHECKS]
+
+
+def _run(dsn: str, check_id: str):
+    folder = FIXTURES / check_id
+    workload = None
+    if (folder / "checks").is_dir():
+        checks, indexes = folder / "checks", folder / "indexes"
+
+        def workload(target: str):
+            return prove(target, checks, indexes, CheckMode.forced)
+
+    return doctor(dsn, check_id, workload=workload)
+
+
+@pytest.mark.parametrize("check_id", IDS)
+def test_each_check_reports_exactly_the_problems_of_its_fixture(check_id, new_db):
+    dsn = new_db("empty")
+    build(dsn, FIXTURES / check_id / "bad.sql")
+    report = _run(dsn, check_id)
+    (outcome,) = report.outcomes
+    assert outcome.judged, outcome.reason
+    found = {f.objects for f in report.findings}
+    assert found == expected(FIXTURES / check_id / "bad.sql")
+    assert {f.severity for f in report.findings} == {by_id(check_id).severity}
+    assert all("Fix:" in f.message for f in report.findings)
+
+
+@pytest.mark.parametrize("check_id", IDS)
+def test_each_check_is_silent_on_the_near_misses_of_its_fixture(check_id, new_db):
+    dsn = new_db("empty")
+    build(dsn, FIXTURES / check_id / "good.sql")
+    report = _run(dsn, check_id)
+    (outcome,) = report.outcomes
+    assert outcome.judged, outcome.reason
+    assert [f.message for f in report.findings] == []
