@@ -337,3 +337,48 @@ def test_while_an_analyze_runs_the_biggest_table_builds_next():
     overlapping = [a.name for _, a in scheduling_order(pending, analyzing=True)]
     assert in_order == ["small", "big", "mid"]
     assert overlapping == ["big", "mid", "small"]
+
+
+def test_a_build_plans_its_own_cleanup_drop_of_the_invalid_index_it_may_leave(specs):
+    (build,) = by_name(make_plan(specs, state()))["idx_a"].steps
+    assert build.cleanup is not None and build.cleanup.kind == StepKind.DROP
+    assert build.cleanup.statements == ("DROP INDEX CONCURRENTLY IF EXISTS public.idx_a",)
+    assert not build.optional
+
+
+def test_the_analyze_after_an_expression_index_is_planned_as_optional(specs):
+    build, analyze = by_name(make_plan(specs, state()))["idx_e"].steps
+    assert analyze.kind == StepKind.ANALYZE and analyze.optional and analyze.why
+    assert not build.optional and analyze.cleanup is None
+
+
+def test_a_wait_carries_the_index_it_waits_for(specs):
+    rel = index("idx_a", oid=7, valid=False, ready=False)
+    plan = make_plan(specs, state(rel, builds=[Build(4242, 100, 7, "CREATE INDEX", "building")]))
+    assert by_name(plan)["idx_a"].relation == rel
+
+
+def test_after_a_wait_the_plan_decides_again_or_leaves_a_leftover_alone(specs):
+    from plinto_db.apply.plan import after_wait
+
+    rel = index("idx_a_ccnew", oid=11, valid=False)
+    plan = make_plan(specs, state(rel, builds=[Build(5, 100, 11, "REINDEX CONCURRENTLY", "x")]))
+    waited = by_name(plan)["idx_a_ccnew"]
+    left = after_wait(waited, None)
+    assert left.kind == ActionKind.SKIP and left.steps == ()
+    assert "left alone" in left.reason
+    fresh = by_name(make_plan(specs, state()))["idx_a"]
+    assert after_wait(by_name(plan)["idx_a"], fresh) is fresh
+
+
+def test_dry_run_marks_the_optional_analyze(specs, capsys):
+    from plinto_db.report import OutputFormat
+    from plinto_db.report.apply import render_apply
+
+    plan = make_plan(specs, state())
+    outcomes = [Outcome(a, Result.PLANNED) for a in plan.actions]
+    render_apply(ApplyResult(180000, plan, outcomes, dry_run=True), OutputFormat.table)
+    lines = capsys.readouterr().out.splitlines()
+    marker = next(i for i, line in enumerate(lines) if line.startswith("-- optional"))
+    assert lines[marker + 1] == "ANALYZE public.orgs;"
+    assert sum(line.startswith("-- optional") for line in lines) == 1

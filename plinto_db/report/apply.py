@@ -118,6 +118,8 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
         reason = f" ({action.reason})" if action.reason else ""
         lines.append(f"-- {action.name} on {action.table}: {action.kind}{reason}")
         for step in action.steps:
+            if step.optional:
+                lines.append(f"-- optional (a failure is reported, not fatal: {step.why}):")
             if len(step.statements) > 1:  # the swap: one transaction, as apply runs it
                 lines.append("BEGIN;")
                 lines.extend(f"{statement};" for statement in step.statements)
