@@ -4,23 +4,42 @@
 - empty_db / schema_db / seeded_db: module-scoped databases; shared, so never mutate them.
 - new_db(kind): a fresh database for one test, dropped afterwards.
 - run_cli(*args): `python -m plinto_db ...` as a real process.
+
+The run uses a cache folder of its own (never the user's), and when the system PostgreSQL
+is installed, a run in which no database test ran on it fails: set PLINTO_DB_TEST_SYSTEM=0
+to skip it on purpose (the summary says so).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from pg_servers import TestServer, available_servers, start_server
+from pg_servers import (
+    TestServer,
+    available_servers,
+    start_server,
+    system_bindir,
+    system_major,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_USERS = int(os.environ.get("PLINTO_DB_TEST_SEED_USERS", "5000"))
 SERVERS = available_servers()
+SYSTEM_SERVER = f"pg{system_major()}" if system_bindir() is not None else None
+SYSTEM_SKIPPED = os.environ.get("PLINTO_DB_TEST_SYSTEM", "1") == "0"
+
+# a private cache: entries from another checkout or a user's runs never decide a test
+CACHE_DIR = tempfile.mkdtemp(prefix="plinto-db-test-cache-")
+os.environ["PLINTO_DB_CACHE_DIR"] = CACHE_DIR
+_servers_run: set[str] = set()
 
 if not SERVERS:
     raise pytest.UsageError(
@@ -140,3 +159,47 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and not report.skipped:
+        server = getattr(report, "pg_server", None)
+        if server:
+            _servers_run.add(server)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "pg_server" in callspec.params:
+        outcome.get_result().pg_server = callspec.params["pg_server"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
+    if _system_server_was_left_out() and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def _system_server_was_left_out() -> bool:
+    """Database tests ran, the system server is installed, yet none of them ran on it."""
+    return bool(
+        SYSTEM_SERVER and not SYSTEM_SKIPPED and _servers_run and SYSTEM_SERVER not in _servers_run
+    )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if SYSTEM_SERVER and SYSTEM_SKIPPED:
+        terminalreporter.write_line(
+            f"note: the system PostgreSQL ({SYSTEM_SERVER}) was skipped on purpose "
+            "(PLINTO_DB_TEST_SYSTEM=0)",
+            yellow=True,
+        )
+    elif _system_server_was_left_out():
+        terminalreporter.write_line(
+            f"FAILED: no database test ran on the system PostgreSQL ({SYSTEM_SERVER}), "
+            f"only on {', '.join(sorted(_servers_run))}; run them there too, or set "
+            "PLINTO_DB_TEST_SYSTEM=0 to skip it on purpose",
+            red=True,
+        )
