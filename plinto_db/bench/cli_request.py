@@ -1,0 +1,141 @@
+"""From `plinto-db bench` options to one BenchRequest (checked before anything connects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from plinto_db.bench.model import Phase, WriteTarget
+from plinto_db.bench.run import BenchRequest
+from plinto_db.bench.timing import TimingOptions
+from plinto_db.bench.writes import WriteOptions
+from plinto_db.errors import UserError
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    phases: str = "before,after"
+    iterations: int = 200
+    warmup: int = 10
+    max_seconds: float = 1.0
+    statement_timeout: int = 30_000
+    only: tuple[str, ...] = ()
+    checks: Path | None = None
+    indexes: Path | None = None
+    write_tables: str = "sessions,activity_logs"
+    write_rows: int = 2_000
+    write_rounds: int = 3
+    pgbench_checks: tuple[str, ...] | None = None
+    pgbench_seconds: int = 5
+    http: bool = False
+    http_users: int = 50
+    http_spawn_rate: float = 50.0
+    http_seconds: float = 20.0
+    http_workers: int = 0
+    http_rps: float | None = None
+    http_api_workers: int = 2
+    http_endpoints: tuple[str, ...] = ()
+    out: Path | None = None
+    yes: bool = False
+    allow_activity: bool = False
+    jobs: int = 1
+
+
+def parse_phases(text: str) -> tuple[Phase, ...]:
+    names = [p.strip().lower() for p in text.split(",") if p.strip()]
+    try:
+        phases = tuple(dict.fromkeys(Phase(n) for n in names))
+    except ValueError:
+        raise UserError(
+            f"--phases {text!r}: give before, after, or before,after (in the order to run)"
+        ) from None
+    if not phases:
+        raise UserError("--phases is empty: give before, after, or before,after")
+    return phases
+
+
+def parse_write_tables(text: str) -> tuple[WriteTarget, ...]:
+    """`sessions,activity_logs:created_at` -> targets; `none` (or empty) -> no write cost."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    targets = []
+    for item in text.split(","):
+        table, _, column = item.strip().partition(":")
+        if not table.strip() or (":" in item and not column.strip()):
+            raise UserError(f"--write-tables: expected TABLE or TABLE:COLUMN, got {item!r}")
+        targets.append(WriteTarget(table.strip(), column.strip() or None))
+    return tuple(targets)
+
+
+def parse_only(only: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.strip() for item in only for p in item.split(",") if p.strip())
+
+
+def http_load(options: BenchOptions):
+    if not options.http:
+        return None
+    try:
+        from plinto_db.bench.http import HttpLoad
+    except ImportError:
+        raise UserError(
+            "--http: the HTTP level is not available in this installation "
+            "(plinto_db.bench.http is missing)"
+        ) from None
+    load = HttpLoad(
+        users=options.http_users,
+        spawn_rate=options.http_spawn_rate,
+        seconds=options.http_seconds,
+        workers=options.http_workers,
+        target_rps=options.http_rps,
+        api_workers=options.http_api_workers,
+        endpoints=options.http_endpoints,
+    )
+    validate = getattr(load, "validate", None)
+    if validate is not None:
+        validate()
+    return load
+
+
+def build_request(
+    options: BenchOptions, dsn: str | None, data_dir: Path | None, *, quiet: bool
+) -> BenchRequest:
+    """Every option checked, then the target resolved (starting the embedded server)."""
+    from plinto_db.commands.common import target_dsn
+    from plinto_db.pg.connect import describe
+    from plinto_db.resources import resolve_dir
+    from plinto_db.settings import resolve_target
+
+    phases = parse_phases(options.phases)
+    writes = parse_write_tables(options.write_tables)
+    if options.pgbench_seconds < 0:
+        raise UserError(f"--pgbench-seconds must be 0 or more, got {options.pgbench_seconds}")
+    load = http_load(options)
+    checks_dir = resolve_dir("checks", options.checks)
+    indexes_dir = resolve_dir("indexes", options.indexes)
+    embedded = resolve_target(dsn, data_dir).embedded
+    target = target_dsn(dsn, data_dir, quiet=quiet)
+    out_dir = options.out or Path("plinto-bench") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    return BenchRequest(
+        dsn=target,
+        checks_dir=checks_dir,
+        indexes_dir=indexes_dir,
+        out_dir=out_dir,
+        phases=phases,
+        only=parse_only(options.only),
+        timing=TimingOptions(
+            iterations=options.iterations,
+            warmup=options.warmup,
+            max_seconds=options.max_seconds,
+            statement_timeout_ms=options.statement_timeout,
+        ),
+        writes=WriteOptions(writes, options.write_rows, options.write_rounds) if writes else None,
+        pgbench_checks=options.pgbench_checks,
+        pgbench_seconds=options.pgbench_seconds,
+        http=load,
+        embedded=embedded,
+        confirmed=options.yes,
+        allow_activity=options.allow_activity,
+        jobs=options.jobs,
+        where="the embedded server" if embedded else describe(target),
+    )

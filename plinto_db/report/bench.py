@@ -1,0 +1,207 @@
+"""Rendering `plinto-db bench` and `plinto-db demo` on a terminal: progress and the table.
+
+Progress: a bar per phase through the queries, apply's own bars during a build, on a
+terminal; one plain line per step when piped; nothing with --format json. The table reads
+results.json's document, sorted by speedup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from plinto_db import report
+from plinto_db.bench.events import BenchEvents
+from plinto_db.bench.model import Phase
+from plinto_db.bench.stats import format_ms, format_ratio
+
+WIDE_ENOUGH_FOR_WHY = 130
+VERDICT_STYLE = {
+    "helped": "green",
+    "replaced": "cyan",
+    "same-index": "dim",
+    "not-helped": "yellow",
+    "failed": "bold red",
+    "skipped": "dim",
+    "not-measured": "dim",
+}
+
+
+class NoteBenchEvents(BenchEvents):
+    """Piped output: one line per step on stderr (or nothing at all when quiet)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            report.note(text)
+
+    @contextlib.contextmanager
+    def build_events(self) -> Iterator[Any]:
+        from plinto_db.report.apply import NoteEvents
+
+        yield NoteEvents(quiet=True)  # one summary line per phase instead of two per index
+
+    @contextlib.contextmanager
+    def queries(self, phase: Phase, total: int) -> Iterator[Callable[[str], None]]:
+        self.note(f"{phase.value}: timing {total} queries")
+        yield lambda name: None
+
+
+class BarBenchEvents(NoteBenchEvents):
+    """A terminal: a progress bar through each phase's queries; apply's bars for builds."""
+
+    @contextlib.contextmanager
+    def build_events(self) -> Iterator[Any]:
+        from plinto_db.report.apply import BarEvents
+
+        with BarEvents() as events:
+            yield events
+
+    @contextlib.contextmanager
+    def queries(self, phase: Phase, total: int) -> Iterator[Callable[[str], None]]:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        bar = Progress(
+            TextColumn(f"{phase.value}", style="bold"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=report.stderr(),
+            transient=True,
+        )
+        task = bar.add_task("", total=total)
+
+        def tick(name: str) -> None:
+            bar.update(task, advance=1, description=name)
+
+        with bar:
+            yield tick
+        self.note(f"{phase.value}: timed {total} queries")
+
+
+def events_for(fmt: report.OutputFormat) -> BenchEvents:
+    if fmt == report.OutputFormat.json:
+        return NoteBenchEvents(quiet=True)
+    return BarBenchEvents() if report.interactive(fmt) else NoteBenchEvents()
+
+
+def render_table(doc: dict[str, Any], report_path: str | None) -> None:
+    """The queries sorted by speedup, then writes, disk, pgbench, HTTP and where the report is."""
+    from rich import box
+    from rich.table import Table
+
+    out = report.stdout()
+    wide = out.width >= WIDE_ENOUGH_FOR_WHY
+    table = Table(
+        title="plinto-db bench: database level (p50 per query; report.md says why for each row)"
+        if not wide
+        else "plinto-db bench: database level (p50 per query)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    columns = ["check", "before", "after", "speedup", "buffers", "verdict"] + (
+        ["why"] if wide else []
+    )
+    for column in columns:
+        numeric = column in ("before", "after", "speedup", "buffers")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "why")
+    for q in doc["queries"]:
+        before, after = q.get("before") or {}, q.get("after") or {}
+        style = VERDICT_STYLE.get(q["verdict"], "")
+        cells = [
+            q["check"],
+            format_ms(before.get("p50_ms")),
+            format_ms(after.get("p50_ms")),
+            format_ratio(q["speedup_p50"]),
+            f"{_count(before.get('buffers'))} → {_count(after.get('buffers'))}",
+            f"[{style}]{q['verdict']}[/]",
+        ]
+        table.add_row(*cells, *([_escape(q["reason"])] if wide else []))
+    out.print(table)
+    for line in summary_lines(doc):
+        out.print(line, markup=False, highlight=False)
+    if report_path:
+        out.print(f"report: {report_path}", markup=False, highlight=False)
+
+
+def summary_lines(doc: dict[str, Any]) -> list[str]:
+    """Plain lines after the table: phases, writes, disk, pgbench, HTTP."""
+    lines = []
+    for phase in doc["phases"]:
+        extra = f": {phase['error']}" if phase.get("error") else ""
+        lines.append(f"{phase['name']}: {phase['status']} ({phase['catalog']}){extra}")
+    for w in doc["writes"]:
+        b, a = w.get("before") or {}, w.get("after") or {}
+        if "error" in b or "error" in a:
+            lines.append(f"write {w['table']} {w['operation']}: {b.get('error') or a.get('error')}")
+            continue
+        lines.append(
+            f"write {w['table']} {w['operation']}: {_rate(b)} → {_rate(a)} rows/s "
+            f"({format_ratio(w['after_over_before'])})"
+        )
+    sizes = doc.get("catalog_size") or []
+    if sizes:
+        total = sum(s["bytes"] for s in sizes)
+        lines.append(f"catalog on disk: {total / 2**20:,.1f} MB in {len(sizes)} tables")
+    lines.extend(_pgbench_lines(doc.get("pgbench")))
+    http = doc.get("http")
+    if http is not None:
+        for e in http.get("endpoints", []):
+            b, a = e.get("before") or {}, e.get("after") or {}
+            lines.append(
+                f"http {e['name']}: {_num(b.get('rps'))} → {_num(a.get('rps'))} req/s, "
+                f"after p99 {format_ms(a.get('p99_ms'))}"
+            )
+        for phase, error in (http.get("errors") or {}).items():
+            lines.append(f"http {phase}: no numbers ({error})")
+    if not doc["catalog"].get("restored"):
+        lines.append(f"catalog NOT restored: {doc['catalog'].get('restore_error')}")
+    return lines
+
+
+def _pgbench_lines(bench: dict | None) -> list[str]:
+    if bench is None:
+        return []
+    if bench.get("error"):
+        return [f"pgbench: {bench['error']}"]
+    lines = []
+    for phase in ("before", "after"):
+        for check, run in (bench.get(phase) or {}).items():
+            if run.get("error"):
+                lines.append(f"pgbench {phase} {check}: {run['error']}")
+                continue
+            lines.append(
+                f"pgbench {phase} {check}: latency avg {format_ms(run['latency_ms'])}, "
+                f"ours p50 {format_ms(run['ours_p50_ms'])} "
+                f"({format_ratio(run['ours_p50_over_pgbench'])} of pgbench)"
+            )
+    return lines
+
+
+def _rate(phase: dict) -> str:
+    value = phase.get("ops_per_s")
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
