@@ -120,6 +120,11 @@ def doctor(
 
     if no_checks and checks is not None:
         raise UserError("--checks and --no-checks contradict each other: give one")
+    if checks is not None:  # bad workload files are file:line errors before anything connects
+        from plinto_db.check.workload import load_workload
+        from plinto_db.resources import resolve_dir
+
+        load_workload(resolve_dir("checks", checks))
     request = DoctorRequest(
         dsn=lambda: _dsn(dsn, data_dir),
         only=tuple(only or ()),

@@ -32,7 +32,7 @@ def summary_line(report: DoctorReport) -> str:
     return (
         f"doctor: {parts} from {judged} checks"
         + (f" ({skipped} skipped)" if skipped else "")
-        + f"; {len(report.drops.candidates)} drop candidates, "
+        + f"; {_plural(len(report.drops.candidates), 'drop candidate')}, "
         f"{human_bytes(report.drops.reclaimable)} reclaimable"
     )
 
