@@ -231,3 +231,16 @@ def test_broken_sql_in_a_string_is_a_parse_error_inside_the_string(tmp_path):
         """)
     '''
     assert _found(tmp_path, code) == [("parse-error", 17, 51)]
+
+
+def test_a_hand_written_commit_is_named_as_driver_dependent(tmp_path):
+    code = """
+    def upgrade():
+        op.execute("COMMIT")
+        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True)
+    """
+    path = _revision(tmp_path, code)
+    (finding,) = lint(LintRequest(paths=(path,))).findings
+    assert (finding.rule, finding.line) == ("concurrently-in-transaction", 17)
+    assert "the COMMIT on line 16 ends it only under psycopg2" in finding.message
+    assert finding.message.endswith("`with op.get_context().autocommit_block():`")

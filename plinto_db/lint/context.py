@@ -48,6 +48,7 @@ class RawStatement:
 @dataclass
 class _State:
     begin_line: int | None = None
+    hand_commit_line: int | None = None  # op.execute("COMMIT") inside alembic's transaction
     lock_timeout: str | None = None
     lock_timeout_local: bool = False
     autocommit: bool = False
@@ -58,6 +59,13 @@ class _State:
 
     def context(self, raw: RawStatement) -> Context:
         transaction = raw.transaction
+        if transaction is not None and self.hand_commit_line is not None:
+            transaction = Transaction(
+                f"{transaction.why} (the COMMIT on line {self.hand_commit_line} ends it only "
+                "under psycopg2: psycopg 3 opens a new one before the next statement, and "
+                "alembic's own bookkeeping then runs outside any transaction)",
+                transaction.fix,
+            )
         if self.begin_line is not None:
             transaction = Transaction(
                 f"the transaction block opened by BEGIN on line {self.begin_line}",
@@ -97,6 +105,8 @@ def _advance(state: _State, raw: RawStatement) -> None:
         if node.kind in _BEGIN:
             state.begin_line = raw.line
         elif node.kind in _END:
+            if state.begin_line is None and raw.transaction and raw.origin != Origin.sql:
+                state.hand_commit_line = raw.line
             state.end_transaction()
     elif isinstance(node, ast.VariableSetStmt):
         _set_variable(state, node, raw.line)
