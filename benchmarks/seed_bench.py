@@ -257,22 +257,23 @@ def run_seed_command(dsn: str, users: int, history: int) -> tuple[float, dict]:
 
 
 def run_baseline(dsn: str, rows: dict[str, int], *, bulk_foreign_keys: bool) -> float:
-    from plinto_db.seed import run as seed
+    from plinto_db.seed import finish, load
+    from plinto_db.seed.run import TABLE_NAMES
 
-    names = list(seed.TABLE_NAMES)
+    names = list(TABLE_NAMES)
     start = time.perf_counter()
     with psycopg.connect(dsn) as conn:
         with conn.transaction():
             conn.execute(
                 sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, names)))
             )
-            keys = seed._drop_foreign_keys(conn, names) if bulk_foreign_keys else []
+            keys = load.drop_foreign_keys(conn, names) if bulk_foreign_keys else []
             for table in names:
                 statement = BASELINE_INSERTS[table].replace("{parents}", PARENTS)
                 statement = statement.replace("{users}", USERS)
                 conn.execute(statement.replace("{n}", str(int(rows[table]))))
-            seed._restore_foreign_keys(conn, keys)
-    seed.finish_tables(dsn, names, vacuum=True)  # the seed's own final step
+            load.restore_foreign_keys(conn, keys)
+    finish.finish_tables(dsn, names, vacuum=True)  # the seed's own final step
     return time.perf_counter() - start
 
 

@@ -48,6 +48,7 @@ def seed(
     if history_per_user < 0:
         raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
     from plinto_db.commands.common import target_dsn
+    from plinto_db.report.seed import render_seed
     from plinto_db.seed.run import run_seed
 
     target = target_dsn(dsn, data_dir)
@@ -60,40 +61,8 @@ def seed(
         progress=report.interactive(fmt),
         vacuum=vacuum,
     )
-    if fmt == report.OutputFormat.json:
-        report.print_json(
-            {
-                "users": users,
-                "seed": seed_value,
-                "history_per_user": history_per_user,
-                "rows": result.rows,
-                "total_rows": result.total_rows,
-                "seconds": round(result.seconds, 3),
-                "timings": {k: round(v, 3) for k, v in result.timings.items()},
-            }
-        )
-    else:
-        _print_table(result, fmt)
+    render_seed(result, fmt, users=users, seed=seed_value, history=history_per_user)
     raise typer.Exit(int(ExitCode.OK))
-
-
-def _print_table(result, fmt: report.OutputFormat) -> None:
-    if fmt == report.OutputFormat.markdown:
-        lines = ["| table | rows |", "|---|---:|"]
-        lines += [f"| {name} | {rows} |" for name, rows in result.rows.items()]
-        lines.append(f"| **total** | {result.total_rows} |")
-        typer.echo("\n".join(lines))
-        typer.echo(f"\nseeded in {result.seconds:.1f} s")
-        return
-    from rich.table import Table
-
-    table = Table(title=f"seeded in {result.seconds:.1f} s", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in result.rows.items():
-        table.add_row(name, f"{rows:,}")
-    table.add_row("total", f"{result.total_rows:,}", style="bold")
-    report.stdout().print(table)
 
 
 def register(app: typer.Typer) -> None:

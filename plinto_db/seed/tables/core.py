@@ -212,6 +212,36 @@ def organization_invitations(world: World) -> Iterator[Chunk]:
         yield "".join(rows), n
 
 
+def _session_times(
+    world: World, rng, start: int, n: int, older: int, total: int
+) -> tuple[list[int], list[int]]:
+    """Creation times and users of one chunk of sessions, in order of created_at: two
+    segments, [now-30d, now-7d) for the older rows, [now-7d, now) for the recent ones."""
+    now = world.now
+    times: list[int] = []
+    people: list[int] = []
+    first_old = min(n, max(0, older - start))
+    if first_old:
+        t, p = timeline(
+            world, rng, start, first_old, older, now - SESSION_WINDOW, now - SESSION_TTL
+        )
+        times += t
+        people += p
+    if n - first_old:
+        t, p = timeline(
+            world,
+            rng,
+            start + first_old - older,
+            n - first_old,
+            total - older,
+            now - SESSION_TTL + 60,
+            now - 60,
+        )
+        times += t
+        people += p
+    return times, people
+
+
 def sessions(world: World) -> Iterator[Chunk]:
     """active ~25%, expired ~60%, revoked ~15%, written in order of created_at (30-day window)."""
     rng = world.rng("sessions")
@@ -226,28 +256,7 @@ def sessions(world: World) -> Iterator[Chunk]:
     status_b = {s: binary.text(s) for s in ("active", "expired", "revoked")}
     yield binary.SIGNATURE, 0
     for start, n in chunk_bounds(total):
-        # Two time segments: [now-30d, now-7d) for the older rows, [now-7d, now) for the recent.
-        times: list[int] = []
-        people: list[int] = []
-        first_old = min(n, max(0, older - start))
-        if first_old:
-            t, p = timeline(
-                world, rng, start, first_old, older, now - SESSION_WINDOW, now - SESSION_TTL
-            )
-            times += t
-            people += p
-        if n - first_old:
-            t, p = timeline(
-                world,
-                rng,
-                start + first_old - older,
-                n - first_old,
-                total - older,
-                now - SESSION_TTL + 60,
-                now - 60,
-            )
-            times += t
-            people += p
+        times, people = _session_times(world, rng, start, n, older, total)
         agents = rng.choices(range(len(USER_AGENTS)), cum_weights=USER_AGENT_MIX.cum, k=n)
         blob = rng.randbytes(16 * n)
         access = access_jti.many(start + 1, n)
