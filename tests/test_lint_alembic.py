@@ -244,3 +244,26 @@ def test_a_hand_written_commit_is_named_as_driver_dependent(tmp_path):
     assert (finding.rule, finding.line) == ("concurrently-in-transaction", 17)
     assert "the COMMIT on line 16 ends it only under psycopg2" in finding.message
     assert finding.message.endswith("`with op.get_context().autocommit_block():`")
+
+
+def test_batch_calls_with_keyword_arguments_still_know_their_table(tmp_path):
+    code = """
+    def upgrade():
+        with op.batch_alter_table("metrics") as batch_op:
+            batch_op.drop_constraint(constraint_name="metric_pk", type_="primary")
+    """
+    (finding,) = lint(LintRequest(paths=(_revision(tmp_path, code),))).findings
+    assert (finding.rule, finding.line) == ("require-lock-timeout", 17)
+    assert "lock on metrics " in finding.message
+
+
+def test_one_call_emitting_two_statements_reports_a_rule_once(tmp_path):
+    code = """
+    def upgrade():
+        op.alter_column("users", "age", type_=sa.BigInteger(), nullable=False)
+    """
+    assert _found(tmp_path, code) == [
+        ("changing-column-type", 16, 5),
+        ("require-lock-timeout", 16, 5),
+        ("setting-not-null", 16, 5),
+    ]

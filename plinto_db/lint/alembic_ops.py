@@ -16,18 +16,19 @@ UNKNOWN = object()  # a value the source does not spell out as a literal
 
 Resolve = Callable[[ast.expr], object]
 
-# batch_op.<method>(...) leaves out the table of op.batch_alter_table(table): where it goes
-_BATCH_TABLE_POSITION = {
-    "add_column": 0,
-    "alter_column": 0,
-    "drop_column": 0,
-    "create_index": 1,
-    "drop_index": 1,
-    "create_foreign_key": 1,
-    "create_check_constraint": 1,
-    "create_unique_constraint": 1,
-    "create_primary_key": 1,
-    "drop_constraint": 1,
+# batch_op.<method>(...) leaves out the table of op.batch_alter_table(table): its position
+# and name in the op.<method>(...) signature
+_BATCH_TABLE = {
+    "add_column": (0, "table_name"),
+    "alter_column": (0, "table_name"),
+    "drop_column": (0, "table_name"),
+    "create_index": (1, "table_name"),
+    "drop_index": (1, "table_name"),
+    "create_foreign_key": (1, "source_table"),
+    "create_check_constraint": (1, "table_name"),
+    "create_unique_constraint": (1, "table_name"),
+    "create_primary_key": (1, "table_name"),
+    "drop_constraint": (1, "table_name"),
 }
 
 
@@ -40,9 +41,13 @@ class OpCall:
     @classmethod
     def of(cls, method: str, call: ast.Call, batch_table: ast.expr | None = None) -> OpCall:
         args = list(call.args)
-        if batch_table is not None and method in _BATCH_TABLE_POSITION:
-            args.insert(_BATCH_TABLE_POSITION[method], batch_table)
         kwargs = {k.arg: k.value for k in call.keywords if k.arg is not None}
+        if batch_table is not None and method in _BATCH_TABLE:
+            position, name = _BATCH_TABLE[method]
+            if position <= len(args):
+                args.insert(position, batch_table)
+            else:  # the arguments before it were given by keyword
+                kwargs[name] = batch_table
         return cls(method, tuple(args), kwargs)
 
     def arg(self, index: int | None, name: str) -> ast.expr | None:

@@ -79,7 +79,9 @@ def lint(request: LintRequest) -> LintOutcome:
     if not files:
         given = ", ".join(str(p) for p in request.paths)
         raise UserError(f"{given}: no .sql files or alembic revisions to lint")
-    return LintOutcome(tuple(sorted(findings)), rules, tuple(files), tuple(not_literal))
+    # one alembic call can emit the same statement twice (alter_column: TYPE and SET NOT NULL)
+    unique = sorted(set(findings))
+    return LintOutcome(tuple(unique), rules, tuple(files), tuple(not_literal))
 
 
 def _check(
