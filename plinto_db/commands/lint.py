@@ -16,50 +16,57 @@ class LintFormat(StrEnum):
     sarif = "sarif"
 
 
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help=".sql files, alembic revisions (.py), or folders searched recursively.",
+        show_default=False,
+    ),
+]
+RuleOption = Annotated[
+    list[str] | None,
+    typer.Option("--rule", "--only", help="Run only this rule (repeatable).", show_default=False),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", "--disable", help="Do not run this rule (repeatable).", show_default=False
+    ),
+]
+CatalogOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--catalog",
+        help="A plinto-db index catalog (file or folder, repeatable): only the rules about "
+        "what an index is apply, since `plinto-db apply` decides how it is built. "
+        "./indexes and the bundled catalog always are.",
+        show_default=False,
+    ),
+]
+InTransactionOption = Annotated[
+    bool,
+    typer.Option(
+        "--assume-in-transaction",
+        help="Each .sql file runs inside one transaction (as flyway, golang-migrate, sqlx "
+        "and most runners do; psql -f does not).",
+    ),
+]
+ListRulesOption = Annotated[
+    bool, typer.Option("--list-rules", help="List the rules with their severity and stop.")
+]
+LintFormatOption = Annotated[
+    LintFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+]
+
+
 def lint(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help=".sql files, alembic revisions (.py), or folders searched recursively.",
-            show_default=False,
-        ),
-    ] = None,
-    rule: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rule", "--only", help="Run only this rule (repeatable).", show_default=False
-        ),
-    ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude", "--disable", help="Do not run this rule (repeatable).", show_default=False
-        ),
-    ] = None,
-    catalog: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--catalog",
-            help="A plinto-db index catalog (file or folder, repeatable): only the rules about "
-            "what an index is apply, since `plinto-db apply` decides how it is built. "
-            "./indexes and the bundled catalog always are.",
-            show_default=False,
-        ),
-    ] = None,
-    assume_in_transaction: Annotated[
-        bool,
-        typer.Option(
-            "--assume-in-transaction",
-            help="Each .sql file runs inside one transaction (as flyway, golang-migrate, sqlx "
-            "and most runners do; psql -f does not).",
-        ),
-    ] = False,
-    list_rules: Annotated[
-        bool, typer.Option("--list-rules", help="List the rules with their severity and stop.")
-    ] = False,
-    fmt: Annotated[
-        LintFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
-    ] = LintFormat.text,
+    paths: PathsArgument = None,
+    rule: RuleOption = None,
+    exclude: ExcludeOption = None,
+    catalog: CatalogOption = None,
+    assume_in_transaction: InTransactionOption = False,
+    list_rules: ListRulesOption = False,
+    fmt: LintFormatOption = LintFormat.text,
 ) -> None:
     """Find unsafe DDL in .sql migrations and alembic revisions before it runs.
 
