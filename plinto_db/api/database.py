@@ -46,11 +46,6 @@ class Rows:
     rolled_back: bool = False
 
 
-def _names(cursor: psycopg.AsyncCursor) -> tuple[str, ...]:
-    description = cursor.description
-    return tuple(c.name for c in description) if description else ()
-
-
 class Database:
     def __init__(self, dsn: str, pool_size: int):
         self.pool = AsyncConnectionPool(
@@ -69,6 +64,8 @@ class Database:
             },
         )
         self._rollback: set[str] = set()  # READ endpoints the server refused as writes
+        # column names per statement: cursor.description builds new objects on every access
+        self._columns: dict[str, tuple[str, ...]] = {}
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=OPEN_TIMEOUT_SECONDS)
@@ -93,17 +90,28 @@ class Database:
         if endpoint.mode is Mode.READ and endpoint.name not in self._rollback:
             try:
                 async with self.connection() as conn:
-                    cursor = await conn.execute(endpoint.sql, values)
-                    rows = await cursor.fetchall() if cursor.description else []
-                    return Rows(_names(cursor), rows, cursor.rowcount)
+                    return Rows(*await self.fetch(conn, endpoint.sql, values))
             except QueryError as exc:
                 if not isinstance(exc.original, pgerrors.ReadOnlySqlTransaction):
                     raise
                 self._rollback.add(endpoint.name)
         async with self.connection() as conn, rolled_back(conn):
-            cursor = await conn.execute(endpoint.sql, values)
-            rows = await cursor.fetchall() if cursor.description else []
-            return Rows(_names(cursor), rows, cursor.rowcount, rolled_back=True)
+            return Rows(*await self.fetch(conn, endpoint.sql, values), rolled_back=True)
+
+    async def fetch(
+        self, conn: psycopg.AsyncConnection, sql: str, values: Sequence[Any]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]], int]:
+        """Column names, rows and rowcount of one statement (prepared on first use)."""
+        cursor = await conn.execute(sql, values)
+        result = cursor.pgresult
+        if result is None or not result.nfields:
+            return (), [], cursor.rowcount
+        rows = await cursor.fetchall()
+        names = self._columns.get(sql)
+        if names is None or len(names) != result.nfields:
+            description = cursor.description or ()
+            names = self._columns[sql] = tuple(c.name for c in description)
+        return names, rows, cursor.rowcount
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         stats = self.pool.get_stats()
@@ -139,14 +147,6 @@ async def rolled_back(conn: psycopg.AsyncConnection) -> AsyncIterator[None]:
     finally:
         if not conn.closed:
             await conn.execute("ROLLBACK")
-
-
-async def fetch(
-    conn: psycopg.AsyncConnection, sql: str, values: Sequence[Any]
-) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    cursor = await conn.execute(sql, values)
-    rows = await cursor.fetchall() if cursor.description else []
-    return _names(cursor), rows
 
 
 # SQLSTATE class 22 (data exception: bad text for a uuid, a number out of range) is what a

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from plinto_db.api.database import Database, QueryError, fetch, rolled_back
+from plinto_db.api.database import Database, QueryError, rolled_back
 from plinto_db.api.encode import record, records
 from plinto_db.api.endpoints import Endpoint, FlowKeys
 
@@ -112,6 +112,10 @@ class Flows:
     def _sql(self, check: str) -> str:
         return self.endpoints[check].sql
 
+    async def _fetch(self, conn, sql: str, values) -> tuple[tuple[str, ...], list]:
+        names, rows, _ = await self.db.fetch(conn, sql, values)
+        return names, rows
+
     def _draw(self, query: Mapping[str, str], key: str, pool: tuple[Any, ...]) -> Any:
         given = query.get(key)
         return given if given is not None else self.rng.choice(pool)
@@ -119,13 +123,13 @@ class Flows:
     async def sign_in(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         email = self._draw(query, "email", self.keys.emails)
         async with self.db.connection() as conn, rolled_back(conn):
-            names, rows = await fetch(conn, self._sql(SIGNIN), (email,))
+            names, rows = await self._fetch(conn, self._sql(SIGNIN), (email,))
             if not rows:
                 return 401, {"signed_in": False, "email": email}
             user = record(names, rows[0])
             assert user is not None
             jti, refresh = secrets.token_hex(16), secrets.token_hex(16)
-            session_names, session = await fetch(
+            session_names, session = await self._fetch(
                 conn, NEW_SESSION, (user["id"], jti, refresh, CLIENT_IP, USER_AGENT)
             )
             details = json.dumps({"method": "password", "session_id": str(session[0][0])})
@@ -138,7 +142,7 @@ class Flows:
         }
 
     async def _session(self, conn, jti: str) -> dict[str, Any] | None:
-        names, rows = await fetch(conn, self._sql(VALIDATE), (jti,))
+        names, rows = await self._fetch(conn, self._sql(VALIDATE), (jti,))
         return record(names, rows[0]) if rows else None
 
     async def session_validation(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
@@ -147,7 +151,7 @@ class Flows:
             session = await self._session(conn, jti)
             if session is None:
                 return 401, {"valid": False}
-            names, rows = await fetch(conn, self._sql(CURRENT_USER), (session["user_id"],))
+            names, rows = await self._fetch(conn, self._sql(CURRENT_USER), (session["user_id"],))
         if not rows:
             return 401, {"valid": False}
         return 200, {"valid": True, "session": session, "user": record(names, rows[0])}
@@ -158,7 +162,7 @@ class Flows:
             session = await self._session(conn, jti)
             if session is None:
                 return 401, {"valid": False}
-            names, rows = await fetch(conn, self._sql(LIST_MINE), (session["user_id"],))
+            names, rows = await self._fetch(conn, self._sql(LIST_MINE), (session["user_id"],))
         return 200, {
             "user_id": session["user_id"],
             "count": len(rows),
@@ -173,11 +177,11 @@ class Flows:
         else:
             user_id, org_id = self.rng.choice(self.keys.memberships)
         async with self.db.connection() as conn:
-            _, role = await fetch(conn, self._sql(ROLE_OF_USER), (user_id, org_id))
+            _, role = await self._fetch(conn, self._sql(ROLE_OF_USER), (user_id, org_id))
             if not role:
                 return 403, {"member": False}
-            names, members = await fetch(conn, self._sql(MEMBER_LIST), (org_id,))
-            _, tail = await fetch(conn, self._sql(AUDIT_TAIL), (org_id,))
+            names, members = await self._fetch(conn, self._sql(MEMBER_LIST), (org_id,))
+            _, tail = await self._fetch(conn, self._sql(AUDIT_TAIL), (org_id,))
         return 200, {
             "organization_id": org_id,
             "role": role[0][0],
@@ -188,7 +192,7 @@ class Flows:
 
     async def webhook_retry_sweep(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         async with self.db.connection() as conn:
-            names, rows = await fetch(conn, self._sql(RETRY_WORKER), ())
+            names, rows = await self._fetch(conn, self._sql(RETRY_WORKER), ())
         position = names.index("id") if "id" in names else 0
         return 200, {"due": len(rows), "ids": [row[position] for row in rows[: PAGE * 2]]}
 
