@@ -40,7 +40,7 @@ from harness import plinto_db, start_server, stop_server, with_db  # noqa: E402
 from timing import interleaved, print_table, summary  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_SQL = Path("/work/shared/spec/plinto-schema.sql")
+SCHEMA_SQL = REPO / "tests" / "data" / "spec" / "plinto-schema.sql"
 
 USERS = "(SELECT array_agg(id) AS a, count(*)::bigint AS n FROM users) u"
 PARENTS = """

@@ -1,4 +1,4 @@
--- Critical: authentication (spec §2, category C1).
+-- Critical: authentication (docs/plinto-schema.md §2, category C1).
 -- Lookups on the sign-in path and the session checks of every authenticated request.
 
 -- Sign-in, forgot-password and magic-link requests: find an active user by email.

@@ -1,4 +1,4 @@
--- Critical: organizations (spec §2, category C2).
+-- Critical: organizations (docs/plinto-schema.md §2, category C2).
 -- Membership checks behind every RBAC decision, and routing by organization slug.
 
 -- RBAC: is this user a member of this organization (and "my organizations").

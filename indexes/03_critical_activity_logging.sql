@@ -1,4 +1,4 @@
--- Critical: activity logging (spec §2, category C3).
+-- Critical: activity logging (docs/plinto-schema.md §2, category C3).
 -- Newest-first reads of the activity log.
 
 -- A user's latest activity (e.g. the last MFA verification).

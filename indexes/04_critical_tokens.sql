@@ -1,4 +1,4 @@
--- Critical: tokens and verification (spec §2, category C4).
+-- Critical: tokens and verification (docs/plinto-schema.md §2, category C4).
 -- One-time tokens are looked up by value while still unused.
 
 -- Magic-link sign-in: an unused link by token.

@@ -1,4 +1,4 @@
--- Critical: OAuth (spec §2, category C5).
+-- Critical: OAuth (docs/plinto-schema.md §2, category C5).
 
 -- OAuth callback find-or-create: an account by provider and the provider's user id.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_oauth_accounts_provider_user_id

@@ -1,4 +1,4 @@
--- Enterprise: SCIM (spec §2, category E6).
+-- Enterprise: SCIM (docs/plinto-schema.md §2, category E6).
 
 -- Intended for SCIM lookups by external id stored in user metadata (a GIN index on a
 -- jsonb expression; only containment queries on that expression can use it).

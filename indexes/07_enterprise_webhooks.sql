@@ -1,4 +1,4 @@
--- Enterprise: webhooks (spec §2, category E7).
+-- Enterprise: webhooks (docs/plinto-schema.md §2, category E7).
 
 -- Events of a type, newest first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_webhook_events_type_created

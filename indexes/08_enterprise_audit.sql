@@ -1,4 +1,4 @@
--- Enterprise: audit (spec §2, category E8).
+-- Enterprise: audit (docs/plinto-schema.md §2, category E8).
 
 -- Hash-chain tail and organization audit search, newest first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_audit_logs_org_created

@@ -1,4 +1,4 @@
--- Partial indexes (spec §2, category PART).
+-- Partial indexes (docs/plinto-schema.md §2, category PART).
 
 -- "My active sessions", most recently active first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_sessions_active_user

@@ -1,4 +1,4 @@
--- Composite indexes (spec §2, category COMP).
+-- Composite indexes (docs/plinto-schema.md §2, category COMP).
 
 -- Intended for user profile lookups and updates.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_profile_lookup

@@ -1,4 +1,4 @@
--- JSONB indexes (spec §2, category JSONB): containment (@>) and key-existence (?) searches.
+-- JSONB indexes (docs/plinto-schema.md §2, category JSONB): containment (@>) and key-existence (?) searches.
 
 -- Searches in user metadata.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_metadata_gin

@@ -1,4 +1,4 @@
--- Foreign-key indexes (spec §2, category FK).
+-- Foreign-key indexes (docs/plinto-schema.md §2, category FK).
 -- Each supports lookups by the referencing column and the FK check when the referenced
 -- row is deleted.
 

@@ -1,6 +1,6 @@
 """One apply per database: a session-level advisory lock, polled, never inside a transaction.
 
-`pg_try_advisory_lock` on an autocommit session (F11, Atlas A3): a blocking
+`pg_try_advisory_lock` on an autocommit session (F11): a blocking
 `pg_advisory_lock` could deadlock with a build, and a transaction would hold a snapshot
 every concurrent build has to wait for (F8).
 """

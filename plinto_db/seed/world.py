@@ -24,7 +24,7 @@ USERS_PER_ORG = 30
 
 @dataclass(frozen=True)
 class Sizes:
-    """Rows per table for U users and K history rows per user (spec section 5.2)."""
+    """Rows per table for U users and K history rows per user (docs/plinto-schema.md §5.2)."""
 
     users: int
     history_per_user: int
