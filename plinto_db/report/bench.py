@@ -205,3 +205,61 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def render_demo(result, fmt: report.OutputFormat) -> None:
+    """The demo: its report folder written, the table, then the conclusion."""
+    from plinto_db.bench.demo import conclusion
+    from plinto_db.bench.output import write_outputs
+
+    written = write_outputs(result.bench)
+    summary = conclusion(written.document)
+    if fmt == report.OutputFormat.json:
+        report.print_json({"demo": demo_document(result, summary), "results": written.document})
+        return
+    if fmt == report.OutputFormat.markdown:
+        print(written.report.read_text())
+    else:
+        render_table(written.document, None)
+    out = report.stdout()
+    for line in conclusion_lines(result, summary, str(written.report)):
+        out.print(line, markup=False, highlight=False)
+
+
+def demo_document(result, summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "server": result.server,
+        "data": result.data,
+        "reused": result.reused,
+        "check": result.check,
+        "seconds": round(result.seconds, 1),
+        "steps": {k: round(v, 1) for k, v in result.steps.items()},
+        "conclusion": summary,
+    }
+
+
+def conclusion_lines(result, summary: dict[str, Any], report_path: str) -> list[str]:
+    lines = ["", f"demo done in {result.seconds:.0f} s: {result.data}; check: {result.check}"]
+    if summary["largest_speedups"]:
+        lines.append("largest speedups (p50, database level):")
+        lines += [
+            f"  {format_ratio(q['speedup_p50']):>8}  {q['check']}: {q['reason']}"
+            for q in summary["largest_speedups"]
+        ]
+    if summary["not_helped"]:
+        names = ", ".join(q["check"] for q in summary["not_helped"])
+        lines.append(f"not helped by the catalog ({len(summary['not_helped'])}): {names}")
+    costs = [
+        f"{w['table']} {w['operation']} {format_ratio(w['after_over_before'])}"
+        for w in summary["writes"]
+        if w["after_over_before"] is not None
+    ]
+    if costs:
+        lines.append("write throughput with the catalog (after / before): " + ", ".join(costs))
+    if summary["catalog_indexes"]:
+        lines.append(
+            f"the catalog on disk: {summary['catalog_bytes'] / 2**20:,.1f} MB in "
+            f"{summary['catalog_indexes']} indexes (left built; `plinto-db drop` removes them)"
+        )
+    lines.append(f"report: {report_path}")
+    return lines
