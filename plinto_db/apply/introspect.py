@@ -26,6 +26,7 @@ from plinto_db.apply.state import (
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
 from plinto_db.pg.identifiers import quote_ident
+from plinto_db.pg.messages import server_message
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 
@@ -215,7 +216,7 @@ def _refuse_unusable_schema(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -
             cur.execute(TABLES_SQL, {"names": [spec.qualified_table]})
         except psycopg.errors.InsufficientPrivilege as exc:
             cur.execute("ROLLBACK TO SAVEPOINT plinto_table")
-            reason = (exc.diag.message_primary or str(exc)).strip()
+            reason = server_message(exc, detail=False)
             role = cur.execute("SELECT current_user").fetchone()[0]
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table}: "
@@ -262,7 +263,7 @@ def _build_scratch_indexes(
             try:
                 cur.execute(f"CREATE TEMP TABLE {temp} (LIKE {table.qualified}) ON COMMIT DROP")
             except psycopg.Error as exc:
-                reason = (exc.diag.message_primary or str(exc)).strip()
+                reason = server_message(exc, detail=False)
                 raise UserError(
                     f"cannot compare index definitions on {table.qualified}: an empty temporary "
                     f"copy of the table is needed and PostgreSQL said: {reason}"
@@ -272,7 +273,7 @@ def _build_scratch_indexes(
         try:
             cur.execute(spec.create_sql(False, name=scratch_name, table=scratch_tables[table.oid]))
         except psycopg.Error as exc:
-            reason = (exc.diag.message_primary or str(exc)).strip()
+            reason = server_message(exc, detail=False)
             raise UserError(
                 f"{spec.location}: index {spec.name!r} does not fit {table.qualified}: {reason} "
                 "(nothing was applied)"

@@ -9,6 +9,7 @@ import psycopg
 
 from plinto_db import __version__
 from plinto_db.apply.outcome import Events, Outcome
+from plinto_db.pg.messages import server_message
 
 SCHEMA = "plinto_db"
 TABLE = "apply_ledger"
@@ -123,7 +124,7 @@ def ensure(conn: psycopg.Connection) -> None:
         conn.execute(CREATE_TABLE_SQL)
     except psycopg.errors.InsufficientPrivilege as exc:
         role = conn.execute("SELECT current_user").fetchone()[0]
-        reason = (exc.diag.message_primary or str(exc)).strip()
+        reason = server_message(exc, detail=False)
         raise UserError(
             f"cannot create the ledger plinto_db.apply_ledger as role {role}: {reason} "
             "(create it once as a role that may, or GRANT CREATE ON DATABASE; nothing was "

@@ -124,6 +124,7 @@ def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> 
     from sqlalchemy.exc import DBAPIError
 
     from plinto_db.pg.connect import connect, describe
+    from plinto_db.pg.messages import server_message
 
     connect(dsn).close()  # fail early with a clean message when the server is unreachable
     config = _config(dsn, migrations)
@@ -136,7 +137,7 @@ def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> 
     except CommandError as exc:
         raise UserError(f"migration to {target!r} failed: {exc}") from None
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = server_message(exc.orig, detail=False) if exc.orig else str(exc)
         raise UserError(
             f"migration to {target!r} failed on {describe(dsn)}: {reason} (rolled back)"
         ) from None
