@@ -222,7 +222,9 @@ class Executor:
         return planned
 
 
-def scheduling_order(pending: list[tuple[int, Action]], *, analyzing: bool) -> list[tuple[int, Action]]:
+def scheduling_order(
+    pending: list[tuple[int, Action]], *, analyzing: bool
+) -> list[tuple[int, Action]]:
     """Catalog order; while an ANALYZE runs, the biggest table first.
 
     Every CREATE INDEX CONCURRENTLY ends by waiting for older snapshots (F8), the ANALYZE's
