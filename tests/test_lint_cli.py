@@ -38,6 +38,7 @@ def test_this_projects_indexes_and_migrations_lint_clean():
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
     assert "plinto-db: lint: no findings in " in done.stderr
+    assert " as the index catalog), " in done.stderr
 
 
 def test_the_catalog_is_linted_as_what_it_is_unless_copied_elsewhere(tmp_path):
@@ -67,6 +68,7 @@ def test_json_output_lists_findings_with_their_locations():
     assert done.returncode == 1
     document = json.loads(done.stdout)
     assert document["files"] == 4
+    assert document["catalog_files"] == 0
     assert document["statements"] == 16
     assert document["summary"] == {
         "findings": 3,

@@ -27,7 +27,11 @@ def print_text(outcome: LintOutcome) -> None:
 
 
 def summary_line(outcome: LintOutcome) -> str:
-    scope = f"{_plural(len(outcome.files), 'file')}, {_plural(outcome.statements, 'statement')}"
+    catalog = sum(1 for f in outcome.files if f.kind == "catalog")
+    files = _plural(len(outcome.files), "file") + (
+        f" ({catalog} as the index catalog)" if catalog else ""
+    )
+    scope = f"{files}, {_plural(outcome.statements, 'statement')}"
     if not outcome.findings:
         return f"lint: no findings in {scope}"
     counts = Counter(f.severity for f in outcome.findings)
@@ -50,6 +54,7 @@ def json_document(outcome: LintOutcome) -> dict[str, Any]:
             for f in outcome.findings
         ],
         "files": len(outcome.files),
+        "catalog_files": sum(1 for f in outcome.files if f.kind == "catalog"),
         "statements": outcome.statements,
         "summary": {
             "findings": len(outcome.findings),
