@@ -28,7 +28,18 @@ app = typer.Typer(
 )
 
 # Each module exposes register(app); a module that does not exist yet is skipped.
-COMMAND_MODULES = ("server", "migrate", "seed", "apply", "check")
+COMMAND_MODULES = (
+    "server",
+    "migrate",
+    "seed",
+    "apply",
+    "check",
+    "doctor",
+    "lint",
+    "bench",
+    "serve",
+    "demo",
+)
 
 _debug = {"enabled": os.environ.get("PLINTO_DB_DEBUG", "") not in ("", "0")}
 
