@@ -3,6 +3,7 @@ problem is reported exactly, the near misses are not. Real PostgreSQL 15 and 18.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from doctor_support import FIXTURES, build, doctor, expected
 
@@ -45,3 +46,18 @@ def test_each_check_is_silent_on_the_near_misses_of_its_fixture(check_id, new_db
     (outcome,) = report.outcomes
     assert outcome.judged, outcome.reason
     assert [f.message for f in report.findings] == []
+
+
+def test_a_not_valid_not_null_constraint_does_not_make_is_not_null_always_true(new_db, pg_server):
+    if pg_server.version_num < 180000:
+        pytest.skip("NOT NULL ... NOT VALID needs PostgreSQL 18")
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, b int, c int)")
+        conn.execute("INSERT INTO t VALUES (1, NULL, 1)")
+        conn.execute("ALTER TABLE t ADD CONSTRAINT t_b_nn NOT NULL b NOT VALID")
+        conn.execute("ALTER TABLE t ADD CONSTRAINT t_c_nn NOT NULL c")
+        conn.execute("CREATE INDEX t_b ON t (b) WHERE b IS NOT NULL")
+        conn.execute("CREATE INDEX t_c ON t (c) WHERE c IS NOT NULL")
+    report = doctor(dsn, "always-true-predicate")
+    assert [f.objects for f in report.findings] == [("public.t.t_c",)]

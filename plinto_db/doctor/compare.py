@@ -86,7 +86,7 @@ def fk_covered_by(
     fk: ForeignKeyFact, index: IndexFact, equality_operators: frozenset[int] = frozenset()
 ) -> bool:
     """The FK's lookups (`WHERE fk_cols = $1` on a parent's delete or key update) can use it."""
-    if index.table_oid != fk.table_oid or not usable(index) or index.attached:
+    if index.table_oid != fk.table_oid or not usable(index):
         return False
     n = len(fk.columns)
     if index.method == "hash":

@@ -64,7 +64,11 @@ SELECT tc.oid::bigint, tn.nspname, tc.relname, tc.relkind::text, tc.relispartiti
              WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
        ARRAY(SELECT a.attname::text FROM pg_attribute a
              WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
-       ARRAY(SELECT a.attnotnull FROM pg_attribute a
+       ARRAY(SELECT a.attnotnull AND NOT EXISTS (
+               SELECT 1 FROM pg_constraint n  -- NOT NULL ... NOT VALID (PostgreSQL 18+)
+               WHERE n.conrelid = tc.oid AND n.contype = 'n' AND NOT n.convalidated
+                 AND a.attnum = ANY (n.conkey))
+             FROM pg_attribute a
              WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
 FROM pg_class tc
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace

@@ -15,3 +15,8 @@ CREATE INDEX parted_parent ON parted (parent_id);
 -- a single-column hash index serves the lookup too
 CREATE TABLE other_child (id int PRIMARY KEY, parent_id int REFERENCES parent);
 CREATE INDEX other_child_parent ON other_child USING hash (parent_id);
+-- a key declared on one partition is supported by the partitioned index's attached copy
+CREATE TABLE parted2 (id int, parent_id int) PARTITION BY RANGE (id);
+CREATE TABLE parted2_1 PARTITION OF parted2 FOR VALUES FROM (0) TO (10);
+CREATE INDEX parted2_parent ON parted2 (parent_id);
+ALTER TABLE parted2_1 ADD CONSTRAINT parted2_1_parent FOREIGN KEY (parent_id) REFERENCES parent;
