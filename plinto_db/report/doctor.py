@@ -147,9 +147,6 @@ def _finding_document(report: DoctorReport, finding: Finding) -> dict[str, Any]:
 
 def json_document(report: DoctorReport) -> dict[str, Any]:
     counts = Counter(f.severity for f in report.findings)
-    drops = report.drops
-    stats = report.stats
-    workload = report.workload
     return {
         "tool": "plinto-db doctor",
         "version": __version__,
@@ -170,6 +167,26 @@ def json_document(report: DoctorReport) -> dict[str, Any]:
             for o in report.outcomes
         ],
         "findings": [_finding_document(report, f) for f in report.findings],
+        **_drops_document(report),
+        "tables": [
+            {
+                "table": t.table.qualified_name,
+                "indexes": t.indexes,
+                "index_bytes": t.index_bytes,
+                "table_bytes": t.table.size,
+                "ratio": round(t.ratio, 3) if t.ratio is not None else None,
+            }
+            for t in report.tables
+        ],
+        "statistics": _statistics_document(report),
+        "workload": _workload_document(report),
+        "notes": list(report.notes),
+    }
+
+
+def _drops_document(report: DoctorReport) -> dict[str, Any]:
+    drops = report.drops
+    return {
         "drop_candidates": [
             {
                 "index": c.index.qualified_name,
@@ -187,35 +204,32 @@ def json_document(report: DoctorReport) -> dict[str, Any]:
             {"index": k.index.qualified_name, "reasons": list(k.reasons), "why": k.why}
             for k in drops.kept
         ],
-        "tables": [
-            {
-                "table": t.table.qualified_name,
-                "indexes": t.indexes,
-                "index_bytes": t.index_bytes,
-                "table_bytes": t.table.size,
-                "ratio": round(t.ratio, 3) if t.ratio is not None else None,
-            }
-            for t in report.tables
-        ],
-        "statistics": None
-        if stats is None
-        else {
-            "since": stats.since.isoformat(),
-            "reset": stats.reset,
-            "age_days": round(stats.age_days, 3),
-            "min_age_days": stats.min_age_days,
-            "enough": stats.enough,
-        },
-        "workload": None
-        if workload is None
-        else {
-            "checks_dir": workload.checks_dir,
-            "mode": workload.mode,
-            "proven": workload.proven,
-            "unproven": None if workload.unproven is None else len(workload.unproven),
-            "note": workload.note,
-        },
-        "notes": list(report.notes),
+    }
+
+
+def _statistics_document(report: DoctorReport) -> dict[str, Any] | None:
+    stats = report.stats
+    if stats is None:
+        return None
+    return {
+        "since": stats.since.isoformat(),
+        "reset": stats.reset,
+        "age_days": round(stats.age_days, 3),
+        "min_age_days": stats.min_age_days,
+        "enough": stats.enough,
+    }
+
+
+def _workload_document(report: DoctorReport) -> dict[str, Any] | None:
+    workload = report.workload
+    if workload is None:
+        return None
+    return {
+        "checks_dir": workload.checks_dir,
+        "mode": workload.mode,
+        "proven": workload.proven,
+        "unproven": None if workload.unproven is None else len(workload.unproven),
+        "note": workload.note,
     }
 
 
