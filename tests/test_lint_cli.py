@@ -162,3 +162,23 @@ def test_list_rules_names_every_rule_with_its_severity():
     rules = json.loads(done.stdout)
     assert {r["id"] for r in rules} == {p.name for p in FIXTURES.iterdir() if p.is_dir()}
     assert {r["severity"] for r in rules} == {"error", "warning"}
+
+
+def test_a_folder_with_nothing_to_lint_or_a_file_of_another_kind_is_exit_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("CREATE INDEX i ON t (a);\n")
+    done = run_lint(tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith(": no .sql files or alembic revisions to lint\n")
+    done = run_lint(tmp_path / "notes.txt")
+    assert done.returncode == 2
+    assert "not a .sql file or an alembic revision (.py)" in done.stderr
+
+
+def test_loading_the_command_does_not_import_the_parsers():
+    # plinto-db --help imports every command module: the parsers load only when lint runs
+    code = (
+        "import sys, plinto_db.commands.lint\n"
+        "print(sorted(m for m in ('pglast', 'sqlglot', 'plinto_db.lint') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
