@@ -320,3 +320,19 @@ def test_a_workload_of_ones_own_has_no_flows(schema_db: str, tmp_path: Path):
         assert served.get("/q/01_mine").json()["rows"] == []
     finally:
         served.stop()
+
+
+def test_health_and_queries_are_503_when_the_database_is_gone(new_db, pg_server):
+    dsn = new_db("seeded")
+    served = serve(dsn)
+    try:
+        assert served.get("/health").status == 200
+        pg_server.drop_database(dsn)  # terminates the pool's sessions, then drops the database
+        health = served.get("/health")
+        assert health.status == 503
+        document = health.json()
+        assert document["status"] == "unavailable" and document["database"]["up"] is False
+        answer = served.get("/q/03_sessions_validate_fast")
+        assert answer.status == 503 and "database unreachable" in answer.json()["error"]
+    finally:
+        served.stop()
