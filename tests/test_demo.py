@@ -1,0 +1,73 @@
+"""`plinto-db demo` end to end on the embedded server in a temporary data dir, twice: the
+first run seeds, the second reuses the data and says so; the catalog stays built."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from test_bench_support import cli_env, command
+
+DEMO = (
+    "--users",
+    "300",
+    "--iterations",
+    "10",
+    "--max-seconds-per-query",
+    "0.2",
+    "--pgbench-seconds",
+    "1",
+)
+
+
+@pytest.mark.slow
+def test_demo_from_nothing_then_again_reusing_the_data(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    env = cli_env(tmp_path)
+
+    def demo(out: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            command(
+                "demo",
+                "--data-dir",
+                str(data_dir),
+                *DEMO,
+                "--out",
+                str(tmp_path / out),
+                "--format",
+                "json",
+            ),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+        )
+
+    try:
+        first = demo("first")
+        assert first.returncode == 0, first.stderr
+        doc = json.loads(first.stdout)
+        assert doc["demo"]["reused"] is False and "seeded 300 users" in doc["demo"]["data"]
+        assert doc["demo"]["check"].endswith("all pass")
+        assert doc["results"]["catalog"]["final"] == "catalog"
+        assert (tmp_path / "first" / "report.md").is_file()
+        assert (tmp_path / "first" / "results.json").is_file()
+
+        second = demo("second")
+        assert second.returncode == 0, second.stderr
+        again = json.loads(second.stdout)
+        assert again["demo"]["reused"] is True
+        assert "reusing the seeded data" in again["demo"]["data"]
+        before = {p["name"]: p for p in again["results"]["phases"]}["before"]
+        assert before["catalog"].startswith("dropped 45")  # the first run left it built
+        assert again["results"]["catalog"]["valid_at_end"] == 45
+    finally:
+        subprocess.run(
+            [*command("server", "stop", "--data-dir", str(data_dir))],
+            capture_output=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
