@@ -24,17 +24,8 @@ from plinto_db.errors import UserError
 REPO = Path(__file__).resolve().parent.parent
 CHECKS = REPO / "checks"
 
-# `python -m plinto_db serve`, registering the command first if cli.py does not list it yet
-LAUNCHER = (
-    "from plinto_db.cli import app, main\n"
-    "from plinto_db.commands.serve import register\n"
-    "if 'serve' not in [c.name for c in app.registered_commands]: register(app)\n"
-    "main()\n"
-)
-
-
 def serve_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", LAUNCHER, "serve", *args]
+    return [sys.executable, "-m", "plinto_db", "serve", *args]
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
