@@ -13,6 +13,7 @@ import psycopg
 
 from plinto_db.apply.shape import read_shapes
 from plinto_db.apply.shape_cache import ShapeCache
+from plinto_db.apply.shape_record import read_recorded
 from plinto_db.apply.state import (
     RELKIND_NAMES,
     Build,
@@ -101,20 +102,17 @@ def read_state(
     version = conn.info.server_version
     desired: dict[str, IndexShape] = {}
     keys: dict[str, str] = {}
+    scratch: dict[int, str] = {}
     try:
         with conn.cursor() as cur:
             cur.execute("BEGIN")
             tables = _resolve_tables(cur, specs)
             if cache is not None:
                 keys = _cache_keys(cur, specs, tables, cache)
-                for name, key in keys.items():
-                    shape = cache.get(key)
-                    if shape is not None:
-                        desired[name] = shape
+                desired = _known_shapes(cur, keys, cache, version)
             missing = tuple(s for s in specs if s.name not in desired)
-            if missing:
-                refuse_read_only(cur, "compare the catalog's index definitions")
-            scratch = _build_scratch_indexes(cur, missing, tables) if missing else {}
+            if missing and not _read_only(cur):
+                scratch = _build_scratch_indexes(cur, missing, tables)
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
             relations = _read_relations(cur, specs, tables)
             shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
@@ -124,15 +122,31 @@ def read_state(
             conn.execute("ROLLBACK")
     for oid, name in scratch.items():
         desired[name] = shapes[oid]
-        if cache is not None and name in keys:
-            cache.put(keys[name], shapes[oid])
     if cache is not None:
+        for name, key in keys.items():
+            if name in desired and cache.get(key) is None:
+                cache.put(key, desired[name])
         cache.save()
     relations = tuple(
         Relation(**{**r.__dict__, "shape": shapes.get(r.oid)}) if r.is_index else r
         for r in relations
     )
-    return DatabaseState(version, tables, relations, builds, desired)
+    return DatabaseState(version, tables, relations, builds, desired, shape_keys=keys)
+
+
+def _known_shapes(
+    cur: psycopg.Cursor, keys: dict[str, str], cache: ShapeCache, version: int
+) -> dict[str, IndexShape]:
+    """Shapes normalised before: in the local cache, else recorded by apply on the primary."""
+    known = {name: shape for name, key in keys.items() if (shape := cache.get(key)) is not None}
+    unknown = {name: key for name, key in keys.items() if name not in known}
+    return {**known, **read_recorded(cur, unknown, version)}
+
+
+def _read_only(cur: psycopg.Cursor) -> bool:
+    """A hot standby or a read-only session: nothing can be built, not even temp tables."""
+    in_recovery, read_only = cur.execute(READ_ONLY_SQL).fetchone()
+    return bool(in_recovery or read_only)
 
 
 def read_builds(cur: psycopg.Cursor | psycopg.Connection) -> tuple[Build, ...]:

@@ -30,6 +30,16 @@ class State(StrEnum):
     BUILDING = "building"
     DRIFTED = "drifted"
     NAME_TAKEN = "name-taken"
+    # valid, but its definition could not be compared: a read-only server (a hot standby)
+    # cannot normalise the catalog's definition, and no shape was recorded by apply
+    UNVERIFIED = "unverified"
+
+
+UNVERIFIED_REASON = (
+    "valid, but its definition was not compared with the catalog: this server is read-only "
+    "and no shape of it is recorded (run `plinto-db apply` on the primary once: it records "
+    "the catalog's shapes, which replicate)"
+)
 
 
 class ActionKind(StrEnum):
@@ -127,7 +137,9 @@ def classify(spec: IndexSpec, state: DatabaseState) -> tuple[State, Relation | N
             return State.BUILDING, rel, f"being built by pid {build.pid}{phase}"
         flags = "not ready" if not rel.ready else "ready but not valid"
         return State.INVALID, rel, f"INVALID ({flags}), no build in progress"
-    desired = state.desired[spec.name]
+    desired = state.desired.get(spec.name)
+    if desired is None:
+        return State.UNVERIFIED, rel, UNVERIFIED_REASON
     if rel.shape is not None and rel.shape != desired:
         return State.DRIFTED, rel, "; ".join(rel.shape.differences(desired))
     return State.VALID, rel, ""
@@ -180,7 +192,7 @@ def _action(
     }
     if found == State.MISSING:
         return Action(kind=ActionKind.CREATE, steps=build, **common)
-    if found == State.VALID:
+    if found in (State.VALID, State.UNVERIFIED):
         return Action(kind=ActionKind.SKIP, **common)
     if found == State.BUILDING:
         return Action(kind=ActionKind.WAIT, relation=rel, **common)

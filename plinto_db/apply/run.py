@@ -143,7 +143,7 @@ def apply_catalog(
 ) -> ApplyResult:
     """Converge the database to `specs`. Errors in the catalog or against the live schema
     raise UserError before any DDL."""
-    from plinto_db.apply import ledger, lock
+    from plinto_db.apply import ledger, lock, shape_record
 
     with control_session(dsn, options) as control:
         version = control.info.server_version
@@ -157,11 +157,13 @@ def apply_catalog(
             outcomes = [_planned(a) for a in plan.actions]
             return ApplyResult(version, plan, outcomes, dry_run=True, converged=not plan.work)
         if not plan.work:
+            shape_record.record(control, state)
             outcomes = [skipped_outcome(a) for a in plan.actions]
             return ApplyResult(version, plan, outcomes, converged=not plan.refused)
         refuse_broken_cic(version)
         refuse_read_only(control, "build or drop indexes")
         ledger.ensure(control)
+        shape_record.record(control, state)
         recorder = ledger.LedgerEvents(
             events or Events(), control, uuid.uuid4(), format_version(version)
         )

@@ -60,3 +60,16 @@ class ShapeCache:
         if self.enabled and self.dirty:
             cache.write_json(self.name, self.entries)
             self.dirty = False
+
+
+def shape_to_dict(shape: IndexShape) -> dict:
+    data = dataclasses.asdict(shape)
+    data["definition"] = ""  # for messages only; not part of what makes two shapes equal
+    return data
+
+
+def shape_from_dict(data: dict) -> IndexShape | None:
+    try:
+        return IndexShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    except TypeError:  # written by other code: never trusted
+        return None

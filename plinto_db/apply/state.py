@@ -93,6 +93,8 @@ class DatabaseState:
     relations: tuple[Relation, ...]
     builds: tuple[Build, ...]
     desired: dict[str, IndexShape]  # spec name -> normalised desired shape
+    # spec name -> the key its shape is cached and recorded under
+    shape_keys: dict[str, str] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         for rel in self.relations:
