@@ -30,13 +30,6 @@ from timing import interleaved, print_table, summary, wall  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 # The real entry point, with `lint` registered on the way in if cli.py does not list it yet.
-ENTRY = (
-    "from plinto_db import cli\n"
-    "from plinto_db.commands import lint\n"
-    "if not any(c.name == 'lint' for c in cli.app.registered_commands):\n"
-    "    lint.register(cli.app)\n"
-    "cli.main()\n"
-)
 FLOOR = [sys.executable, "-c", "import typer, pglast"]
 
 SQL_BLOCK = """-- migration {n}: accounts of tenant {n}
@@ -124,7 +117,7 @@ def main() -> None:
         _, statements, findings = in_process(folder)  # warm: imports, page cache
         print(f"corpus: {files} files, {statements} statements, {findings} findings")
         assert statements >= args.statements, statements
-        cli = [sys.executable, "-c", ENTRY, "lint", str(folder)]
+        cli = [sys.executable, "-m", "plinto_db", "lint", str(folder)]
         done = subprocess.run(cli, capture_output=True, text=True)
         assert done.returncode == 1, done.stderr  # the corpus has findings by design
         samples = interleaved(

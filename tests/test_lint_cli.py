@@ -14,18 +14,11 @@ FIXTURES = REPO / "tests" / "data" / "lint"
 
 # The real entry point (cli.main: one-line errors, exit codes), with `lint` registered on the
 # way in until cli.COMMAND_MODULES lists it; then this is `python -m plinto_db`.
-ENTRY = (
-    "from plinto_db import cli\n"
-    "from plinto_db.commands import lint\n"
-    "if not any(c.name == 'lint' for c in cli.app.registered_commands):\n"
-    "    lint.register(cli.app)\n"
-    "cli.main()\n"
-)
 
 
 def run_lint(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", ENTRY, "lint", *map(str, args)],
+        [sys.executable, "-m", "plinto_db", "lint", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
