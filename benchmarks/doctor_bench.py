@@ -100,13 +100,22 @@ def report(dsn: str, runs: int) -> bool:
     from plinto_db.doctor.registry import CHECKS
 
     with psycopg.connect(dsn) as conn:
-        counts = conn.execute(
-            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM pg_index x "
+        tables, indexes, size, version = conn.execute(
+            "SELECT count(DISTINCT x.indrelid), count(*), "
+            "pg_size_pretty(pg_database_size(current_database())), "
+            "current_setting('server_version') FROM pg_index x "
             "JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public'), pg_size_pretty(pg_database_size(current_database())), "
-            "current_setting('server_version')"
+            "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
         ).fetchone()
-    print(f"PostgreSQL {counts[3]}: {counts[0]} users, {counts[1]} indexes, {counts[2]}")
+        users = (
+            conn.execute("SELECT count(*) FROM users").fetchone()[0]
+            if conn.execute("SELECT to_regclass('users')").fetchone()[0]
+            else 0
+        )
+    print(
+        f"PostgreSQL {version}: {indexes} indexes on {tables} tables, {size}"
+        + (f", {users} users" if users else "")
+    )
     times = server_times(dsn, runs)
     print(f"\nserver time per query (EXPLAIN ANALYZE: planning + execution; median of {runs})")
     for name, ms in times.items():

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from plinto_db.doctor.compare import fk_covers, usable
+from plinto_db.doctor.compare import fk_covered_by, fk_covers, usable
 from plinto_db.doctor.model import Facts, Finding, IndexFact, drop_statement
 
 
@@ -94,15 +94,17 @@ def _refusal(
         return "every index that covers it is itself a drop candidate: drop one at a time", None
     if index.unique and cover is None:
         return "it enforces uniqueness", None
-    relied_on = [c.index.qualified_name for c in chosen.values() if c.covered_by == index]
+    relied_on = [
+        c.index.qualified_name
+        for c in chosen.values()
+        if c.covered_by is not None and c.covered_by.oid == index.oid
+    ]
     if relied_on:
         return f"it covers {', '.join(relied_on)}, which is a drop candidate", None
     gone = set(chosen) | {index.oid}
     remaining = [i for i in facts.indexes_on(index.table_oid) if usable(i) and i.oid not in gone]
-    for fk in facts.foreign_keys:
-        if fk.table_oid != index.table_oid:
-            continue
-        before = fk_covers(fk, [index, *remaining], facts.equality_operators)
-        if index in before and not fk_covers(fk, remaining, facts.equality_operators):
+    for fk in facts.foreign_keys_on(index.table_oid):
+        supports = fk_covered_by(fk, index, facts.equality_operators)
+        if supports and not fk_covers(fk, remaining, facts.equality_operators):
             return f"it is the only index left that supports foreign key {fk.name}", None
     return None, cover

@@ -6,10 +6,11 @@ these alone, so every decision is testable without a server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from plinto_db.pg.identifiers import quote_ident
@@ -115,7 +116,7 @@ class IndexFact:
     size: int
     scans: int
     last_scan: datetime | None
-    definition: str
+    definition: str | None  # pg_get_indexdef, read for INVALID indexes only
 
     @property
     def qualified_name(self) -> str:
@@ -250,10 +251,33 @@ class Facts:
     unproven: tuple[Unproven, ...] = ()  # catalog indexes no check of the workload proves
 
     def table(self, oid: int) -> TableFact | None:
-        return next((t for t in self.tables if t.oid == oid), None)
+        return self._tables.get(oid)
 
     def indexes_on(self, table_oid: int) -> tuple[IndexFact, ...]:
-        return tuple(i for i in self.indexes if i.table_oid == table_oid)
+        return self._indexes_by_table.get(table_oid, ())
+
+    def foreign_keys_on(self, table_oid: int) -> tuple[ForeignKeyFact, ...]:
+        return self._foreign_keys_by_table.get(table_oid, ())
+
+    # lookups by oid, built once: checks ask per index, and a database has thousands
+    @cached_property
+    def _tables(self) -> dict[int, TableFact]:
+        return {t.oid: t for t in self.tables}
+
+    @cached_property
+    def _indexes_by_table(self) -> dict[int, tuple[IndexFact, ...]]:
+        return _group(self.indexes, lambda i: i.table_oid)
+
+    @cached_property
+    def _foreign_keys_by_table(self) -> dict[int, tuple[ForeignKeyFact, ...]]:
+        return _group(self.foreign_keys, lambda fk: fk.table_oid)
+
+
+def _group(items: Iterable[Any], key: Callable[[Any], int]) -> dict[int, tuple[Any, ...]]:
+    groups: dict[int, list[Any]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return {k: tuple(v) for k, v in groups.items()}
 
 
 @dataclass(frozen=True)

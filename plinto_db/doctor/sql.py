@@ -16,7 +16,18 @@ USER_TABLE_FILTER = """
         WHERE d.classid = 'pg_class'::regclass AND d.objid = tc.oid AND d.deptype = 'e')
 """
 
+# pg_constraint has no index on conindid: the constraints that back or reference an index
+# are read once (the CTEs), not looked up per index
 INDEXES = """
+WITH backing AS (
+    SELECT DISTINCT ON (c.conindid) c.conindid, c.conrelid, c.contype::text AS contype
+    FROM pg_constraint c WHERE c.contype IN ('p', 'u', 'x') AND c.conindid <> 0
+    ORDER BY c.conindid, c.contype
+), referencing AS (
+    SELECT f.conindid, array_agg(f.conname::text ORDER BY f.conname) AS names
+    FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid <> 0
+    GROUP BY f.conindid
+)
 SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspname, tc.relname,
        am.amname, ic.relkind::text, x.indnkeyatts, x.indkey::int2[],
        ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, false)
@@ -27,11 +38,8 @@ SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspna
        pg_get_expr(x.indpred, x.indrelid), x.indpred::text,
        x.indisunique, x.indisprimary, x.indisvalid, x.indisready, x.indisreplident,
        {nulls_not_distinct},
-       (SELECT c.contype::text FROM pg_constraint c
-        WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x')
-        LIMIT 1),
-       ARRAY(SELECT f.conname::text FROM pg_constraint f
-             WHERE f.contype = 'f' AND f.conindid = x.indexrelid ORDER BY 1),
+       b.contype,
+       COALESCE(r.names, '{{}}'::text[]),
        (SELECT i.inhparent::bigint FROM pg_inherits i WHERE i.inhrelid = x.indexrelid LIMIT 1),
        CASE WHEN ic.relkind = 'I' THEN
          (SELECT COALESCE(sum(pg_relation_size(p.relid)), 0)::bigint
@@ -42,13 +50,15 @@ SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspna
           FROM pg_partition_tree(x.indexrelid) p WHERE p.isleaf)
        ELSE pg_stat_get_numscans(x.indexrelid) END,
        {last_scan},
-       pg_get_indexdef(x.indexrelid)
+       CASE WHEN NOT x.indisvalid THEN pg_get_indexdef(x.indexrelid) END  -- for the report
 FROM pg_index x
 JOIN pg_class ic ON ic.oid = x.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_class tc ON tc.oid = x.indrelid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN backing b ON b.conindid = x.indexrelid AND b.conrelid = x.indrelid
+LEFT JOIN referencing r ON r.conindid = x.indexrelid
 WHERE tc.relkind IN ('r', 'p', 'm') AND {table_filter}
 ORDER BY tn.nspname, tc.relname, ic.relname
 """

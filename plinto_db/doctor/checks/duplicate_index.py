@@ -20,7 +20,8 @@ def find(facts: Facts) -> tuple[Finding, ...]:
     for index in facts.indexes:
         if index.oid in seen or not usable(index):
             continue
-        group = [i for i in facts.indexes if usable(i) and same_definition(index, i)]
+        peers = facts.indexes_on(index.table_oid)
+        group = [i for i in peers if usable(i) and same_definition(index, i)]
         seen.update(i.oid for i in group)
         if len(group) < 2:
             continue

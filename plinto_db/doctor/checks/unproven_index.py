@@ -13,18 +13,21 @@ from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need,
 ID = "unproven-index"
 
 
-def _match(item: Unproven, facts: Facts) -> IndexFact | None:
-    for index in facts.indexes:
-        if index.name == item.name and index.table == item.table.rsplit(".", 1)[-1]:
+def _match(item: Unproven, by_name: dict[str, list[IndexFact]]) -> IndexFact | None:
+    for index in by_name.get(item.name, ()):
+        if index.table == item.table.rsplit(".", 1)[-1]:
             if item.schema is None or index.schema == item.schema:
                 return index
     return None
 
 
 def find(facts: Facts) -> tuple[Finding, ...]:
+    by_name: dict[str, list[IndexFact]] = {}
+    for index in facts.indexes:
+        by_name.setdefault(index.name, []).append(index)
     findings = []
     for item in facts.unproven:
-        index = _match(item, facts)
+        index = _match(item, by_name)
         if index is None or index.attached:
             continue
         findings.append(

@@ -27,8 +27,7 @@ ID = "unused-index"
 def supports_fk(index: IndexFact, facts: Facts) -> bool:
     return any(
         fk_covered_by(fk, index, facts.equality_operators)
-        for fk in facts.foreign_keys
-        if fk.table_oid == index.table_oid
+        for fk in facts.foreign_keys_on(index.table_oid)
     )
 
 
