@@ -157,3 +157,21 @@ def test_schema_limits_the_report_to_those_schemas(new_db):
                             "--schema", "app", "--schema", "nowhere")  # fmt: skip
     assert [f["objects"] for f in doc["findings"]] == [["app.a"]]
     assert "--schema nowhere: no tables there" in doc["notes"]
+
+
+def test_a_workload_that_cannot_run_naturally_is_skipped_or_refused_by_check_mode(new_db):
+    dsn = schema(new_db("empty"), CLEAN + " CREATE INDEX t_b ON t (a, id);")
+    workload = ("--checks", "tests/data/doctor/unproven-index/checks",
+                "--indexes", "tests/data/doctor/unproven-index/indexes")  # fmt: skip
+    _, doc, _ = doctor_json("--dsn", dsn, *workload, "--only", "unproven-index")
+    (outcome,) = doc["checks"]
+    assert outcome["status"] == "skipped"
+    assert "natural mode needs" in outcome["reason"] and "--check-mode forced" in outcome["reason"]
+    line = assert_one_line(run_doctor_cli("--dsn", dsn, *workload, "--check-mode", "natural"))
+    assert "the workload cannot run" in line
+    _, doc, _ = doctor_json("--dsn", dsn, *workload, "--check-mode", "forced")
+    assert doc["workload"]["mode"] == "forced"
+    unproven = [f for f in doc["findings"] if f["check"] == "unproven-index"]
+    assert [f["location"] for f in unproven] == [
+        {"file": "tests/data/doctor/unproven-index/indexes/t.sql", "line": 3}
+    ]

@@ -169,4 +169,12 @@ def _catalog_locations(
             raise
         notes.append(f"index catalog not read ({exc.message})")
         return {}
-    return {(spec.schema or "", spec.name): (str(spec.file), spec.line) for spec in specs}
+    return {(spec.schema or "", spec.name): (_display(spec.file), spec.line) for spec in specs}
+
+
+def _display(path: Path) -> str:
+    """Relative to the working directory when inside it (how CI and code scanning name files)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
