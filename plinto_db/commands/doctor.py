@@ -46,69 +46,82 @@ def register(app: typer.Typer) -> None:
     )(doctor)
 
 
+FormatOption = Annotated[
+    DoctorFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+]
+FailOnOption = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding is at this severity or above.",
+        case_sensitive=False,
+    ),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", metavar="CHECK", help="Run only this check (repeatable)."),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="CHECK", help="Skip this check (repeatable)."),
+]
+ListChecksOption = Annotated[bool, typer.Option("--list-checks", help="List the checks and exit.")]
+SchemaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--schema",
+        metavar="NAME",
+        help="Only this schema (repeatable). Default: every non-system schema.",
+    ),
+]
+MinStatsAgeOption = Annotated[
+    float,
+    typer.Option(
+        "--min-stats-age",
+        metavar="DAYS",
+        help="Judge the runtime checks (unused, bloat) only when the statistics cover at "
+        "least this many days since their last reset.",
+    ),
+]
+ChecksOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checks",
+        help="Workload folder, for indexes no check proves. Default: as check (./checks, "
+        "else the bundled one).",
+    ),
+]
+IndexesOption = Annotated[
+    Path | None, typer.Option("--indexes", help="Index catalog folder. Default: as check.")
+]
+NoChecksOption = Annotated[bool, typer.Option("--no-checks", help="Do not run the workload.")]
+CheckModeOption = Annotated[
+    CheckMode,
+    typer.Option(
+        "--check-mode",
+        case_sensitive=False,
+        help="Mode of the workload run: auto (natural; skipped when the database has no "
+        "data or statistics for natural plans), natural, or forced (judged even on an "
+        "empty database).",
+    ),
+]
+
+
 def doctor(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
-    fmt: Annotated[
-        DoctorFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
-    ] = DoctorFormat.text,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on", help="Exit 1 when a finding is at this severity or above.",
-            case_sensitive=False,
-        ),
-    ] = FailOn.error,
-    only: Annotated[
-        list[str] | None,
-        typer.Option("--only", metavar="CHECK", help="Run only this check (repeatable)."),
-    ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option("--exclude", metavar="CHECK", help="Skip this check (repeatable)."),
-    ] = None,
-    list_checks: Annotated[
-        bool, typer.Option("--list-checks", help="List the checks and exit.")
-    ] = False,
-    schema: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--schema", metavar="NAME",
-            help="Only this schema (repeatable). Default: every non-system schema.",
-        ),
-    ] = None,
-    min_stats_age: Annotated[
-        float,
-        typer.Option(
-            "--min-stats-age", metavar="DAYS",
-            help="Judge the runtime checks (unused, bloat) only when the statistics cover at "
-            "least this many days since their last reset.",
-        ),
-    ] = 7.0,
-    checks: Annotated[
-        Path | None,
-        typer.Option(
-            "--checks", help="Workload folder, for indexes no check proves. Default: as check "
-            "(./checks, else the bundled one).",
-        ),
-    ] = None,
-    indexes: Annotated[
-        Path | None,
-        typer.Option("--indexes", help="Index catalog folder. Default: as check."),
-    ] = None,
-    no_checks: Annotated[
-        bool, typer.Option("--no-checks", help="Do not run the workload.")
-    ] = False,
-    check_mode: Annotated[
-        CheckMode,
-        typer.Option(
-            "--check-mode", case_sensitive=False,
-            help="Mode of the workload run: auto (natural; skipped when the database has no "
-            "data or statistics for natural plans), natural, or forced (judged even on an "
-            "empty database).",
-        ),
-    ] = CheckMode.auto,
-) -> None:  # fmt: skip
+    fmt: FormatOption = DoctorFormat.text,
+    fail_on: FailOnOption = FailOn.error,
+    only: OnlyOption = None,
+    exclude: ExcludeOption = None,
+    list_checks: ListChecksOption = False,
+    schema: SchemaOption = None,
+    min_stats_age: MinStatsAgeOption = 7.0,
+    checks: ChecksOption = None,
+    indexes: IndexesOption = None,
+    no_checks: NoChecksOption = False,
+    check_mode: CheckModeOption = CheckMode.auto,
+) -> None:
     from plinto_db import report
     from plinto_db.report import doctor as render
 
