@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from check_helpers import EVENTS_OF_ACCOUNT, build_app, by_name, failures, run, write_inputs
+from recorded_plans import MAJOR_IDS, MAJORS, verdict_of
 
 from plinto_db.check.judge import Verdict
 from plinto_db.errors import UserError
@@ -87,3 +88,42 @@ def test_an_expectation_may_name_a_partition_table(app_db, tmp_path):
     # the partition is read sequentially: a false pass before
     seq = results["seq_on_partition"]
     assert seq.verdict is Verdict.FAIL and "sequential scan of events_2024" in seq.message
+
+
+# --- the partition rule, judged on plans PostgreSQL 15 and 18 really produced (no database)
+
+
+@pytest.fixture(params=MAJORS, ids=MAJOR_IDS)
+def major(request: pytest.FixtureRequest) -> int:
+    return request.param
+
+
+def test_a_partitioned_index_must_serve_every_partition_the_plan_reads(major):
+    """p_2024 is read with p_k_idx, p_2025 (324 pages) sequentially: `index p_k_idx` fails."""
+    got, judgements = verdict_of(major, "partitions_one_seq_scan", "index p_k_idx")
+    assert got is Verdict.FAIL
+    assert judgements[0].reason == (
+        "partition p_2025 of p is read by Seq Scan on p_2025 p_2, not public.p_k_idx"
+    )
+    assert verdict_of(major, "partitions_one_seq_scan", "index-on p")[0] is Verdict.FAIL
+
+
+def test_a_tiny_partition_read_sequentially_is_noted_not_failed(major):
+    got, judgements = verdict_of(major, "partitions_every_index", "index p_k_idx")
+    assert got is Verdict.PASS, judgements[0].reason
+    assert judgements[0].notes == (
+        "partition p_2026 of p is read by Seq Scan on p_2026 p_3: 1 page(s), too small to show "
+        "index use",
+    )
+    got, judgements = verdict_of(major, "partitions_every_index", "index-on p")
+    assert got is Verdict.PASS and "p_2026" in judgements[0].notes[0]
+    # no-seqscan means what it says, on any partition
+    assert verdict_of(major, "partitions_every_index", "no-seqscan p")[0] is Verdict.FAIL
+
+
+def test_a_partitions_own_index_answers_for_its_partition_only(major):
+    """p_2024_at_idx exists on p_2024 alone: p_2025 read sequentially does not fail it."""
+    got, judgements = verdict_of(major, "partitions_one_index", "index p_2024_at_idx")
+    assert got is Verdict.PASS, judgements[0].reason
+    got, judgements = verdict_of(major, "partitions_one_index", "index-on p")
+    assert got is Verdict.FAIL and "p_2025" in judgements[0].reason

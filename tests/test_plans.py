@@ -1,238 +1,182 @@
-"""The plan walker and judge, on EXPLAIN (FORMAT JSON) documents, without a database.
+"""The plan walker and judge, on plans PostgreSQL 15 and 18 really produced, without a database.
 
-The documents below keep the keys PostgreSQL 13-18 really emit (abridged): PG13-16 name
-InitPlans "InitPlan 1 (returns $0)", PG17+ "InitPlan 1"; PG18 adds "Disabled" everywhere.
+The plans and the recording server's facts are in tests/data/plans/pg<major>/ (written by
+tests/plan_recorder.py; test_check_recorded_plans.py proves they are still what the servers
+produce). Every test runs on each recorded major.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import copy
 
 import pytest
+from plan_recorder import load
+from recorded_plans import MAJOR_IDS, MAJORS, names, plan, verdict_of
 
-from plinto_db.check.judge import Verdict, judge
+from plinto_db.check.judge import Use, Verdict, index_use
+from plinto_db.check.names import Names, resolve
 from plinto_db.check.planwalk import (
-    Names,
     analyze_figures,
     render_tree,
-    resolve,
     root_of,
     scan_summary,
     top_rows,
     used_indexes,
     walk,
 )
-from plinto_db.check.workload import parse_check
 
 
-def node(node_type: str, *children: dict, **keys: object) -> dict:
-    doc: dict = {"Node Type": node_type, "Parallel Aware": False, "Plan Rows": 1, **keys}
-    if children:
-        doc["Plans"] = list(children)
-    return doc
+@pytest.fixture(params=MAJORS, ids=MAJOR_IDS)
+def major(request: pytest.FixtureRequest) -> int:
+    return request.param
 
 
-def explain(plan: dict, **top: object) -> list[dict]:
-    return [{"Plan": plan, "Settings": {}, **top}]
-
-
-# PG15-style: an InitPlan (scalar subquery), a CTE, a SubPlan, BitmapAnd under a heap scan
-PG15_TREE = explain(
-    node(
-        "Nested Loop",
-        node(
-            "Limit",
-            node("Seq Scan", **{"Relation Name": "organizations", "Alias": "organizations"}),
-            **{"Parent Relationship": "InitPlan", "Subplan Name": "InitPlan 1 (returns $0)"},
-        ),
-        node(
-            "Index Scan",
-            **{
-                "Parent Relationship": "InitPlan",
-                "Subplan Name": "CTE recent",
-                "Index Name": "idx_sessions_user_id",
-                "Relation Name": "sessions",
-                "Alias": "sessions",
-                "Index Cond": "(user_id = $0)",
-            },
-        ),
-        node(
-            "Bitmap Heap Scan",
-            node(
-                "BitmapAnd",
-                node("Bitmap Index Scan", **{"Index Name": "users_a_idx"}),
-                node(
-                    "BitmapOr",
-                    node("Bitmap Index Scan", **{"Index Name": "users_b_idx"}),
-                    node("Bitmap Index Scan", **{"Index Name": "users_c_idx"}),
-                ),
-            ),
-            **{"Relation Name": "users", "Alias": "u", "Recheck Cond": "(a = 1)"},
-        ),
-        node(
-            "Index Only Scan",
-            **{
-                "Parent Relationship": "SubPlan",
-                "Subplan Name": "SubPlan 2",
-                "Index Name": "passkeys_user_idx",
-                "Relation Name": "passkeys",
-                "Alias": "p",
-            },
-        ),
-        **{"Plan Rows": 7},
-    )
-)
-
-# PG18-style: Append over partitions whose own indexes carry partition names; "Disabled"
-PG18_PARTITIONS = explain(
-    node(
-        "Append",
-        node(
-            "Index Scan",
-            **{
-                "Index Name": "events_2024_kind_idx",
-                "Relation Name": "events_2024",
-                "Alias": "events_1",
-                "Disabled": False,
-            },
-        ),
-        node(
-            "Seq Scan",
-            **{"Relation Name": "events_2025", "Alias": "events_2", "Disabled": True},
-        ),
-        **{"Disabled": False, "Plan Rows": 2.5},
-    ),
-    **{"Planning Time": 0.1, "Execution Time": 1.25},
-)
-
-PARTITION_NAMES = Names(
-    index_parent={
-        "events_2024_kind_idx": "events_kind_idx",
-        "events_2025_kind_idx": "events_kind_idx",
-    },
-    index_alias={},
-    index_table={"events_kind_idx": "events"},
-    table_parent={"events_2024": "events", "events_2025": "events"},
-)
-
-
-def check(*expect: str):
-    header = "".join(f"-- expect: {e}\n" for e in expect)
-    return parse_check(header + "SELECT 1\n", Path("t.sql"))
-
-
-def test_walk_visits_initplans_ctes_subplans_and_bitmap_children():
-    nodes = walk(PG15_TREE)
+def test_walk_visits_initplans_ctes_subplans_and_bitmap_children(major):
+    nodes = walk(plan(major, "bitmap_and_or"))
     assert [n.node_type for n in nodes] == [
-        "Nested Loop", "Limit", "Seq Scan", "Index Scan", "Bitmap Heap Scan", "BitmapAnd",
-        "Bitmap Index Scan", "BitmapOr", "Bitmap Index Scan", "Bitmap Index Scan",
-        "Index Only Scan",
+        "Bitmap Heap Scan", "BitmapAnd", "Bitmap Index Scan", "BitmapOr", "Bitmap Index Scan",
+        "Bitmap Index Scan",
     ]  # fmt: skip
-    assert used_indexes(nodes) == (
-        "idx_sessions_user_id", "users_a_idx", "users_b_idx", "users_c_idx", "passkeys_user_idx",
-    )  # fmt: skip
+    assert used_indexes(nodes) == ("t_a_idx", "t_b_idx", "t_c_idx")
     # a Bitmap Index Scan has no relation of its own: it inherits its heap scan's
     bitmap = [n for n in nodes if n.node_type == "Bitmap Index Scan"]
-    assert {(n.relation, n.alias) for n in bitmap} == {("users", "u")}
-    assert [n.depth for n in bitmap] == [3, 4, 4]
-    cte = nodes[3]
-    assert (cte.parent_relationship, cte.subplan_name) == ("InitPlan", "CTE recent")
-    assert nodes[1].subplan_name == "InitPlan 1 (returns $0)"
-    assert top_rows(PG15_TREE) == 7
+    assert {(n.relation, n.schema, n.alias) for n in bitmap} == {("t", "public", "t")}
+    assert [n.depth for n in bitmap] == [2, 3, 3]
+    assert [n.parent for n in bitmap] == [1, 3, 3]
+    initplan = walk(plan(major, "initplan"))
+    sub = [n for n in initplan if n.parent_relationship == "InitPlan"]
+    expected = "InitPlan 1 (returns $0)" if major < 17 else "InitPlan 1"
+    assert sub[0].subplan_name == expected
+    cte = walk(plan(major, "cte"))
+    assert any(n.subplan_name == "CTE x" and n.index == "t_email_idx" for n in cte)
+    subplan = walk(plan(major, "subplan"))
+    assert [n.subplan_name for n in subplan if n.parent_relationship == "SubPlan"] == ["SubPlan 1"]
+    assert used_indexes(subplan) == ("t_email_idx", "u_t_idx")
+    assert top_rows(plan(major, "bitmap_and_or")) == 4
 
 
-def test_walk_accepts_dict_and_plan_forms_and_rejects_other_documents():
-    assert walk(PG15_TREE[0])[0].node_type == "Nested Loop"
-    assert walk(PG15_TREE[0]["Plan"])[0].node_type == "Nested Loop"
+def test_walk_accepts_dict_and_plan_forms_and_rejects_other_documents(major):
+    doc = plan(major, "index_cond")
+    assert walk(doc[0])[0].node_type == "Index Scan"
+    assert walk(doc[0]["Plan"])[0].node_type == "Index Scan"
     with pytest.raises(ValueError):
         root_of([{"no": "plan"}])
 
 
-def test_unknown_and_missing_keys_are_tolerated():
-    nodes = walk(explain({"Node Type": "Custom Scan", "Some PG19 Key": [1, 2]}))
-    assert nodes[0].plan_rows is None and nodes[0].index is None and not nodes[0].uses_index
+def test_unknown_and_missing_keys_are_tolerated(major):
+    """A real plan with a key a later PostgreSQL may add, and without keys older ones lack."""
+    doc = copy.deepcopy(plan(major, "bitmap_and_or"))
+    top = doc[0]["Plan"]
+    top["Some PG19 Key"] = [1, 2]
+    for key in ("Schema", "Plan Rows", "Disabled", "Parallel Aware"):
+        top.pop(key, None)
+    nodes = walk(doc)
+    assert nodes[0].plan_rows is None and nodes[0].schema is None
+    assert used_indexes(nodes) == ("t_a_idx", "t_b_idx", "t_c_idx")
 
 
-def test_partition_indexes_and_tables_map_to_their_parents():
-    raw = walk(PG18_PARTITIONS)
-    assert used_indexes(raw) == ("events_2024_kind_idx",)
-    nodes = resolve(raw, PARTITION_NAMES)
-    assert used_indexes(nodes) == ("events_kind_idx",)
-    assert {n.relation for n in nodes if n.relation} == {"events"}
-    assert nodes[2].disabled and nodes[2].is_seqscan
-    assert top_rows(PG18_PARTITIONS) == 2.5
-    assert analyze_figures(PG18_PARTITIONS)["execution_ms"] == 1.25
+def test_partition_indexes_and_tables_map_to_their_parents(major):
+    raw = walk(plan(major, "partitions_every_index"))
+    assert used_indexes(raw) == ("p_2024_k_idx", "p_2025_k_idx")
+    nodes = resolve(raw, names(major))
+    assert used_indexes(nodes) == ("p_k_idx",)
+    assert {n.relation for n in nodes if n.relation} == {"p"}
+    assert {n.plan_relation for n in nodes if n.relation} == {"p_2024", "p_2025", "p_2026"}
+    seq = [n for n in nodes if n.is_seqscan]
+    assert [n.plan_relation for n in seq] == ["p_2026"]
+    analyzed = plan(major, "partitions_analyzed")
+    assert analyze_figures(analyzed)["execution_ms"] > 0
+    assert analyze_figures(analyzed)["actual_rows"] == 801
 
 
-def test_hypothetical_index_names_map_to_catalog_names():
-    raw = walk(
-        explain(
-            node(
-                "Index Scan", **{"Index Name": "<13543>btree_users_email", "Relation Name": "users"}
-            )
-        )
-    )
-    names = Names({}, {"<13543>btree_users_email": "idx_users_email"}, {}, {})
-    assert used_indexes(resolve(raw, names)) == ("idx_users_email",)
+def test_hypothetical_index_names_map_to_catalog_names(major):
+    doc = copy.deepcopy(plan(major, "index_cond"))
+    doc[0]["Plan"]["Index Name"] = "<13543>btree_t_email"  # how HypoPG names its indexes
+    raw = walk(doc)
+    mapped = Names(index_alias={"<13543>btree_t_email": "t_email_idx"})
+    assert used_indexes(resolve(raw, mapped)) == ("t_email_idx",)
 
 
 @pytest.mark.parametrize(
-    ("expectation", "verdict", "reason"),
+    ("scenario", "expectation", "verdict", "reason"),
     [
-        ("index users_b_idx", Verdict.PASS, "uses users_b_idx"),
-        ("index public.users_c_idx", Verdict.PASS, "uses users_c_idx"),
-        ("index users_pkey", Verdict.FAIL, "plan uses idx_sessions_user_id, users_a_idx"),
-        ("any-of nope, passkeys_user_idx", Verdict.PASS, "uses passkeys_user_idx"),
-        ("any-of nope, nada", Verdict.FAIL, "expected any-of nope, nada"),
-        ("index-on users", Verdict.PASS, "uses users_a_idx on users"),
-        ("index-on sessions", Verdict.PASS, "uses idx_sessions_user_id"),
-        ("index-on organizations", Verdict.FAIL, "sequential scan of organizations"),
-        ("index-on policies", Verdict.FAIL, "policies is not in the plan"),
-        ("no-seqscan users", Verdict.PASS, "no sequential scan of users"),
-        ("no-seqscan organizations", Verdict.FAIL, "Seq Scan on organizations"),
-        ("seqscan organizations", Verdict.PASS, "known gap"),
-        ("seqscan users", Verdict.FAIL, "the plan changed"),
+        ("bitmap_and_or", "index t_b_idx", Verdict.PASS, "uses t_b_idx"),
+        ("bitmap_and_or", "index public.t_c_idx", Verdict.PASS, "uses t_c_idx"),
+        ("bitmap_and_or", "index t_pkey", Verdict.FAIL, "plan uses t_a_idx, t_b_idx, t_c_idx"),
+        ("subplan", "any-of nope_idx, u_t_idx", Verdict.PASS, "uses u_t_idx"),
+        ("subplan", "any-of nope_idx, nada_idx", Verdict.FAIL, "expected any-of nope_idx, nada"),
+        ("bitmap_and_or", "index-on t", Verdict.PASS, "uses t_a_idx on t"),
+        ("cte", "index-on u", Verdict.PASS, "uses u_t_idx on u"),
+        ("natural_count", "index-on t", Verdict.FAIL, "sequential scan of t: Seq Scan on t"),
+        ("cte", "index-on p", Verdict.FAIL, "p is not in the plan"),
+        ("tid_scan", "index-on t", Verdict.FAIL, "t is read by Tid Scan on t"),
+        ("bitmap_and_or", "no-seqscan t", Verdict.PASS, "no sequential scan of t"),
+        ("natural_count", "no-seqscan t", Verdict.FAIL, "Seq Scan on t"),
+        ("natural_count", "seqscan t", Verdict.PASS, "known gap"),
+        ("index_cond", "seqscan t", Verdict.FAIL, "the plan changed"),
+        ("delete", "index u_t_idx", Verdict.PASS, "uses u_t_idx"),
     ],
 )
-def test_judge_each_expectation_kind(expectation: str, verdict: Verdict, reason: str):
-    nodes = walk(PG15_TREE)
-    got, judgements = judge(check(expectation), nodes)
-    assert got is verdict
+def test_judge_each_expectation_kind(major, scenario, expectation, verdict, reason):
+    got, judgements = verdict_of(major, scenario, expectation)
+    assert got is verdict, judgements[0].reason
     assert reason in judgements[0].reason
 
 
-def test_index_on_a_partitioned_table_and_every_expectation_must_hold():
-    nodes = resolve(walk(PG18_PARTITIONS), PARTITION_NAMES)
-    assert judge(check("index events_kind_idx"), nodes)[0] is Verdict.PASS
-    # the 2025 partition is read sequentially (a disabled node in PG18 forced mode)
-    verdict, judgements = judge(check("index events_kind_idx", "no-seqscan events"), nodes)
-    assert verdict is Verdict.FAIL
-    assert [j.passed for j in judgements] == [True, False]
-    assert judge(check("index-on events"), nodes)[0] is Verdict.FAIL
+def test_no_seqscan_sees_a_parallel_seq_scan(major):
+    nodes = walk(plan(major, "parallel_seq_scan"))
+    parallel = [n for n in nodes if n.is_seqscan]
+    assert parallel and parallel[0].parallel  # JSON says "Seq Scan" with "Parallel Aware"
+    got, judgements = verdict_of(major, "parallel_seq_scan", "no-seqscan t")
+    assert got is Verdict.FAIL
+    assert judgements[0].reason == "sequential scan of t: Parallel Seq Scan on t"
+    assert verdict_of(major, "parallel_seq_scan", "index-on t")[0] is Verdict.FAIL
+    assert verdict_of(major, "parallel_seq_scan", "seqscan t")[0] is Verdict.PASS
 
 
-def test_index_on_without_seqscan_but_other_access_fails():
-    tid = explain(node("Tid Scan", **{"Relation Name": "users", "Alias": "users"}))
-    verdict, judgements = judge(check("index-on users"), walk(tid))
-    assert verdict is Verdict.FAIL and "read by Tid Scan on users" in judgements[0].reason
-
-
-def test_schema_qualified_table_matches_when_the_plan_names_the_schema():
-    plan = explain(
-        node("Seq Scan", **{"Relation Name": "users", "Schema": "app", "Alias": "users"})
-    )
-    assert judge(check("no-seqscan app.users"), walk(plan))[0] is Verdict.FAIL
-    assert judge(check("no-seqscan other.users"), walk(plan))[0] is Verdict.PASS
-
-
-def test_render_tree_and_scan_summary():
-    text = render_tree(PG15_TREE)
+def test_render_tree_and_scan_summary(major):
+    text = render_tree(plan(major, "initplan"))
     lines = text.splitlines()
-    assert lines[0] == "Nested Loop  (rows=7)"
-    assert "  -> Limit  (InitPlan 1 (returns $0); rows=1)" in lines
-    assert any("Bitmap Index Scan using users_a_idx on users u" in line for line in lines)
-    assert render_tree(PG15_TREE, max_lines=2).splitlines()[-1] == "  ..."
-    summary = scan_summary(walk(PG15_TREE))
-    assert "Seq Scan on organizations" in summary
-    assert "Bitmap Heap Scan on users u" in summary
+    assert lines[0].startswith("Bitmap Heap Scan on t  (rows=200; cond: (t.a = ")
+    assert any("-> Aggregate  (InitPlan 1" in line for line in lines)
+    assert any("Bitmap Index Scan using t_a_idx on t" in line for line in lines)
+    assert render_tree(plan(major, "initplan"), max_lines=2).splitlines()[-1] == "  ..."
+    summary = scan_summary(walk(plan(major, "schemas")))
+    assert summary == (
+        "Seq Scan on t",
+        "Bitmap Heap Scan on billing.t bt",
+        "Bitmap Index Scan on billing.t bt",
+    )
     assert all("using" not in s for s in summary)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "index", "use"),
+    [
+        ("index_cond", "t_email_idx", Use.FILTER),
+        ("index_only_cond", "t_pkey", Use.FILTER),
+        ("forced_partial", "t_active_idx", Use.FILTER),  # a partial index's predicate filters
+        ("forced_like_full_index", "t_email_idx", Use.FULL_READ),
+        ("forced_count", "t_c_idx", Use.FULL_READ),
+        ("forced_limit_no_order", "t_email_idx", Use.FULL_READ),  # LIMIT without ORDER BY
+        ("forced_sort_above", "t_email_idx", Use.FULL_READ),
+        ("forced_sort_above_index_only", "t_a_idx", Use.FULL_READ),
+        ("forced_order", "t_created_idx", Use.ORDER),  # ORDER BY, no Sort above it
+        ("forced_order_limit", "t_created_idx", Use.ORDER),
+        ("natural_order_limit", "t_created_idx", Use.ORDER),
+        ("forced_merge_join", "t_pkey", Use.ORDER),
+        ("forced_merge_join", "u_t_idx", Use.ORDER),
+        ("forced_group", "t_a_idx", Use.ORDER),  # a sorted GROUP BY
+        ("partitions_order", "p_k_idx", Use.ORDER),  # Merge Append
+    ],
+)
+def test_index_use_filters_orders_or_reads_whole(major, scenario, index, use):
+    doc = load(major, scenario)
+    n = names(major)
+    nodes = resolve(walk(doc["plan"]), n)
+    from plinto_db.check.sqltext import has_order_by
+
+    found = [x for x in nodes if x.uses_index and x.index == index]
+    assert found, [x.label() for x in nodes]
+    got = {index_use(x, nodes, n, ordered=has_order_by(doc["sql"])) for x in found}
+    assert got == {use}

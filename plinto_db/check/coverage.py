@@ -9,8 +9,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plinto_db.check.judge import Verdict
-from plinto_db.check.planwalk import Names
+from plinto_db.check.judge import Verdict, filtering_predicate
+from plinto_db.check.modes import Mode
+from plinto_db.check.names import Names, QName
 from plinto_db.check.results import CheckResult, CoverageState, IndexCoverage
 
 
@@ -44,58 +45,76 @@ def _cover(
     if present is not None and name not in present:
         why = skipped.get(name) or "run plinto-db apply, or check with --mode hypothetical"
         return make(CoverageState.UNPROVEN, f"not built in the database ({why})")
-
-    proven = tuple(r.check.name for r in results if r.verdict is Verdict.PASS and name in r.used)
+    target = _qualified(spec, names)
+    proven = tuple(
+        r.check.name
+        for r in results
+        if r.verdict is Verdict.PASS and any(_same(q, target) for q in r.proves)
+    )
     if proven:
         return make(CoverageState.PROVEN, f"used by {', '.join(proven)}", proven)
+    return make(CoverageState.UNPROVEN, _unproven_reason(spec, results))
+
+
+def _unproven_reason(spec: Any, results: Sequence[CheckResult]) -> str:
+    """The closest reason why no passing check proves the index."""
+    name, table = spec.name, spec.table
+    passing = [r for r in results if r.verdict is Verdict.PASS and name in r.used]
+    if passing:
+        first = passing[0]
+        if first.mode is Mode.FORCED:
+            return (
+                f"used by {first.check.name} in forced mode, which proves only the indexes a "
+                "check names (name it in an expectation, or check in natural mode)"
+            )
+        return f"read whole by {first.check.name}, with no condition and no order it needs"
     failing = tuple(r.check.name for r in results if name in r.used)
     if failing:
-        return make(CoverageState.UNPROVEN, f"used only by failing checks: {', '.join(failing)}")
+        return f"used only by failing checks: {', '.join(failing)}"
     expecting = [  # an expectation may name it schema-qualified (`app.users_email_idx`)
         r for r in results if name in {n.rsplit(".", 1)[-1] for n in r.check.index_names()}
     ]
-    touching = [r for r in results if any(n.relation == table for n in r.nodes)]
     if expecting and all(r.verdict is Verdict.ERROR for r in expecting):
         checks = ", ".join(r.check.name for r in expecting)
-        return make(
-            CoverageState.UNPROVEN,
-            f"the checks that expect it could not be explained: {checks}",
-        )
+        return f"the checks that expect it could not be explained: {checks}"
     expecting = [r for r in expecting if r.verdict is not Verdict.ERROR]
     if expecting:
         first = expecting[0]
         chosen = _chosen_on(first, table)
-        return make(
-            CoverageState.UNPROVEN,
-            f"a cheaper plan wins: {first.check.name} expects it, the plan uses {chosen}",
-        )
+        return f"a cheaper plan wins: {first.check.name} expects it, the plan uses {chosen}"
+    touching = [r for r in results if any(n.relation == table for n in r.nodes)]
     if touching:
-        others = sorted({i for r in touching for i in _chosen_on_list(r, table)})
-        used = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
-        checks = ", ".join(r.check.name for r in touching[:3]) + (
-            ", ..." if len(touching) > 3 else ""
-        )
-        leading = spec.keys[0].column if getattr(spec, "keys", None) else None
-        if leading and not any(_mentions(r.check.sql, leading) for r in touching):
-            return make(
-                CoverageState.UNPROVEN,
-                f"no query uses it: no check on {table} ({checks}) filters or sorts by {leading}",
-            )
-        if spec.where and not _NOT_NULL_ONLY.match(spec.where.strip()):
-            return make(
-                CoverageState.UNPROVEN,
-                f"a predicate the queries never imply (WHERE {spec.where}): "
-                f"checks on {table} ({checks}) use {used or 'a sequential scan'}",
-            )
-        return make(
-            CoverageState.UNPROVEN,
-            f"a cheaper index wins: checks on {table} ({checks}) use {used or 'a sequential scan'}",
-        )
-    return make(CoverageState.UNPROVEN, f"no query uses it: no check reads {table}")
+        return _touching_reason(spec, touching)
+    return f"no query uses it: no check reads {table}"
 
 
-# `col IS NOT NULL` is implied by any strict operator on col: never the reason an index is unused
-_NOT_NULL_ONLY = re.compile(r"^\(?\s*[\w.\"]+\s+IS\s+NOT\s+NULL\s*\)?$", re.IGNORECASE)
+def _touching_reason(spec: Any, touching: Sequence[CheckResult]) -> str:
+    table = spec.table
+    others = sorted({i for r in touching for i in _chosen_on_list(r, table)})
+    used = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+    checks = ", ".join(r.check.name for r in touching[:3]) + (", ..." if len(touching) > 3 else "")
+    leading = spec.keys[0].column if getattr(spec, "keys", None) else None
+    if leading and not any(_mentions(r.check.sql, leading) for r in touching):
+        return f"no query uses it: no check on {table} ({checks}) filters or sorts by {leading}"
+    if filtering_predicate(spec.where):
+        return (
+            f"a predicate the queries never imply (WHERE {spec.where}): "
+            f"checks on {table} ({checks}) use {used or 'a sequential scan'}"
+        )
+    return f"a cheaper index wins: checks on {table} ({checks}) use {used or 'a sequential scan'}"
+
+
+def _qualified(spec: Any, names: Names) -> QName:
+    """A catalog index lives in its table's schema: as written, else where the table resolves."""
+    if spec.schema:
+        return (spec.schema, spec.name)
+    return (names.qualify(spec.table)[0], spec.name)
+
+
+def _same(proved: QName, target: QName) -> bool:
+    return proved[1] == target[1] and (
+        proved[0] is None or target[0] is None or proved[0] == target[0]
+    )
 
 
 def _mentions(sql: str, column: str) -> bool:

@@ -9,28 +9,75 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plinto_db.check.judge import Judgement, Verdict, judge
+from plinto_db.check.judge import (
+    Judgement,
+    Use,
+    Verdict,
+    filtering_predicate,
+    index_use,
+    judge,
+    names_index,
+    on_table,
+)
 from plinto_db.check.modes import Mode
+from plinto_db.check.names import Names, QName, resolve
 from plinto_db.check.planwalk import (
-    Names,
+    PlanNode,
     analyze_figures,
     render_tree,
-    resolve,
     scan_summary,
     top_rows,
     used_indexes,
     walk,
 )
 from plinto_db.check.results import CheckResult, Explained
-from plinto_db.check.workload import Check
+from plinto_db.check.sqltext import has_order_by
+from plinto_db.check.workload import Check, ExpectKind
 from plinto_db.pg.facts import ServerFacts
 
 
-def names_from(facts: ServerFacts, aliases: Mapping[str, str]) -> Names:
-    index_parent = {i.name: i.root for i in facts.indexes if i.root and i.root != i.name}
-    table_parent = {t.name: t.root for t in facts.tables if t.root and t.root != t.name}
-    index_table = {i.name: table_parent.get(i.table, i.table) for i in facts.indexes}
-    return Names(index_parent, dict(aliases), index_table, table_parent)
+def names_from(
+    facts: ServerFacts, aliases: Mapping[str, str], catalog: Sequence[Any] = ()
+) -> Names:
+    """The server's naming as pure facts; catalog indexes not built are named too."""
+    index_parent = {
+        (i.schema, i.name): (i.root_schema or i.schema, i.root)
+        for i in facts.indexes
+        if i.root and (i.root, i.root_schema or i.schema) != (i.name, i.schema)
+    }
+    table_parent = {
+        (t.schema, t.name): (t.root_schema or t.schema, t.root)
+        for t in facts.tables
+        if t.root and (t.root, t.root_schema or t.schema) != (t.name, t.schema)
+    }
+    index_table = {
+        (i.schema, i.name): table_parent.get((i.schema, i.table), (i.schema, i.table))
+        for i in facts.indexes
+    }
+    schemas: dict[str, list[str]] = {}
+    for item in (*facts.tables, *facts.indexes):
+        schemas.setdefault(item.name, []).append(item.schema)
+    partial = {(i.schema, i.name) for i in facts.indexes if filtering_predicate(i.predicate)}
+    for spec in catalog:  # an index only the catalog knows lives in its table's schema
+        if facts.index(spec.name if not spec.schema else f"{spec.schema}.{spec.name}"):
+            continue
+        table = facts.table(f"{spec.schema}.{spec.table}" if spec.schema else spec.table)
+        schema = spec.schema or (table.schema if table else None)
+        if schema:
+            schemas.setdefault(spec.name, []).append(schema)
+            index_table[(schema, spec.name)] = (schema, spec.table)
+            if filtering_predicate(spec.where):
+                partial.add((schema, spec.name))
+    return Names(
+        index_parent=index_parent,
+        index_alias=dict(aliases),
+        index_table=index_table,
+        table_parent=table_parent,
+        partial=frozenset(partial),
+        pages={(t.schema, t.name): t.pages for t in facts.tables},
+        schemas={name: tuple(dict.fromkeys(found)) for name, found in schemas.items()},
+        search_path=facts.search_path,
+    )
 
 
 def decide(
@@ -57,8 +104,10 @@ def decide(
             error_line=explained.error_line,
         )
     nodes = resolve(walk(explained.plan), names)
-    verdict, judgements = judge(check, nodes, forced=explained.mode is Mode.FORCED)
+    forced = explained.mode is Mode.FORCED
+    verdict, judgements = judge(check, nodes, forced=forced, names=names)
     notes = list(explained.notes)
+    notes.extend(note for j in judgements for note in j.notes)
     if verdict is Verdict.FAIL:
         notes.extend(_failure_notes(check, explained.mode, judgements, facts, catalog))
         notes.extend(
@@ -79,7 +128,35 @@ def decide(
         plan_text=render_tree(explained.plan),
         analyze=analyze_figures(explained.plan) if explained.analyzed else None,
         nodes=nodes,
+        proves=proves(check, nodes, names, forced=forced) if verdict is Verdict.PASS else (),
     )
+
+
+def proves(
+    check: Check, nodes: tuple[PlanNode, ...], names: Names, *, forced: bool
+) -> tuple[QName, ...]:
+    """The indexes a passing plan proves: each one it uses to filter or to order. In forced
+    mode, where competitors may have been hidden, only those the check's expectations name
+    (or that sit on a table an `index-on` names)."""
+    ordered = has_order_by(check.sql)
+    serving = [
+        n
+        for n in nodes
+        if n.uses_index
+        and n.index
+        and index_use(n, nodes, names, ordered=ordered) is not Use.FULL_READ
+    ]
+    if forced:
+        named = [names.qualify(t) for t in check.index_names()]
+        tables = [
+            names.qualify(e.targets[0]) for e in check.expectations if e.kind is ExpectKind.INDEX_ON
+        ]
+        serving = [
+            n
+            for n in serving
+            if names_index(n, named) or any(on_table(n, table) for table in tables)
+        ]
+    return tuple(dict.fromkeys((n.schema, str(n.index)) for n in serving))
 
 
 def _failure_notes(

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from plinto_db.check.isolate import isolate
 from plinto_db.check.modes import FORCED_SETTINGS, MODE_SETTINGS, Mode
+from plinto_db.check.names import Names
 from plinto_db.check.results import Explained
 from plinto_db.check.samples import (
     CheckError,
@@ -43,12 +44,9 @@ class RunOptions:
     lock_timeout_ms: int = 2_000
     forced_checks: frozenset[str] = frozenset()  # checks to run forced (tiny tables)
     forced_reasons: dict[str, str] = field(default_factory=dict)
-    # forced mode: index -> table, to hide competing indexes on the expected index's table
-    index_tables: dict[str, str] = field(default_factory=dict)
-    # built index -> its schema, so a competitor outside the search_path can be hidden
-    index_schemas: dict[str, str] = field(default_factory=dict)
-    # a partition's own index -> the partitioned index it belongs to (hidden as a whole)
-    index_roots: dict[str, str] = field(default_factory=dict)
+    # forced mode: the server's naming, to hide indexes competing on the expected one's table
+    names: Names = field(default_factory=Names)
+    read_only: bool = False  # a hot standby: nothing can be hidden
     max_hidden: int = 6
 
 
@@ -157,7 +155,8 @@ def _compose(
     notes: list[str],
 ) -> None:
     """Fill in the statement's steps, EXPLAIN text and values; raises a CheckError."""
-    explain = "EXPLAIN (" + ("ANALYZE, BUFFERS, " if options.analyze else "")
+    # VERBOSE: every scan node names its relation's schema
+    explain = "EXPLAIN (" + ("ANALYZE, BUFFERS, " if options.analyze else "") + "VERBOSE, "
     generic = options.mode is Mode.GENERIC and check.param_count > 0
     if check.param_count and not generic:
         try:
@@ -173,7 +172,7 @@ def _compose(
             generic = True
     name = f"plinto_check_{number}"
     if generic and version >= GENERIC_PLAN_MIN_VERSION and not options.analyze:
-        statement.text = f"EXPLAIN (GENERIC_PLAN, FORMAT JSON, SETTINGS) {check.sql}"
+        statement.text = f"EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON, SETTINGS) {check.sql}"
     elif check.param_count:
         statement.steps.append(f"PREPARE {name} AS {check.sql}")
         args = ("NULL",) * check.param_count if generic else statement.values

@@ -19,27 +19,40 @@ from plinto_db.pg.facts import ServerFacts, TableFact
 def validate_names(
     workload: Sequence[Check], catalog: Sequence[Any], facts: ServerFacts, indexes_dir: Path | None
 ) -> None:
-    """Every index an expectation names is in the catalog or the database; every table is built."""
+    """Every index an expectation names is in the catalog or the database; every table is built;
+    an unqualified name resolves as PostgreSQL would (through the search_path) or is refused."""
     known = {(spec.schema or "public", spec.name) for spec in catalog}
     where = f"the catalog ({indexes_dir})" if indexes_dir else "the catalog (none loaded)"
     for item in workload:
         for expectation in item.expectations:
             for name in expectation.targets:
-                schema, _, bare = name.rpartition(".")
-                in_catalog = any(
-                    n == bare and (not schema or s == schema) for s, n in known
-                )  # an index lives in its table's schema
+                at = f"{item.file}:{expectation.line}"
                 if expectation.names_indexes:
-                    if not in_catalog and facts.index(name) is None:
+                    found = facts.find_index(name)
+                    schema, _, bare = name.rpartition(".")
+                    in_catalog = any(
+                        n == bare and (not schema or s == schema) for s, n in known
+                    )  # an index lives in its table's schema
+                    if found.fact is None and len(found.candidates) > 1:
+                        raise UserError(_ambiguous(at, "index", name, found.candidates))
+                    if found.fact is None and not in_catalog:
                         raise UserError(
-                            f"{item.file}:{expectation.line}: unknown index {name!r}: "
-                            f"neither in {where} nor in the database"
+                            f"{at}: unknown index {name!r}: neither in {where} nor in the database"
                         )
-                elif facts.table(name) is None:
-                    raise UserError(
-                        f"{item.file}:{expectation.line}: unknown table {name!r}: "
-                        "not in the database"
-                    )
+                    continue
+                found_table = facts.find_table(name)
+                if found_table.fact is None and len(found_table.candidates) > 1:
+                    raise UserError(_ambiguous(at, "table", name, found_table.candidates))
+                if found_table.fact is None:
+                    raise UserError(f"{at}: unknown table {name!r}: not in the database")
+
+
+def _ambiguous(at: str, kind: str, name: str, candidates: Sequence[Any]) -> str:
+    schemas = ", ".join(sorted(c.schema for c in candidates))
+    return (
+        f"{at}: {kind} {name!r} is in several schemas ({schemas}) and none is on the "
+        f"search_path: qualify it (e.g. {candidates[0].schema}.{name})"
+    )
 
 
 def natural_guard(
@@ -116,7 +129,11 @@ def never_analyzed(
 
 def _leaves(fact: TableFact, facts: ServerFacts) -> tuple[TableFact, ...]:
     """The plain-table partitions under a partitioned table (all levels; any schema)."""
-    return tuple(t for t in facts.tables if t.kind == "r" and t.root == fact.name)
+    return tuple(
+        t
+        for t in facts.tables
+        if t.kind == "r" and t.root == fact.name and (t.root_schema or t.schema) == fact.schema
+    )
 
 
 def _check_tables(
@@ -126,7 +143,7 @@ def _check_tables(
     for name in check.index_names():
         fact = facts.index(name)
         if fact is not None:
-            tables.append(fact.table)
+            tables.append(f"{fact.schema}.{fact.table}")
         elif catalog_tables and name.rsplit(".", 1)[-1] in catalog_tables:
             tables.append(catalog_tables[name.rsplit(".", 1)[-1]])
     return tuple(dict.fromkeys(tables))

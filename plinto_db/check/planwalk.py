@@ -7,7 +7,7 @@ differences between PostgreSQL 13 and 18 by reading only keys it needs, each opt
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,6 +39,11 @@ class PlanNode:
     loops: float | None = None
     plan_index: str | None = None  # the names the plan showed, before `resolve` mapped them
     plan_relation: str | None = None
+    plan_schema: str | None = None
+    position: int = 0  # this node's place in walk()'s tuple
+    parent: int | None = None  # the parent node's place, None for the root
+    strategy: str | None = None  # Aggregate/SetOp: Plain, Sorted, Hashed, Mixed
+    order_by: str | None = None  # an index scan's own ordering operator (KNN: `<->`)
 
     @property
     def uses_index(self) -> bool:
@@ -48,12 +53,17 @@ class PlanNode:
     def is_seqscan(self) -> bool:
         return self.node_type in SEQ_NODES
 
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.relation}" if self.schema else str(self.relation)
+
     def label(self) -> str:
         text = ("Parallel " if self.parallel and self.is_seqscan else "") + self.node_type
         if self.index:
             text += f" using {self.index}"
         if self.relation:
-            text += f" on {self.relation}"
+            shown = self.relation if self.schema in (None, "public") else self.qualified
+            text += f" on {shown}"
             if self.alias and self.alias != self.relation:
                 text += f" {self.alias}"
         return text
@@ -71,33 +81,48 @@ def root_of(explain: Any) -> Mapping[str, Any]:
 
 def walk(explain: Any) -> tuple[PlanNode, ...]:
     """Every node of the plan, depth first, parents before children."""
-    return tuple(_walk(root_of(explain), 0, None))
+    nodes: list[PlanNode] = []
+    _walk(root_of(explain), 0, None, None, nodes)
+    return tuple(nodes)
 
 
-def _walk(node: Mapping[str, Any], depth: int, heap_relation: tuple | None) -> Iterator[PlanNode]:
+def _walk(
+    node: Mapping[str, Any],
+    depth: int,
+    parent: int | None,
+    heap_relation: tuple | None,
+    out: list[PlanNode],
+) -> None:
     node_type = str(node.get("Node Type", "?"))
     relation = node.get("Relation Name")
     schema = node.get("Schema")
     alias = node.get("Alias")
     if relation is None and node_type == "Bitmap Index Scan" and heap_relation:
         relation, schema, alias = heap_relation
-    yield PlanNode(
-        node_type=node_type,
-        depth=depth,
-        relation=relation,
-        schema=schema,
-        alias=alias,
-        index=node.get("Index Name"),
-        parent_relationship=node.get("Parent Relationship"),
-        subplan_name=node.get("Subplan Name"),
-        plan_rows=_number(node.get("Plan Rows")),
-        index_cond=node.get("Index Cond") or node.get("Recheck Cond"),
-        filter=node.get("Filter"),
-        parallel=bool(node.get("Parallel Aware")),
-        disabled=bool(node.get("Disabled")),
-        actual_rows=_number(node.get("Actual Rows")),
-        actual_ms=_number(node.get("Actual Total Time")),
-        loops=_number(node.get("Actual Loops")),
+    position = len(out)
+    out.append(
+        PlanNode(
+            node_type=node_type,
+            depth=depth,
+            relation=relation,
+            schema=schema,
+            alias=alias,
+            index=node.get("Index Name"),
+            parent_relationship=node.get("Parent Relationship"),
+            subplan_name=node.get("Subplan Name"),
+            plan_rows=_number(node.get("Plan Rows")),
+            index_cond=node.get("Index Cond") or node.get("Recheck Cond"),
+            filter=node.get("Filter"),
+            parallel=bool(node.get("Parallel Aware")),
+            disabled=bool(node.get("Disabled")),
+            actual_rows=_number(node.get("Actual Rows")),
+            actual_ms=_number(node.get("Actual Total Time")),
+            loops=_number(node.get("Actual Loops")),
+            position=position,
+            parent=parent,
+            strategy=node.get("Strategy"),
+            order_by=node.get("Order By"),
+        )
     )
     if node_type == "Bitmap Heap Scan":
         heap_relation = (relation, schema, alias)
@@ -105,7 +130,7 @@ def _walk(node: Mapping[str, Any], depth: int, heap_relation: tuple | None) -> I
         heap_relation = None
     for child in node.get("Plans") or ():
         if isinstance(child, Mapping):
-            yield from _walk(child, depth + 1, heap_relation)
+            _walk(child, depth + 1, position, heap_relation, out)
 
 
 def _number(value: Any) -> float | None:
@@ -113,65 +138,6 @@ def _number(value: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-@dataclass(frozen=True)
-class Names:
-    """How plan names map to the names checks use (facts from the server, given to the judge).
-
-    `index_parent`: a partition's own index -> the partitioned index declared on the root.
-    `index_alias`: a hypothetical index's plan name (`<13543>btree_users_email`) -> catalog name.
-    `index_table`: index -> its (root) table. `table_parent`: a partition -> its root table.
-    """
-
-    index_parent: Mapping[str, str]
-    index_alias: Mapping[str, str]
-    index_table: Mapping[str, str]
-    table_parent: Mapping[str, str]
-
-    @staticmethod
-    def empty() -> Names:
-        return Names({}, {}, {}, {})
-
-    def index(self, plan_name: str) -> str:
-        name = self.index_alias.get(plan_name, plan_name)
-        seen = {name}
-        while name in self.index_parent:
-            name = self.index_parent[name]
-            if name in seen:
-                break
-            seen.add(name)
-        return name
-
-    def table(self, plan_name: str) -> str:
-        name = plan_name
-        seen = {name}
-        while name in self.table_parent:
-            name = self.table_parent[name]
-            if name in seen:
-                break
-            seen.add(name)
-        return name
-
-
-def resolve(nodes: tuple[PlanNode, ...], names: Names) -> tuple[PlanNode, ...]:
-    """Nodes with partition indexes/tables and hypothetical index names mapped to their roots."""
-    out = []
-    for node in nodes:
-        index = names.index(node.index) if node.index else None
-        relation = names.table(node.relation) if node.relation else None
-        if relation is None and index is not None:
-            relation = names.index_table.get(index)
-        out.append(
-            replace(
-                node,
-                index=index,
-                relation=relation,
-                plan_index=node.index,
-                plan_relation=node.relation,
-            )
-        )
-    return tuple(out)
 
 
 def used_indexes(nodes: tuple[PlanNode, ...]) -> tuple[str, ...]:

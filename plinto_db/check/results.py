@@ -12,6 +12,7 @@ from typing import Any
 
 from plinto_db.check.judge import Verdict
 from plinto_db.check.modes import Mode
+from plinto_db.check.names import QName
 from plinto_db.check.planwalk import PlanNode
 from plinto_db.check.workload import Check
 
@@ -45,6 +46,9 @@ class CheckResult:
     analyze: Mapping[str, float | None] | None = None
     nodes: tuple[PlanNode, ...] = ()  # the plan's nodes, names resolved (partitions, HypoPG)
     error_line: int | None = None  # an error's line (statement or sample), else None
+    # the indexes this result proves for coverage: used to filter or to order by a passing
+    # plan (in forced mode, only those the check names)
+    proves: tuple[QName, ...] = ()
 
     @property
     def line(self) -> int:

@@ -142,6 +142,7 @@ def _prepare(
 ) -> RunOptions:
     """Validate names against the server and catalog; decide which checks run forced."""
     from plinto_db.check import guard
+    from plinto_db.check.decide import names_from
     from plinto_db.check.explain import RunOptions
 
     facts = session.facts
@@ -154,7 +155,6 @@ def _prepare(
     forced: dict[str, str] = {}
     if mode is not Mode.FORCED:
         forced = guard.natural_guard(workload, facts, catalog_tables)
-    roots = {t.name: t.root for t in facts.tables if t.root and t.root != t.name}
     return RunOptions(
         mode=mode,
         analyze=request.analyze,
@@ -162,13 +162,8 @@ def _prepare(
         lock_timeout_ms=request.lock_timeout_ms,
         forced_checks=frozenset(forced),
         forced_reasons=forced,
-        index_tables={
-            **catalog_tables,
-            # a partition's own index competes on the partitioned table it belongs to
-            **{index.name: roots.get(index.table, index.table) for index in facts.indexes},
-        },
-        index_schemas={index.name: index.schema for index in facts.indexes},
-        index_roots={i.name: i.root for i in facts.indexes if i.root and i.root != i.name},
+        names=names_from(facts, {}, session.catalog_early),
+        read_only=facts.in_recovery,
     )
 
 
@@ -212,7 +207,7 @@ def _assemble(
 
     facts = session.facts
     catalog, indexes_dir = loader.get(), loader.folder
-    names = names_from(facts, session.aliases)
+    names = names_from(facts, session.aliases, catalog)
     results = tuple(
         decide(e, names, facts=facts, catalog=catalog, index_notes=session.skipped)
         for e in session.explained

@@ -133,3 +133,11 @@ def strip_statement(sql: str, file: Path, line: int) -> str:
 
 def has_code(sql: str) -> bool:
     return any(sql[s:e].strip() for s, e in code_spans(sql))
+
+
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+def has_order_by(sql: str) -> bool:
+    """Does the statement ask for an order (ORDER BY outside strings and comments)?"""
+    return any(_ORDER_BY.search(sql, start, end) for start, end in code_spans(sql))

@@ -1,4 +1,5 @@
-"""What `check` knows about the server before it explains anything: its indexes and tables.
+"""What `check` knows about the server before it explains anything: its indexes and tables, the
+session's search_path, and whether it is a read-only standby.
 
 One read of the catalogs per run; the decisions made from it are pure (guard, decide,
 coverage), so this module imports psycopg only for type checking.
@@ -7,20 +8,20 @@ coverage), so this module imports psycopg only for type checking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import psycopg
 
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
-       pg_get_expr(x.indpred, x.indrelid), x.indisvalid,
-       CASE WHEN ic.relispartition THEN
-         (SELECT r.relname FROM pg_class r WHERE r.oid = pg_partition_root(ic.oid)) END
+       pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname
 FROM pg_index x
 JOIN pg_class ic ON ic.oid = x.indexrelid
 JOIN pg_class tc ON tc.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
+LEFT JOIN pg_class r ON ic.relispartition AND r.oid = pg_partition_root(ic.oid)
+LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
 """
 
@@ -28,14 +29,18 @@ TABLES_SQL = """
 SELECT n.nspname, c.relname, c.relkind::text, c.relpages, c.reltuples,
        c.reltuples >= 0 OR s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL
          OR s.last_vacuum IS NOT NULL OR s.last_autovacuum IS NOT NULL,
-       CASE WHEN c.relispartition THEN
-         (SELECT r.relname FROM pg_class r WHERE r.oid = pg_partition_root(c.oid)) END
+       r.relname, rn.nspname
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
+LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
 """
+
+# the schemas an unqualified name is looked up in, in order; a standby is read-only
+SESSION_SQL = "SELECT current_schemas(false)::text[], pg_is_in_recovery()"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class IndexFact:
     predicate: str | None
     valid: bool
     root: str | None  # the partitioned index this partition's index belongs to
+    root_schema: str | None = None  # its schema (None: the index's own)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,18 @@ class TableFact:
     tuples: float
     analyzed: bool
     root: str | None  # the partitioned table this partition belongs to
+    root_schema: str | None = None  # its schema (None: the table's own)
+
+
+Fact = TypeVar("Fact", IndexFact, TableFact)
+
+
+@dataclass(frozen=True)
+class Found(Generic[Fact]):
+    """What a name a check uses resolves to: the fact, or every candidate when it is ambiguous."""
+
+    fact: Fact | None
+    candidates: tuple[Fact, ...]
 
 
 @dataclass(frozen=True)
@@ -65,24 +83,48 @@ class ServerFacts:
     version: int
     indexes: tuple[IndexFact, ...]
     tables: tuple[TableFact, ...]
+    search_path: tuple[str, ...] = ("public",)
+    in_recovery: bool = False  # a hot standby: read-only
 
     def index(self, name: str) -> IndexFact | None:
-        schema, _, bare = name.rpartition(".")
-        return next(
-            (i for i in self.indexes if i.name == bare and (not schema or i.schema == schema)), None
-        )
+        return self.find_index(name).fact
 
     def table(self, name: str) -> TableFact | None:
-        schema, _, bare = name.rpartition(".")
-        return next(
-            (t for t in self.tables if t.name == bare and (not schema or t.schema == schema)), None
-        )
+        return self.find_table(name).fact
+
+    def find_index(self, name: str) -> Found[IndexFact]:
+        return _find(self.indexes, name, self.search_path)
+
+    def find_table(self, name: str) -> Found[TableFact]:
+        return _find(self.tables, name, self.search_path)
+
+
+def _find(items: tuple[Fact, ...], name: str, search_path: tuple[str, ...]) -> Found[Fact]:
+    """As PostgreSQL resolves a name: `schema.name` there; `name` in the first schema of the
+    search_path that has it; else, when exactly one schema has it, there."""
+    schema, _, bare = name.rpartition(".")
+    matches = tuple(i for i in items if i.name == bare and (not schema or i.schema == schema))
+    if schema or len(matches) <= 1:
+        return Found(matches[0] if matches else None, matches)
+    for candidate in search_path:
+        for item in matches:
+            if item.schema == candidate:
+                return Found(item, matches)
+    return Found(None, matches)
 
 
 def gather_facts(conn: psycopg.Connection) -> ServerFacts:
     indexes = tuple(IndexFact(*row) for row in conn.execute(INDEXES_SQL).fetchall())
     tables = tuple(
-        TableFact(s, n, k, int(p), float(t), bool(a), r)
-        for s, n, k, p, t, a, r in conn.execute(TABLES_SQL).fetchall()
+        TableFact(s, n, k, int(p), float(t), bool(a), r, rs)
+        for s, n, k, p, t, a, r, rs in conn.execute(TABLES_SQL).fetchall()
     )
-    return ServerFacts(version=conn.info.server_version, indexes=indexes, tables=tables)
+    row = conn.execute(SESSION_SQL).fetchone()
+    search_path, in_recovery = (tuple(row[0]), bool(row[1])) if row else (("public",), False)
+    return ServerFacts(
+        version=conn.info.server_version,
+        indexes=indexes,
+        tables=tables,
+        search_path=search_path,
+        in_recovery=in_recovery,
+    )
