@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from plinto_db.check.judge import Verdict
-from plinto_db.check.modes import Mode
+from plinto_db.check.modes import TINY_TABLE_PAGES, Mode
 from plinto_db.check.names import QName
 from plinto_db.check.planwalk import PlanNode
 from plinto_db.check.workload import Check
@@ -102,3 +102,25 @@ class CheckRun:
     @property
     def unproven(self) -> tuple[IndexCoverage, ...]:
         return tuple(c for c in self.coverage if c.state is CoverageState.UNPROVEN)
+
+    @property
+    def modes(self) -> dict[str, int]:
+        """How many checks ran in each mode, the run's own mode first."""
+        counts = {self.mode.value: 0}
+        for result in self.results:
+            counts[result.mode.value] = counts.get(result.mode.value, 0) + 1
+        return counts
+
+    @property
+    def switched_to_forced(self) -> int:
+        """Checks a non-forced run ran forced: their tables were under TINY_TABLE_PAGES."""
+        if self.mode is Mode.FORCED:
+            return 0
+        return sum(1 for r in self.results if r.mode is Mode.FORCED)
+
+    def modes_text(self) -> str:
+        """e.g. `52 natural, 3 forced: tables under 10 pages`."""
+        text = ", ".join(f"{count} {mode}" for mode, count in self.modes.items())
+        if self.switched_to_forced:
+            text += f": tables under {TINY_TABLE_PAGES} pages"
+        return text

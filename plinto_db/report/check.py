@@ -88,7 +88,8 @@ def print_table(run: CheckRun) -> None:
         console.print(Text(f"note: {note}"), highlight=False)
     passed = len(run.results) - len(run.failed)
     console.print(
-        f"{passed} passed, {len(run.failed)} failed of {len(run.results)}", highlight=False
+        f"{passed} passed, {len(run.failed)} failed of {len(run.results)} ({run.modes_text()})",
+        highlight=False,
     )
 
 
@@ -174,6 +175,8 @@ def run_document(run: CheckRun) -> dict[str, Any]:
             "errors": sum(1 for r in run.results if r.verdict is Verdict.ERROR),
             "indexes": len(run.coverage),
             "unproven": len(run.unproven),
+            "modes": run.modes,
+            "forced_for_tiny_tables": run.switched_to_forced,
         },
         "results": [result_document(r) for r in run.results],
         "coverage": [coverage_document(c) for c in run.coverage],
@@ -203,6 +206,9 @@ def print_markdown(run: CheckRun) -> None:
     if run.unproven:
         lines += ["", "Unproven catalog indexes:", ""]
         lines += [f"- `{c.name}` ({c.table}): {c.reason}" for c in run.unproven]
+    passed = len(run.results) - len(run.failed)
+    lines += ["", f"{passed} passed, {len(run.failed)} failed of {len(run.results)} "]
+    lines[-1] += f"({run.modes_text()})"
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -220,6 +226,7 @@ def junit_xml(run: CheckRun) -> str:
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="mode", value=run.mode.value)
     ET.SubElement(props, "property", name="server", value=run.server)
+    ET.SubElement(props, "property", name="modes", value=run.modes_text())
     for result in run.results:
         case = ET.SubElement(
             suite,
