@@ -87,3 +87,49 @@ def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path)
             assert row[0] is not None
     finally:
         pg_server.drop_database(dsn)
+
+
+# --- reading an index is not using it (issue 9), on a real server
+
+FULL_READS = {
+    "like_anywhere": (  # no btree can serve LIKE '%…%': seq scans off, it reads the index whole
+        '-- expect: index "Accounts_Email_idx"\n'
+        'SELECT "Email" FROM app."Accounts" WHERE "Email" LIKE \'%u42%\'\n'
+    ),
+    "count_all": '-- expect: index-on app."Accounts"\nSELECT count(*) FROM app."Accounts"\n',
+    "count_no_seq": '-- expect: no-seqscan app."Accounts"\nSELECT count(*) FROM app."Accounts"\n',
+    "count_gap": '-- expect: seqscan app."Accounts"\nSELECT count(*) FROM app."Accounts"\n',
+    "newest_first": (  # ORDER BY ... LIMIT: the index delivers the order, no condition needed
+        "-- expect: index accounts_created_idx\n"
+        'SELECT "Id" FROM app."Accounts" ORDER BY created DESC LIMIT 10\n'
+    ),
+    "by_uuid": (
+        "-- expect: index accounts_ext_idx\n"
+        "SELECT 1 FROM app.\"Accounts\" WHERE ext_id = '00000000-0000-0000-0000-000000000001'\n"
+    ),
+}
+
+
+def test_forced_mode_fails_a_full_index_read_and_keeps_filtering_or_ordering_ones(app_db, tmp_path):
+    result = run(app_db, write_inputs(tmp_path, FULL_READS), mode="forced")
+    got = by_name(result)
+    verdicts = {name: r.verdict for name, r in got.items()}
+    assert verdicts == {
+        "like_anywhere": Verdict.FAIL,
+        "count_all": Verdict.FAIL,
+        "count_no_seq": Verdict.FAIL,
+        "count_gap": Verdict.PASS,
+        "newest_first": Verdict.PASS,
+        "by_uuid": Verdict.PASS,
+    }, {name: r.message for name, r in got.items()}
+    forced_off = "with no condition (the planner was forced off a sequential scan)"
+    assert got["like_anywhere"].reasons == (f"full scan of Accounts_Email_idx {forced_off}",)
+    for name in ("count_all", "count_no_seq"):
+        assert got[name].reasons[0].startswith("full scan of "), got[name].reasons
+        assert got[name].reasons[0].endswith(forced_off)
+    assert got["count_gap"].reasons == ()
+    # coverage: only indexes used to filter or order, named by a passing check
+    coverage = {c.name: c for c in result.coverage}
+    assert coverage["accounts_ext_idx"].state.value == "proven"
+    assert coverage["Accounts_Email_idx"].state.value == "unproven"
+    assert coverage["Accounts_Email_idx"].reason == "used only by failing checks: like_anywhere"

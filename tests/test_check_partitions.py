@@ -10,7 +10,15 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from check_helpers import EVENTS_OF_ACCOUNT, build_app, by_name, failures, run, write_inputs
+from check_helpers import (
+    APP_DATA,
+    EVENTS_OF_ACCOUNT,
+    build_app,
+    by_name,
+    failures,
+    run,
+    write_inputs,
+)
 from recorded_plans import MAJOR_IDS, MAJORS, verdict_of
 
 from plinto_db.check.judge import Verdict
@@ -127,3 +135,52 @@ def test_a_partitions_own_index_answers_for_its_partition_only(major):
     assert got is Verdict.PASS, judgements[0].reason
     got, judgements = verdict_of(major, "partitions_one_index", "index-on p")
     assert got is Verdict.FAIL and "p_2025" in judgements[0].reason
+
+
+# --- the partition rule on a real server: account 7 fills events_2025, so that partition is
+# read sequentially while events_2024 uses its part of events_account_idx
+
+
+@pytest.fixture(scope="module")
+def skewed_db(pg_server) -> Iterator[str]:
+    dsn = pg_server.create_database()
+    build_app(dsn, data=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE app.events_2026 PARTITION OF app.events "
+            "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+        )
+        conn.execute(APP_DATA)
+        conn.execute(
+            "INSERT INTO app.events SELECT i, 7, date '2025-03-01' "
+            "FROM generate_series(100001, 140000) i;"
+            "INSERT INTO app.events VALUES (1, 42, '2026-02-01'), (2, 7, '2026-02-02')"
+        )
+        conn.execute("VACUUM ANALYZE")
+    yield dsn
+    pg_server.drop_database(dsn)
+
+
+ACCOUNT = (
+    "-- expect: index events_account_idx\n-- params: {}\n"
+    "SELECT * FROM app.events WHERE account_id = $1;\n"
+)
+
+
+def test_index_on_a_partitioned_table_fails_when_a_partition_is_read_sequentially(
+    skewed_db, tmp_path
+):
+    checks = {"skewed": ACCOUNT.format(7), "even": ACCOUNT.format(42)}
+    results = by_name(run(skewed_db, write_inputs(tmp_path, checks)))
+    skewed = results["skewed"]
+    assert skewed.verdict is Verdict.FAIL, skewed.message
+    assert skewed.reasons[0].startswith(
+        "partition events_2025 of events is read by Seq Scan on app.events_2025"
+    ), skewed.reasons
+    assert skewed.reasons[0].endswith(", not app.events_account_idx")
+    assert skewed.used == ("events_account_idx",)  # events_2024 does use it
+    # every big partition uses the index; the two-row partition is read sequentially: noted
+    even = results["even"]
+    assert even.verdict is Verdict.PASS, even.message
+    tiny = [note for note in even.notes if "events_2026" in note]
+    assert tiny and "too small to show index use" in tiny[0], even.notes
