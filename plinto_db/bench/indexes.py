@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+import psycopg
+
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.pg.connect import connection
@@ -84,6 +86,8 @@ def drop(dsn: str, specs: tuple[IndexSpec, ...], jobs: int = 1) -> CatalogStep:
         result = drop_catalog(dsn, specs, options=_options(dsn, jobs), confirm=lambda names: True)
     except PlintoError as exc:
         return CatalogStep(False, time.perf_counter() - started, "drop failed", error=exc.message)
+    except psycopg.Error as exc:
+        return _interrupted_or_raise(exc, started)
     return _step(result, "dropped", started)
 
 
@@ -98,7 +102,21 @@ def build(dsn: str, specs: tuple[IndexSpec, ...], events, jobs: int = 1) -> Cata
         result = apply_catalog(dsn, specs, options=_options(dsn, jobs), events=events)
     except PlintoError as exc:
         return CatalogStep(False, time.perf_counter() - started, "build failed", error=exc.message)
+    except psycopg.Error as exc:
+        return _interrupted_or_raise(exc, started)
     return _step(result, "built", started)
+
+
+def _interrupted_or_raise(exc: psycopg.Error, started: float) -> CatalogStep:
+    """A driver error raised while the engine handled Ctrl-C (a ledger write cut short leaves
+    its connection busy) is the interrupt, not a failure of its own."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            seconds = time.perf_counter() - started
+            return CatalogStep(False, seconds, "interrupted", interrupted=True, error="interrupted")
+        cause = cause.__context__
+    raise exc
 
 
 def _step(result, verb: str, started: float) -> CatalogStep:
