@@ -4,13 +4,15 @@ waits, timeouts, locking, bad input. Every test gets a fresh database."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from live_apply import wait_for_build
+from live_apply import cli_env, wait_for_build
 
 from plinto_db.apply.lock import LOCK_KEY
 
@@ -235,7 +237,7 @@ def test_bad_catalog_exits_2_with_file_line_and_applies_nothing(
     assert "ok" not in catalog_indexes(dsn)  # all or nothing
 
 
-def test_a_second_apply_exits_4_naming_the_holder_or_waits(new_db, run_cli):
+def test_a_second_apply_exits_4_naming_the_holder_or_waits(new_db, run_cli, tmp_path):
     dsn = new_db("schema")
     holder = psycopg.connect(dsn, autocommit=True, application_name="the-other-apply")
     try:
@@ -246,14 +248,22 @@ def test_a_second_apply_exits_4_naming_the_holder_or_waits(new_db, run_cli):
         assert "the-other-apply" in proc.stderr
         assert catalog_indexes(dsn) == {}
 
-        timer = threading.Timer(
-            1.5, lambda: holder.execute("SELECT pg_advisory_unlock(%s::bigint)", (LOCK_KEY,))
-        )
-        timer.start()
-        proc = run_cli("apply", "--dsn", dsn, "--table", "passkeys", "--wait")
-        timer.join()
-        assert proc.returncode == 0, proc.stderr
-        assert "waiting for the apply lock" in proc.stderr
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--table", "passkeys",
+             "--wait"],
+            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+            env=cli_env(tmp_path),
+        )  # fmt: skip
+        try:
+            said = [waiting.stderr.readline() for _ in range(2)]  # which server, then the wait
+            assert any("waiting for the apply lock" in line for line in said), said
+            holder.execute("SELECT pg_advisory_unlock(%s::bigint)", (LOCK_KEY,))
+            out, err = waiting.communicate(timeout=120)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+        assert waiting.returncode == 0, err
         assert "idx_passkeys_user_id" in catalog_indexes(dsn)
     finally:
         holder.close()

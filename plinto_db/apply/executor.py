@@ -72,7 +72,7 @@ class Executor:
             build_timeout=options.build_timeout,
         )
         self._outcomes: dict[int, Outcome] = {}
-        self._reported: set[int] = set()
+        self._finished: list[int] = []  # finished, not yet reported
 
     def run(self, actions: tuple[Action, ...]) -> list[Outcome]:
         """Run every action; at most one per table at a time, at most `jobs` building at once."""
@@ -89,6 +89,7 @@ class Executor:
             self._cancel_all(monitor)
             for future, slot in running.items():
                 self._outcomes[slot.index] = future.result()
+                self._finished.append(slot.index)
             for index, action in pending:
                 self._outcomes[index] = Outcome(
                     action,
@@ -96,6 +97,7 @@ class Executor:
                     detail="interrupted before it started",
                     started=time.time(),
                 )
+                self._finished.append(index)
             self._report_finished()
         finally:
             pool.shutdown(wait=True)
@@ -125,23 +127,22 @@ class Executor:
                 light: Future = Future()
                 running[pool.submit(self._run_action, action, light)] = _Slot(index, action, light)
                 building += 1
-            waiting_on = [*running, *(s.light for s in running.values() if not s.light.done())]
-            done, _ = wait(waiting_on, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            finished = [future for future in done if future in running]
-            for future in finished:
-                self._outcomes[running.pop(future).index] = future.result()
-            if finished and pending:
-                continue  # start the next build first; bookkeeping can wait a moment
-            self._report_finished()
+            self._report_finished()  # after the next builds started: they never wait on it
             if time.monotonic() - last_monitor >= POLL_SECONDS:
                 last_monitor = time.monotonic()
                 self._monitor(monitor)
+            waiting_on = [*running, *(s.light for s in running.values() if not s.light.done())]
+            done, _ = wait(waiting_on, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in [future for future in done if future in running]:
+                index = running.pop(future).index
+                self._outcomes[index] = future.result()
+                self._finished.append(index)
         self._report_finished()
 
     def _report_finished(self) -> None:
-        for index in sorted(i for i in self._outcomes if i not in self._reported):
-            self._reported.add(index)
-            self.events.finished(self._outcomes[index])
+        """Each finished action once, in the order they finished."""
+        while self._finished:
+            self.events.finished(self._outcomes[self._finished.pop(0)])
 
     def _monitor(self, monitor: psycopg.Connection) -> None:
         with self.steps.lock:

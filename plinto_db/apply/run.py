@@ -6,6 +6,7 @@ alembic revision 0002.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ class ApplyResult:
     dry_run: bool = False
     converged: bool = False
     remaining: tuple[str, ...] = ()  # catalog indexes not valid after the run
+    seconds: float = 0.0  # the whole run, wall clock
 
     @property
     def exit_code(self) -> ExitCode:
@@ -145,6 +147,7 @@ def apply_catalog(
     raise UserError before any DDL."""
     from plinto_db.apply import ledger, lock, shape_record
 
+    started = time.monotonic()
     with control_session(dsn, options) as control:
         version = control.info.server_version
         if not dry_run:
@@ -172,7 +175,10 @@ def apply_catalog(
         outcomes = [done.get(id(a)) or skipped_outcome(a) for a in plan.actions]
         final = inspect(control, specs)
         remaining = tuple(s.name for s in specs if classify(s, final)[0] != State.VALID)
-        return ApplyResult(version, plan, outcomes, remaining=remaining, converged=not remaining)
+        seconds = time.monotonic() - started
+        return ApplyResult(
+            version, plan, outcomes, remaining=remaining, converged=not remaining, seconds=seconds
+        )
 
 
 def _execute(work: tuple[Action, ...], executor: Executor) -> dict[int, Outcome]:

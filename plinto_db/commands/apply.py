@@ -92,7 +92,8 @@ def apply(
     """
     from plinto_db.apply.run import ApplyRequest, run_apply
     from plinto_db.commands.common import target_dsn
-    from plinto_db.report.apply import apply_events, render_apply
+    from plinto_db.report.apply import render_apply
+    from plinto_db.report.progress import apply_events
 
     request = ApplyRequest(
         indexes=indexes,
@@ -140,7 +141,7 @@ def status(
     from plinto_db.apply.run import load
     from plinto_db.apply.status import read_status
     from plinto_db.commands.common import target_dsn
-    from plinto_db.report.apply import render_status
+    from plinto_db.report.status import render_status
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
@@ -204,7 +205,7 @@ def history(
     server and tool versions (from the ledger table plinto_db.apply_ledger)."""
     from plinto_db.apply.ledger import read_history
     from plinto_db.commands.common import target_dsn
-    from plinto_db.report.apply import render_history
+    from plinto_db.report.status import render_history
 
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     render_history(read_history(target, limit), fmt)

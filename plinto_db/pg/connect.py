@@ -12,6 +12,7 @@ import psycopg
 from psycopg import conninfo
 
 from plinto_db.errors import UserError
+from plinto_db.pg.versions import format_version  # noqa: F401 (re-exported)
 
 APPLICATION_NAME = "plinto-db"
 CONNECT_TIMEOUT_SECONDS = 10
@@ -85,11 +86,6 @@ def require_server_version(conn: psycopg.Connection, minimum: int = MIN_SERVER_V
             f"PostgreSQL {format_version(minimum)} or newer"
         )
     return version
-
-
-def format_version(version_num: int) -> str:
-    major, minor = divmod(version_num, 10000)
-    return f"{major}.{minor}"
 
 
 def _first_line(text: str) -> str:

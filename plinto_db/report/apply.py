@@ -1,16 +1,14 @@
-"""Rendering apply, status, drop and history: rich tables, JSON documents, progress events."""
+"""Rendering apply and drop: the actions taken, a conclusion, and --dry-run's SQL script."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from rich.table import Table
-
 from plinto_db import report
-from plinto_db.pg.connect import format_version
+from plinto_db.pg.versions import format_version
+from plinto_db.report.layout import Cell, Column, Table, print_table
+from plinto_db.report.progress import BarEvents, NoteEvents  # noqa: F401 (bench imports them here)
 
 RESULT_STYLE = {
     "skipped": "dim",
@@ -22,18 +20,14 @@ RESULT_STYLE = {
     "refused": "bold magenta",
     "interrupted": "bold red",
 }
-STATE_STYLE = {
-    "valid": "green",
-    "missing": "yellow",
-    "invalid": "bold red",
-    "building": "cyan",
-    "drifted": "bold magenta",
-    "leftover": "red",
-    "unknown": "dim",
-}
-
-
-# -- apply -----------------------------------------------------------------------------------
+ACTION_COLUMNS = (
+    Column("index", name=True),
+    Column("table", name=True),
+    Column("action", brief=True),
+    Column("result", brief=True),
+    Column("seconds", justify="right", brief=True),
+    Column("detail", wrap=True),
+)
 
 
 def apply_document(result) -> dict[str, Any]:
@@ -67,46 +61,58 @@ def _outcome_dict(outcome, dry_run: bool) -> dict[str, Any]:
 def render_apply(result, fmt: report.OutputFormat) -> None:
     if fmt == report.OutputFormat.json:
         report.print_json(apply_document(result))
-        return
-    out = report.stdout()
-    if result.dry_run:
+    elif result.dry_run:
         _render_plan(result, fmt)
-        return
-    changed = [o for o in result.outcomes if o.result != "skipped"]
-    skipped = len(result.outcomes) - len(changed)
-    if fmt == report.OutputFormat.markdown:
-        _line("| index | table | action | result | seconds | detail |")
-        _line("|---|---|---|---|---|---|")
-        for o in result.outcomes:
-            detail = (o.detail or o.action.reason or "").replace("|", "\\|")
-            _line(
-                f"| {o.name} | {o.action.table} | {o.action.kind} | {o.result} | "
-                f"{o.seconds:.2f} | {detail} |"
-            )
-    elif changed:
-        table = Table(title="plinto-db apply", title_justify="left")
-        for col in ("index", "table", "action", "result", "seconds", "detail"):
-            table.add_column(
-                col,
-                justify="right" if col == "seconds" else "left",
-                no_wrap=col in ("index", "action", "result"),
-            )
-        for o in changed:
-            style = RESULT_STYLE.get(str(o.result), "")
-            table.add_row(
-                o.name,
-                o.action.table,
-                str(o.action.kind),
-                f"[{style}]{o.result}[/]",
-                f"{o.seconds:.2f}",
-                _escape(o.detail or o.action.reason or ""),
-            )
-        out.print(table)
+    elif fmt == report.OutputFormat.markdown:
+        _render_markdown(result)
+        _line(apply_conclusion(result))
+    else:
+        changed = [o for o in result.outcomes if o.result != "skipped"]
+        if changed:
+            table = Table(ACTION_COLUMNS, title="plinto-db apply")
+            for o in changed:
+                style = RESULT_STYLE.get(str(o.result), "")
+                table.add(
+                    o.name,
+                    o.action.table,
+                    str(o.action.kind),
+                    Cell(str(o.result), style),
+                    f"{o.seconds:.2f}",
+                    o.detail or o.action.reason or "",
+                )
+            print_table(table)
+        _line(apply_conclusion(result))
+
+
+def apply_conclusion(result) -> str:
+    """What changed, how long it took, what was left and why: one line to act on."""
+    counts: dict[str, int] = {}
+    for o in result.outcomes:
+        if o.result != "skipped":
+            key = f"{o.action.kind} {o.result}" if o.result != "done" else str(o.action.kind)
+            counts[key] = counts.get(key, 0) + 1
+    same = sum(1 for o in result.outcomes if o.result == "skipped")
+    changes = ", ".join(f"{n} {what}" for what, n in counts.items()) or "nothing to do"
+    took = f" in {result.seconds:.1f}s" if result.seconds else ""
     verdict = "converged" if result.converged else "NOT converged"
-    extra = f"; not valid: {', '.join(result.remaining)}" if result.remaining else ""
-    _line(
-        f"{verdict}: {len(changed)} action(s), {skipped} index(es) already as in the catalog{extra}"
-    )
+    text = f"{verdict}{took}: {changes}; {same} index(es) already as in the catalog"
+    if result.remaining:
+        text += f"; not valid: {', '.join(result.remaining)}"
+    refused = [o.name for o in result.outcomes if o.result == "refused"]
+    if refused:
+        text += f"; drift refused: {', '.join(refused)} (see detail; --replace-drifted)"
+    return text
+
+
+def _render_markdown(result) -> None:
+    _line("| index | table | action | result | seconds | detail |")
+    _line("|---|---|---|---|---|---|")
+    for o in result.outcomes:
+        detail = (o.detail or o.action.reason or "").replace("|", "\\|")
+        _line(
+            f"| {o.name} | {o.action.table} | {o.action.kind} | {o.result} | "
+            f"{o.seconds:.2f} | {detail} |"
+        )
 
 
 def _render_plan(result, fmt: report.OutputFormat) -> None:
@@ -147,204 +153,6 @@ def render_drop(result, fmt: report.OutputFormat) -> None:
     _line(f"dropped {len(dropped)} index(es)")
 
 
-# -- status ----------------------------------------------------------------------------------
-
-
-def render_status(rows: list[dict[str, Any]], fmt: report.OutputFormat, server: str) -> None:
-    if fmt == report.OutputFormat.json:
-        report.print_json({"command": "status", "server_version": server, "indexes": rows})
-        return
-    out = report.stdout()
-    cols = ("name", "table", "state", "size", "scans", "detail")
-    if fmt == report.OutputFormat.markdown:
-        _line("| " + " | ".join(cols) + " |")
-        _line("|" + "---|" * len(cols))
-        for r in rows:
-            values = [r["name"], r["table"], r["state"], _size(r["size_bytes"]), r["scans"]]
-            values.append((r.get("detail") or "").replace("|", "\\|"))
-            _line("| " + " | ".join(str(v) for v in values) + " |")
-        return
-    table = Table(title="plinto-db status", title_justify="left")
-    for col in cols:
-        table.add_column(
-            col,
-            justify="right" if col in ("size", "scans") else "left",
-            no_wrap=col in ("name", "state", "size"),
-        )
-    for r in rows:
-        style = STATE_STYLE.get(r["state"], "")
-        table.add_row(
-            r["name"] if r["managed"] else f"[dim]{_escape(r['name'])}[/]",
-            r["table"],
-            f"[{style}]{r['state']}[/]",
-            _size(r["size_bytes"]),
-            "" if r["scans"] is None else str(r["scans"]),
-            _escape(r.get("detail") or ""),
-        )
-    out.print(table)
-
-
-# -- history ---------------------------------------------------------------------------------
-
-
-def render_history(entries, fmt: report.OutputFormat) -> None:
-    if fmt == report.OutputFormat.json:
-        report.print_json({"command": "history", "entries": [e.as_dict() for e in entries]})
-        return
-    out = report.stdout()
-    if not entries:
-        _line("no apply has been recorded in this database")
-        return
-    cols = ("at", "index", "table", "action", "outcome", "seconds", "versions", "detail")
-    if fmt == report.OutputFormat.markdown:
-        _line("| " + " | ".join(cols) + " |")
-        _line("|" + "---|" * len(cols))
-    else:
-        table = Table(title="plinto-db history (newest first)", title_justify="left")
-        for col in cols:
-            table.add_column(col)
-    for e in entries:
-        values = (
-            e.at.strftime("%Y-%m-%d %H:%M:%S%z"),
-            e.index_name,
-            e.table_name,
-            e.action,
-            e.outcome,
-            f"{e.seconds:.2f}",
-            f"pg {e.server_version}, plinto-db {e.tool_version}",
-            e.detail or "",
-        )
-        if fmt == report.OutputFormat.markdown:
-            _line("| " + " | ".join(v.replace("|", "\\|") for v in values) + " |")
-        else:
-            table.add_row(*(_escape(v) for v in values))
-    if fmt != report.OutputFormat.markdown:
-        out.print(table)
-
-
 def _line(text: str) -> None:
-    """Markdown and plain lines go straight to stdout: never wrapped to the terminal width."""
+    """Plain lines go straight to stdout: never wrapped to the terminal width."""
     sys.stdout.write(text + "\n")
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return ""
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(size)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
-# -- progress events -------------------------------------------------------------------------
-
-
-class NoteEvents:
-    """No terminal: one stderr line per start, wait and end (quiet with --format json)."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-
-    def started(self, action) -> None:
-        if not self.quiet:
-            report.note(f"{action.kind} {action.name} on {action.table}")
-
-    def step(self, action, step) -> None:
-        pass
-
-    def progress(self, action, progress) -> None:
-        pass
-
-    def waiting(self, action, blocker, phase) -> None:
-        if not self.quiet:
-            report.note(f"{action.name}: {phase}: waiting for {blocker.describe()}")
-
-    def finished(self, outcome) -> None:
-        if not self.quiet:
-            detail = f": {outcome.detail}" if outcome.detail else ""
-            report.note(f"{outcome.name}: {outcome.result} in {outcome.seconds:.1f}s{detail}")
-
-
-class BarEvents(NoteEvents):
-    """A terminal: one progress bar per running build, phase and blocks/tuples done."""
-
-    def __init__(self):
-        super().__init__()
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bars = Progress(
-            TextColumn("{task.fields[name]}", style="bold"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=report.stderr(),
-            transient=True,
-        )
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        self.bars.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.bars.stop()
-
-    def started(self, action) -> None:
-        self.tasks[action.name] = self.bars.add_task(str(action.kind), total=None, name=action.name)
-
-    def step(self, action, step) -> None:
-        task = self.tasks.get(action.name)
-        if task is not None:
-            self.bars.update(task, description=f"{step.kind}")
-
-    def progress(self, action, progress) -> None:
-        task = self.tasks.get(action.name)
-        if task is None:
-            return
-        text = progress.phase
-        if progress.blockers:
-            text += " — waiting for " + progress.blockers[0].describe()
-        fraction = progress.fraction
-        self.bars.update(
-            task,
-            description=_escape(text[:100]),
-            total=100 if fraction is not None else None,
-            completed=(fraction or 0) * 100,
-        )
-
-    def waiting(self, action, blocker, phase) -> None:
-        self.bars.console.print(
-            f"plinto-db: {action.name}: {phase}: waiting for {blocker.describe()}",
-            markup=False,
-            highlight=False,
-        )
-
-    def finished(self, outcome) -> None:
-        task = self.tasks.pop(outcome.name, None)
-        if task is not None:
-            self.bars.remove_task(task)
-        detail = f": {outcome.detail}" if outcome.detail else ""
-        self.bars.console.print(
-            f"plinto-db: {outcome.name}: {outcome.result} in {outcome.seconds:.1f}s{detail}",
-            markup=False,
-            highlight=False,
-        )
-
-
-@contextmanager
-def apply_events(fmt: report.OutputFormat, *, live: bool = True) -> Iterator[NoteEvents]:
-    """Progress bars on a terminal while `live` work runs; else one line per event on
-    stderr (none with --format json)."""
-    if live and report.interactive(fmt):
-        with BarEvents() as events:
-            yield events
-    else:
-        yield NoteEvents(quiet=fmt == report.OutputFormat.json)

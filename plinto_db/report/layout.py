@@ -1,0 +1,171 @@
+"""Tables that fit: the one place deciding how every command lays out its rows.
+
+- On a terminal, a table as wide as the terminal. Names are never cut: when the table is
+  too wide, free-text columns wrap first; when it still does not fit, the narrow layout
+  puts each row's names on one line and its other values on the lines below it.
+- Not on a terminal (a pipe, a CI log), plain text as wide as its content: nothing is cut,
+  wrapped or styled.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import Literal
+
+from plinto_db import report
+
+GAP = 3  # columns between two cells of a table (rich: padding and separator)
+MIN_WRAPPED = 24  # a wrapping column keeps at least this width before the narrow layout
+INDENT = "    "
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    name: bool = False  # an identifier: never cut, never wrapped
+    justify: Literal["left", "right"] = "left"
+    wrap: bool = False  # free text that may wrap on a terminal
+    brief: bool = False  # a short value: stays on a row's first line in the narrow layout
+
+    @property
+    def first_line(self) -> bool:
+        return self.name or self.brief
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    style: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines() or [""]
+
+
+@dataclass
+class Table:
+    columns: tuple[Column, ...]
+    title: str | None = None
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+
+    def add(self, *values: str | Cell | None) -> None:
+        cells = tuple(
+            v if isinstance(v, Cell) else Cell("" if v is None else str(v)) for v in values
+        )
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{len(cells)} values for {len(self.columns)} columns")
+        self.rows.append(cells)
+
+    def natural_widths(self) -> list[int]:
+        return [
+            max([len(column.header), *(len(line) for row in self.rows for line in row[i].lines)])
+            for i, column in enumerate(self.columns)
+        ]
+
+
+def print_table(table: Table, console=None) -> None:
+    console = console or report.stdout()
+    if not console.is_terminal:
+        console.file.write("\n".join(plain_lines(table)) + "\n")
+        console.file.flush()
+        return
+    width = console.width
+    widths = table.natural_widths()
+    if _span(widths) <= width:
+        _print_rich(table, widths, console)
+        return
+    fitted = _wrapped_widths(table, widths, width)
+    if fitted is not None:
+        _print_rich(table, fitted, console)
+        return
+    for line in narrow_lines(table, width):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def plain_lines(table: Table) -> list[str]:
+    """The table as plain text, as wide as its content."""
+    widths = table.natural_widths()
+    lines = [table.title] if table.title else []
+    lines.append(_join([c.header for c in table.columns], widths, table.columns))
+    for row in table.rows:
+        height = max(len(cell.lines) for cell in row)
+        for k in range(height):
+            texts = [cell.lines[k] if k < len(cell.lines) else "" for cell in row]
+            lines.append(_join(texts, widths, table.columns))
+    return lines
+
+
+def narrow_lines(table: Table, width: int) -> list[str]:
+    """Each row: its first name, then the names and brief values that still fit on that
+    line; every other value on the lines below it, whole words only."""
+    lines = [table.title] if table.title else []
+    for row in table.rows:
+        pairs = [(c, col) for c, col in zip(row, table.columns, strict=True) if c.text.strip()]
+        first, details = pairs[0][0].text, []
+        for cell, column in pairs[1:]:
+            if column.first_line and len(first) + 2 + len(cell.text) <= width:
+                first += "  " + cell.text
+            else:
+                details.append(f"{column.header}: {' '.join(cell.lines)}")
+        lines.append(first)
+        wrapped = textwrap.wrap(
+            " · ".join(details),
+            width=max(20, width - len(INDENT)),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.extend(INDENT + line for line in wrapped)
+    return lines
+
+
+def _span(widths: list[int]) -> int:
+    return sum(widths) + GAP * (len(widths) - 1)
+
+
+def _wrapped_widths(table: Table, widths: list[int], width: int) -> list[int] | None:
+    """Widths with the wrapping columns narrowed to fit `width`; None if they cannot be."""
+    wrapping = [i for i, column in enumerate(table.columns) if column.wrap]
+    fixed = sum(w for i, w in enumerate(widths) if i not in wrapping)
+    room = width - fixed - GAP * (len(widths) - 1)
+    if not wrapping or room < MIN_WRAPPED * len(wrapping):
+        return None
+    share = room // len(wrapping)
+    fitted = list(widths)
+    for i in wrapping:
+        fitted[i] = min(widths[i], share)
+    return fitted
+
+
+def _print_rich(table: Table, widths: list[int], console) -> None:
+    from rich import box
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    rich_table = RichTable(
+        title=table.title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for column, w in zip(table.columns, widths, strict=True):
+        rich_table.add_column(
+            column.header,
+            justify=column.justify,
+            no_wrap=not column.wrap,
+            overflow="fold" if column.wrap else "ignore",
+            min_width=w if not column.wrap else None,
+            max_width=w,
+        )
+    for row in table.rows:
+        rich_table.add_row(*(Text(cell.text, style=cell.style) for cell in row))
+    console.print(rich_table)
+
+
+def _join(texts: list[str], widths: list[int], columns: tuple[Column, ...]) -> str:
+    parts = [
+        text.rjust(w) if column.justify == "right" else text.ljust(w)
+        for text, w, column in zip(texts, widths, columns, strict=True)
+    ]
+    return (" " * GAP).join(parts).rstrip()

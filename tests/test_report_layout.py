@@ -1,0 +1,84 @@
+"""Tables fit the terminal without cutting a name, and a pipe gets plain text as wide as its
+content (pure: rendered into a string, no server)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from rich.console import Console
+
+from plinto_db.report.layout import Cell, Column, Table, print_table
+
+LONG = "idx_organization_members_organization_id_role_created_at_desc"  # 61 characters
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def sample() -> Table:
+    table = Table(
+        (
+            Column("name", name=True),
+            Column("table", name=True),
+            Column("state", brief=True),
+            Column("size", justify="right", brief=True),
+            Column("detail", wrap=True),
+        ),
+        title="status",
+    )
+    table.add(LONG, "public.organization_members", Cell("valid", "green"), "1.2 MB", "")
+    table.add(
+        "idx_short",
+        "public.users",
+        Cell("drifted", "magenta"),
+        "8.0 kB",
+        "keys (email, status) instead of (email); predicate (status = 'active') instead of "
+        "(none); the live index backs foreign key fk_sessions_user on public.sessions",
+    )
+    return table
+
+
+def render(table: Table, width: int, terminal: bool = True) -> list[str]:
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=terminal, color_system=None)
+    print_table(table, console)
+    return [ANSI.sub("", line) for line in out.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_a_terminal_table_fits_its_width_and_keeps_every_name_whole(width):
+    lines = render(sample(), width)
+    assert all(len(line) <= width for line in lines), "\n".join(lines)
+    text = "\n".join(lines)
+    for name in (LONG, "public.organization_members", "idx_short", "public.users"):
+        assert name in text, text
+
+
+def test_free_text_wraps_before_anything_is_cut():
+    lines = render(sample(), 200)
+    text = " ".join(" ".join(lines).split())
+    assert "fk_sessions_user on public.sessions" in text  # every word of the detail is there
+    assert "…" not in "\n".join(lines)
+
+
+def test_the_narrow_layout_puts_what_does_not_fit_under_the_first_name():
+    lines = render(sample(), 80)
+    long_row = lines.index(f"{LONG}  valid  1.2 MB")
+    assert lines[long_row + 1] == "    table: public.organization_members"
+    short_row = next(i for i, line in enumerate(lines) if line.startswith("idx_short"))
+    assert lines[short_row] == "idx_short  public.users  drifted  8.0 kB"
+    assert lines[short_row + 1].startswith("    detail: keys (email, status)")
+
+
+def test_a_pipe_gets_plain_text_as_wide_as_the_content():
+    lines = render(sample(), 80, terminal=False)
+    assert max(len(line) for line in lines) > 80  # never folded to a terminal's width
+    header = lines[1]
+    assert header.split() == ["name", "table", "state", "size", "detail"]
+    row = next(line for line in lines if line.startswith(LONG))
+    assert "public.organization_members" in row and "valid" in row
+
+
+def test_a_row_must_give_a_value_for_every_column():
+    with pytest.raises(ValueError, match="2 values for 5 columns"):
+        sample().add("a", "b")
