@@ -82,19 +82,26 @@ def main() -> None:
     try:
         app()
     except PlintoError as exc:
-        if _debug["enabled"]:
-            raise
+        _traceback_if_debug()
         print(f"plinto-db: error: {exc.message}", file=sys.stderr)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
+        _traceback_if_debug()
         print("plinto-db: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # an unexpected bug: one line unless --debug
-        if _debug["enabled"]:
-            raise
+        _traceback_if_debug()
         print(
             f"plinto-db: internal error: {type(exc).__name__}: {exc} "
             "(run with --debug for details)",
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.FAILED))
+
+
+def _traceback_if_debug() -> None:
+    """With --debug, the traceback too; the exit code stays what it would be without it."""
+    if _debug["enabled"]:
+        import traceback
+
+        traceback.print_exc()

