@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from plinto_db.check.judge import Verdict, filtering_predicate
-from plinto_db.check.modes import Mode
 from plinto_db.check.names import Names, QName
 from plinto_db.check.results import CheckResult, CoverageState, IndexCoverage
 
@@ -60,14 +59,14 @@ def _unproven_reason(spec: Any, results: Sequence[CheckResult]) -> str:
     """The closest reason why no passing check proves the index."""
     name, table = spec.name, spec.table
     passing = [r for r in results if r.verdict is Verdict.PASS and name in r.used]
+    serving = [r for r in passing if any(q[1] == name for q in r.serving)]
+    if serving:  # forced mode: filtered or ordered with it, but the check does not name it
+        return (
+            f"used by {serving[0].check.name} in forced mode, which proves only the indexes a "
+            "check names (name it in an expectation, or check in natural mode)"
+        )
     if passing:
-        first = passing[0]
-        if first.mode is Mode.FORCED:
-            return (
-                f"used by {first.check.name} in forced mode, which proves only the indexes a "
-                "check names (name it in an expectation, or check in natural mode)"
-            )
-        return f"read whole by {first.check.name}, with no condition and no order it needs"
+        return f"read whole by {passing[0].check.name}, with no condition and no order it needs"
     failing = tuple(r.check.name for r in results if name in r.used)
     if failing:
         return f"used only by failing checks: {', '.join(failing)}"

@@ -129,6 +129,7 @@ def decide(
         analyze=analyze_figures(explained.plan) if explained.analyzed else None,
         nodes=nodes,
         proves=proves(check, nodes, names, forced=forced) if verdict is Verdict.PASS else (),
+        serving=proves(check, nodes, names, forced=False),
     )
 
 

@@ -49,6 +49,7 @@ class CheckResult:
     # the indexes this result proves for coverage: used to filter or to order by a passing
     # plan (in forced mode, only those the check names)
     proves: tuple[QName, ...] = ()
+    serving: tuple[QName, ...] = ()  # every index the plan uses to filter or to order
 
     @property
     def line(self) -> int:
