@@ -7,6 +7,7 @@ http.png: requests/s before vs after per endpoint, log scale (with --http).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,11 @@ def _barh(
             )
     if log:
         ax.set_xscale("log")
-    largest = max([v for v in [*before, *after] if v] or [1.0])
+    values = [v for v in [*before, *after] if v]
+    largest = max(values or [1.0])
     ax.set_xlim(right=largest * (4 if log else 1.18))  # room for the notes
+    if log:  # bars grow from a decade below the smallest value, not from an arbitrary edge
+        ax.set_xlim(left=10 ** math.floor(math.log10(min(values or [1.0])) - 1e-9))
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=11, loc="left")
     ax.grid(axis="x", which="both", alpha=0.3)
@@ -135,20 +139,26 @@ def _writes(doc: dict[str, Any], path: Path) -> bool:
 def _http(doc: dict[str, Any], path: Path) -> bool:
     http = doc.get("http") or {}
     rows = [
-        (e["name"], (e.get("before") or {}).get("rps"), (e.get("after") or {}).get("rps"))
+        (
+            e["name"],
+            (e.get("before") or {}).get("rps"),
+            (e.get("after") or {}).get("rps"),
+            format_ratio(e.get("rps_ratio")),
+        )
         for e in http.get("endpoints", [])
     ]
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
     if not rows:
         return False
     _barh(
-        [n for n, _, _ in rows],
-        [b for _, b, _ in rows],
-        [a for _, _, a in rows],
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
         "HTTP requests per second per endpoint, before vs after the catalog\n"
-        "(log scale; longer is faster)",
+        "(log scale; longer is faster; after / before at the right)",
         "requests per second (log scale)",
         path,
         log=True,
+        notes=[r[3] if r[3] != "–" else "" for r in rows],
     )
     return True

@@ -214,8 +214,9 @@ def _http(doc: dict[str, Any]) -> str:
             f"{format_ms(a.get('p50_ms'))} | {format_ms(a.get('p95_ms'))} | "
             f"{format_ms(a.get('p99_ms'))} | {b.get('failures', '–')}/{a.get('failures', '–')} |"
         )
-    for limit in http.get("limits") or []:
-        lines.append(f"\n- {limit}")
+    limits = http.get("limits") or []
+    if limits:
+        lines += ["", "Limits of this load:", ""] + [f"- {limit}" for limit in limits]
     return "\n".join(lines)
 
 
