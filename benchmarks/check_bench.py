@@ -1,8 +1,9 @@
 """Benchmark: `plinto-db check` (natural mode, every check) against psql running the same EXPLAINs.
 
-Target (issue 4): the wall time of `plinto-db check` beyond the import floor
+Target (issues 4 and 9): the wall time of `plinto-db check` beyond the import floor
 (`python -c "import typer, rich, psycopg, sqlglot"`) is at most 2x the wall time of `psql`
-running the same EXPLAIN statements from one file. Medians of interleaved runs, same machine.
+running the same EXPLAIN (VERBOSE, FORMAT JSON, SETTINGS) statements from one file. Medians of
+interleaved runs, same machine.
 
     python benchmarks/check_bench.py                 # own throw-away embedded server, seed 50000
     python benchmarks/check_bench.py --dsn URL       # an already seeded database (catalog applied)
@@ -61,7 +62,7 @@ def psql_script(dsn: str, checks_dir: Path) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for number, check in enumerate(load_workload(checks_dir), start=1):
             if not check.param_count:
-                lines.append(f"EXPLAIN (FORMAT JSON, SETTINGS) {check.sql};")
+                lines.append(f"EXPLAIN (VERBOSE, FORMAT JSON, SETTINGS) {check.sql};")
                 continue
             if check.params is not None:
                 values = check.params
@@ -69,7 +70,8 @@ def psql_script(dsn: str, checks_dir: Path) -> str:
                 row = conn.execute(check.sample).fetchone()
                 values = tuple(sql.Literal(v).as_string(conn) for v in row)
             lines.append(f"PREPARE p{number} AS {check.sql};")
-            lines.append(f"EXPLAIN (FORMAT JSON, SETTINGS) EXECUTE p{number}({', '.join(values)});")
+            args = ", ".join(values)
+            lines.append(f"EXPLAIN (VERBOSE, FORMAT JSON, SETTINGS) EXECUTE p{number}({args});")
             lines.append(f"DEALLOCATE p{number};")
     lines.append("ROLLBACK;")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from recorded_plans import FORCED_FULL_READ, MAJOR_IDS, MAJORS, verdict_of
 
-from plinto_db.check.judge import Verdict
+from plinto_db.check.judge import Verdict, filtering_predicate
 
 
 @pytest.fixture(params=MAJORS, ids=MAJOR_IDS)
@@ -103,3 +103,25 @@ def test_a_full_index_read_the_planner_chose_is_a_use_with_a_note(major):
     assert got is Verdict.PASS and "no condition" in judgements[0].notes[0]
     # and a use that filters carries no note
     assert verdict_of(major, "index_cond", "index t_email_idx")[1][0].notes == ()
+
+
+@pytest.mark.parametrize(
+    ("predicate", "filters"),
+    [
+        ("(user_metadata IS NOT NULL)", False),  # implied by any strict operator on the column
+        ("((a IS NOT NULL) AND (b IS NOT NULL))", False),
+        ("(status = 'active'::text)", True),
+        ("(b > 0)", True),
+        ("((status = 'active'::text) AND (x IS NOT NULL))", True),
+        (None, False),
+    ],
+)
+def test_a_partial_predicate_filters_unless_it_is_only_not_null(predicate, filters):
+    assert filtering_predicate(predicate) is filters
+
+
+def test_a_partial_index_read_whole_filters_only_when_its_predicate_does(major):
+    """t_active_idx (WHERE status = 'active') filters; forced_partial reads it whole."""
+    assert verdict_of(major, "forced_partial", "index t_active_idx", forced=True)[0] is (
+        Verdict.PASS
+    )
