@@ -34,6 +34,7 @@ class DemoRequest:
     pgbench_seconds: int = 3
     writes: WriteOptions = WriteOptions()
     jobs: int = 2
+    allow_activity: bool = False
     progress: bool = False  # seed's progress bar
 
 
@@ -158,6 +159,7 @@ def _bench_request(
         writes=request.writes,
         pgbench_seconds=request.pgbench_seconds,
         embedded=True,
+        allow_activity=request.allow_activity,
         jobs=request.jobs,
         final=FinalState.CATALOG,
         after_build=after_build,

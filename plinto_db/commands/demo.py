@@ -33,6 +33,10 @@ def demo(
         typer.Option("--pgbench-seconds", help="pgbench -T per check and phase; 0: none.", min=0),
     ] = 3,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel builds.", min=1)] = 2,
+    allow_activity: Annotated[
+        bool,
+        typer.Option("--allow-activity", help="Run although other sessions use the database."),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -59,6 +63,7 @@ def demo(
         timing=TimingOptions(iterations=iterations, max_seconds=max_seconds),
         pgbench_seconds=pgbench_seconds,
         jobs=jobs,
+        allow_activity=allow_activity,
         progress=report.interactive(fmt),
     )
     result = run_demo(request, events_for(fmt))
