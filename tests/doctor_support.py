@@ -1,5 +1,5 @@
 """Helpers for the doctor tests: building a fixture schema, running doctor in-process or as a
-real process (until `doctor` is in cli.COMMAND_MODULES, through a two-line bootstrap)."""
+real process (`python -m plinto_db doctor`)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ from plinto_db.doctor.run import DoctorReport, DoctorRequest, run_doctor
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "data" / "doctor"
-
-_BOOTSTRAP = (
-    "from plinto_db import cli\n"
-    "if 'doctor' not in cli.COMMAND_MODULES:\n"
-    "    from plinto_db.commands import doctor; doctor.register(cli.app)\n"
-    "cli.main()\n"
-)
-
 
 def expected(path: Path) -> set[tuple[str, ...]]:
     """The `-- expect: obj obj ...` lines of a fixture: one finding's objects each."""
@@ -98,7 +90,7 @@ def run_doctor_cli(
     full_env["PLINTO_DB_DATA_DIR"] = "/nonexistent/no-embedded-here"
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-c", _BOOTSTRAP, "doctor", *args],
+        [sys.executable, "-m", "plinto_db", "doctor", *args],
         capture_output=True,
         text=True,
         env=full_env,
