@@ -59,6 +59,26 @@ def test_migrate_twice_is_a_no_op_and_downgrade_removes_everything(new_db, run_c
     assert _tables(dsn) == set()
 
 
+def test_migrate_lists_what_each_revision_created_and_dropped(new_db, run_cli):
+    import json
+
+    dsn = new_db("empty")
+    up = run_cli("migrate", "--to", "head", "--dsn", dsn, "--format", "json")
+    assert up.returncode == 0, up.stderr
+    schema, catalog = json.loads(up.stdout)["revisions"]
+    assert schema["revision"] == "0001" and catalog["revision"] == "0002"
+    assert {n.split(".")[-1] for n in schema["created"]["table"]} == PLINTO_TABLES
+    assert "public.ix_users_email" in schema["created"]["index"]
+    assert len(catalog["created"]["index"]) == 45 and "table" not in catalog["created"]
+    assert all(n.startswith("public.idx_") for n in catalog["created"]["index"])
+    down = run_cli("migrate", "--to", "0001", "--dsn", dsn)
+    assert down.returncode == 0, down.stderr
+    lines = down.stdout.splitlines()
+    assert lines[0].startswith("0002 (") and lines[0].endswith("dropped 45 indexes")
+    assert lines[1].startswith("  dropped indexes: public.idx_")
+    assert lines[-1] == "migrated: 0002 -> 0001"
+
+
 def test_schema_constraints_are_enforced(schema_db):
     with psycopg.connect(schema_db) as conn:
         try:

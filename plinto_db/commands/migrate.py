@@ -27,18 +27,12 @@ def migrate(
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
     """Create (or remove) the Plinto schema with alembic. Running it twice is a no-op."""
+    from plinto_db.report.migrate import render_migrate
     from plinto_db.server.migrate import migrate_to
 
     target = target_dsn_for(dsn, data_dir)
     result = migrate_to(target, to, migrations)
-    if fmt == report.OutputFormat.json:
-        report.print_json(
-            {"before": result.before, "after": result.after, "changed": result.changed}
-        )
-    elif result.changed:
-        typer.echo(f"migrated: {result.before or 'base'} -> {result.after or 'base'}")
-    else:
-        typer.echo(f"already at {result.after or 'base'}: nothing to do")
+    render_migrate(result, fmt)
 
 
 def target_dsn_for(dsn: str | None, data_dir: Path | None) -> str:

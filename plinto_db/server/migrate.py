@@ -7,6 +7,7 @@ from pathlib import Path
 
 from plinto_db.errors import UserError
 from plinto_db.resources import resolve_dir
+from plinto_db.server.snapshot import Change, change, snapshot
 
 
 class SchemaConflict(UserError):
@@ -17,6 +18,7 @@ class SchemaConflict(UserError):
 class MigrationResult:
     before: str | None
     after: str | None
+    changes: tuple[Change, ...] = ()  # what each revision that ran created and dropped
 
     @property
     def changed(self) -> bool:
@@ -119,7 +121,6 @@ def _config(dsn: str, migrations: Path | None):
 
 
 def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> MigrationResult:
-    from alembic import command
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
@@ -130,10 +131,7 @@ def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> 
     config = _config(dsn, migrations)
     before = current_revision(dsn, migrations)
     try:
-        if downgrade:
-            command.downgrade(config, target)
-        else:
-            command.upgrade(config, target)
+        changes = tuple(_steps(config, dsn, before, target, downgrade=downgrade))
     except CommandError as exc:
         raise UserError(f"migration to {target!r} failed: {exc}") from None
     except DBAPIError as exc:
@@ -141,4 +139,42 @@ def _run(dsn: str, target: str, migrations: Path | None, *, downgrade: bool) -> 
         raise UserError(
             f"migration to {target!r} failed on {describe(dsn)}: {reason} (rolled back)"
         ) from None
-    return MigrationResult(before=before, after=current_revision(dsn, migrations))
+    return MigrationResult(before, current_revision(dsn, migrations), changes)
+
+
+def _steps(config, dsn: str, before: str | None, target: str, *, downgrade: bool):
+    """Run the revisions one at a time, yielding what each created and dropped.
+
+    A relative target (+1, -1, head-1) runs as one step, described as such.
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    if _resolve_target(config, target) is _RELATIVE:
+        revisions = [(target, None, f"to {target}")]
+    elif downgrade:
+        lower = None if target == "base" else target
+        revisions = [
+            (rev.down_revision or "base", rev.revision, _describe(rev))
+            for rev in script.iterate_revisions(before, lower or "base")
+        ]
+    else:
+        upper = script.get_current_head() if target == "head" else target
+        revisions = [
+            (rev.revision, rev.revision, _describe(rev))
+            for rev in reversed(list(script.iterate_revisions(upper, before or "base")))
+        ]
+    state = snapshot(dsn)
+    for step_target, revision, description in revisions:
+        if downgrade:
+            command.downgrade(config, step_target)
+        else:
+            command.upgrade(config, step_target)
+        after = snapshot(dsn)
+        yield change(revision or step_target, description, state, after)
+        state = after
+
+
+def _describe(revision) -> str:
+    return (revision.doc or "").strip().splitlines()[0].rstrip(".") if revision.doc else ""

@@ -1,0 +1,49 @@
+"""Rendering `migrate`: where the schema was and is, and what each revision created."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+from plinto_db import report
+from plinto_db.server.snapshot import plural
+
+
+def render_migrate(result, fmt: report.OutputFormat) -> None:
+    if fmt == report.OutputFormat.json:
+        report.print_json(
+            {
+                "before": result.before,
+                "after": result.after,
+                "changed": result.changed,
+                "revisions": [c.as_dict() for c in result.changes],
+            }
+        )
+        return
+    console = report.stdout()
+    width = console.width if console.is_terminal else None
+    lines: list[str] = []
+    for change in result.changes:
+        about = f" ({change.description})" if change.description else ""
+        lines.append(f"{change.revision}{about}: {change.summary()}")
+        for verb, found in (("created", change.created), ("dropped", change.dropped)):
+            for kind, names in found.items():
+                lines.extend(_names(f"  {verb} {plural(kind)}: ", names, width))
+    if result.changed:
+        lines.append(f"migrated: {result.before or 'base'} -> {result.after or 'base'}")
+    else:
+        lines.append(f"already at {result.after or 'base'}: nothing to do")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _names(head: str, names: tuple[str, ...], width: int | None) -> list[str]:
+    text = head + ", ".join(names)
+    if width is None:
+        return [text]
+    return textwrap.wrap(
+        text,
+        width=width,
+        subsequent_indent=" " * 4,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
