@@ -9,11 +9,15 @@ class SeedProgress:
     """A bar on stderr while rows load, then a label for each finishing step; a no-op when
     not enabled (no terminal, or --format json)."""
 
-    def __init__(self, enabled: bool, total: int):
+    def __init__(self, enabled: bool, expected: dict[str, int]):
         self.enabled = enabled
-        self.total = total
+        self.expected = dict(expected)
         self._progress = None
         self._task = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.expected.values())
 
     def __enter__(self) -> SeedProgress:
         if self.enabled:
@@ -40,6 +44,12 @@ class SeedProgress:
     def describe(self, table: str) -> None:
         if self._progress is not None:
             self._progress.update(self._task, description=table)
+
+    def recount(self, table: str, rows: int) -> None:
+        """The exact row count of a table, once known: the bar's total stays exact."""
+        self.expected[table] = rows
+        if self._progress is not None:
+            self._progress.update(self._task, total=self.total)
 
     def advance(self, n: int) -> None:
         if self._progress is not None:

@@ -48,6 +48,8 @@ def load_tables(
             foreign_keys = drop_foreign_keys(conn, names)
             for spec in specs:
                 table = spec.name
+                if spec.rows is not None:
+                    progress.recount(spec.name, spec.rows(world))
                 progress.describe(spec.name)
                 started = time.perf_counter()
                 rows[spec.name] = copy_table(conn, spec, world, progress.advance)

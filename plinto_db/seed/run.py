@@ -135,7 +135,7 @@ def run_seed(
         world = build_world(seed, sizes, seed_anchor() if now is None else now)
         timings["world"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        with SeedProgress(progress, world_rows(sizes, world)) as bar:
+        with SeedProgress(progress, expected_rows(sizes, world)) as bar:
             rows = load_tables(conn, specs, world, reset=reset, progress=bar, timings=timings)
             timings["copy"] = time.perf_counter() - mark
             mark = time.perf_counter()
@@ -155,8 +155,8 @@ def _sizes(users: int, history_per_user: int) -> Sizes:
     return Sizes(users=users, history_per_user=history_per_user)
 
 
-def world_rows(sizes: Sizes, world) -> int:
-    """How many rows the load will write, for the progress bar."""
+def expected_rows(sizes: Sizes, world) -> dict[str, int]:
+    """Rows per table the load will write, as far as they are known before it starts."""
     expected = sizes.table_rows()
     expected["organization_members"] = len(world.memberships)
-    return sum(expected.values())
+    return expected

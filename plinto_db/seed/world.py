@@ -207,6 +207,9 @@ class TableSpec:
     columns: Sequence[str]
     generate: Callable[[World], Iterator[Chunk]]
     binary: bool = False  # the generator yields COPY binary data (signature and trailer too)
+    # the exact row count, known once the tables before it are generated (None: the Sizes
+    # estimate is exact)
+    rows: Callable[[World], int] | None = None
 
 
 def chunk_bounds(total: int) -> Iterator[tuple[int, int]]:

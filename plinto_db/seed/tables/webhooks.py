@@ -272,6 +272,7 @@ TABLES = (
             "scheduled_at delivered_at next_retry_at error_message created_at"
         ).split(),
         webhook_deliveries,
+        rows=lambda world: len(world.events),  # drawn while webhook_events is generated
     ),
     TableSpec(
         "scim_resources",
