@@ -15,8 +15,8 @@ from plinto_db import report
 from plinto_db.bench.events import BenchEvents
 from plinto_db.bench.model import Phase
 from plinto_db.bench.stats import format_ms, format_ratio
+from plinto_db.report.layout import Cell, Column, Table, print_table
 
-WIDE_ENOUGH_FOR_WHY = 130
 VERDICT_STYLE = {
     "helped": "green",
     "replaced": "cyan",
@@ -95,43 +95,40 @@ def events_for(fmt: report.OutputFormat) -> BenchEvents:
     return BarBenchEvents() if report.interactive(fmt) else NoteBenchEvents()
 
 
+QUERY_COLUMNS = (
+    Column("check", name=True),
+    Column("before", justify="right", brief=True),
+    Column("after", justify="right", brief=True),
+    Column("speedup", justify="right", brief=True),
+    Column("buffers", justify="right", brief=True),
+    Column("verdict", brief=True),
+    Column("why", wrap=True),
+)
+
+
 def render_table(doc: dict[str, Any], report_path: str | None) -> None:
     """The queries sorted by speedup, then writes, disk, pgbench, HTTP and where the report is."""
-    from rich import box
-    from rich.table import Table
-
-    out = report.stdout()
-    wide = out.width >= WIDE_ENOUGH_FOR_WHY
-    table = Table(
-        title="plinto-db bench: database level (p50 per query; report.md says why for each row)"
-        if not wide
-        else "plinto-db bench: database level (p50 per query)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-    )
-    columns = ["check", "before", "after", "speedup", "buffers", "verdict"] + (
-        ["why"] if wide else []
-    )
-    for column in columns:
-        numeric = column in ("before", "after", "speedup", "buffers")
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "why")
+    table = Table(QUERY_COLUMNS, title="plinto-db bench: database level, p50 per query")
     for q in doc["queries"]:
         before, after = q.get("before") or {}, q.get("after") or {}
-        style = VERDICT_STYLE.get(q["verdict"], "")
-        cells = [
+        table.add(
             q["check"],
             format_ms(before.get("p50_ms")),
             format_ms(after.get("p50_ms")),
             format_ratio(q["speedup_p50"]),
             f"{_count(before.get('buffers'))} → {_count(after.get('buffers'))}",
-            f"[{style}]{q['verdict']}[/]",
-        ]
-        table.add_row(*cells, *([_escape(q["reason"])] if wide else []))
-    out.print(table)
-    for line in summary_lines(doc):
-        out.print(line, markup=False, highlight=False)
-    if report_path:
-        out.print(f"report: {report_path}", markup=False, highlight=False)
+            Cell(q["verdict"], VERDICT_STYLE.get(q["verdict"], "")),
+            q["reason"],
+        )
+    print_table(table)
+    lines = summary_lines(doc) + ([f"report: {report_path}"] if report_path else [])
+    _print_lines(lines)
+
+
+def _print_lines(lines: list[str]) -> None:
+    out = report.stdout()
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
@@ -201,12 +198,6 @@ def _count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
 def render_demo(result, fmt: report.OutputFormat) -> None:
     """The demo: its report folder written, the table, then the conclusion."""
     from plinto_db.bench.demo import conclusion
@@ -221,9 +212,7 @@ def render_demo(result, fmt: report.OutputFormat) -> None:
         print(written.report.read_text())
     else:
         render_table(written.document, None)
-    out = report.stdout()
-    for line in conclusion_lines(result, summary, str(written.report)):
-        out.print(line, markup=False, highlight=False)
+    _print_lines(conclusion_lines(result, summary, str(written.report)))
 
 
 def demo_document(result, summary: dict[str, Any]) -> dict[str, Any]:
