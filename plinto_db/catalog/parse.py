@@ -83,14 +83,56 @@ def split_statements(text: str, file: Path) -> list[tuple[str, int]]:
 
 
 def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
+    """One CREATE INDEX statement (its first token on `line` of `file`) as an IndexSpec."""
+    from sqlglot import exp
+
+    where_at = f"{file}:{line}"
+    source = text
+    text, nulls_not_distinct = without_nulls_distinct(text)
+    tree = _parse_create_index(text, file, line)
+    index = tree.this
+    name = _index_name(index.this, where_at)
+    table_node = index.args.get("table")
+    if not isinstance(table_node, exp.Table) or table_node.args.get("catalog"):
+        raise UserError(f"{where_at}: expected ON [schema.]table, found: {_snippet(text)}")
+    params = index.args.get("params")
+    columns = params.args.get("columns") if params else None
+    if not columns:
+        raise UserError(f"{where_at}: index {name!r} has no key columns")
+    keys, where = _keys_and_predicate(text, params, where_at)
+    using = params.args.get("using")
+    tablespace = params.args.get("tablespace")
+    schema_node = table_node.args.get("db")
+    return IndexSpec(
+        name=name,
+        schema=_ident(schema_node) if schema_node is not None else None,
+        table=_ident(table_node.this),
+        unique=bool(tree.args.get("unique")),
+        method=(using.name if using is not None else "btree").lower(),
+        keys=keys,
+        where=where,
+        file=file,
+        line=line,
+        include=tuple(_include_name(n, where_at) for n in (params.args.get("include") or [])),
+        with_options=tuple(
+            (prop.this.name.lower(), prop.args["value"].sql(dialect="postgres"))
+            for prop in (params.args.get("with_storage") or [])
+            if isinstance(prop, exp.Property)
+        ),
+        tablespace=_ident(tablespace) if tablespace is not None else None,
+        source=source,
+        nulls_not_distinct=nulls_not_distinct,
+    )
+
+
+def _parse_create_index(text: str, file: Path, line: int):
+    """sqlglot's tree of a CREATE INDEX statement; anything else is a UserError."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError
 
     where_at = f"{file}:{line}"
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
-    source = text
-    text, nulls_not_distinct = without_nulls_distinct(text)
     try:
         tree = sqlglot.parse_one(text, read="postgres")
     except ParseError as exc:
@@ -98,25 +140,25 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         err_line = line + max(int(errors[0].get("line") or 1) - 1, 0)
         desc = errors[0].get("description") or str(exc).splitlines()[0]
         raise UserError(f"{file}:{err_line}: cannot parse SQL: {desc}") from None
-
     if isinstance(tree, exp.Command):
         head = " ".join(text.split()[:3]).upper()
         if head.startswith("CREATE") and " INDEX" in f" {head}":
             raise UserError(f"{where_at}: unsupported CREATE INDEX syntax: {_snippet(text)}")
+    is_index = isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "INDEX"
+    if not is_index or not isinstance(tree.this, exp.Index):
         raise UserError(f"{where_at}: expected CREATE INDEX, found: {_snippet(text)}")
-    if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "INDEX":
-        raise UserError(f"{where_at}: expected CREATE INDEX, found: {_snippet(text)}")
+    return tree
 
-    index = tree.this
-    if not isinstance(index, exp.Index):
-        raise UserError(f"{where_at}: expected CREATE INDEX, found: {_snippet(text)}")
-    name_node = index.this
-    if not isinstance(name_node, exp.Identifier) or not name_node.this:
+
+def _index_name(node, where_at: str) -> str:
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Identifier) or not node.this:
         raise UserError(
             f"{where_at}: the index has no name; the catalog needs an explicit name "
             "to know whether it exists"
         )
-    name = _ident(name_node)
+    name = _ident(node)
     if len(name.encode()) > MAX_IDENTIFIER_BYTES:
         kept = name.encode()[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
         raise UserError(
@@ -124,22 +166,21 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
             f"only {MAX_IDENTIFIER_BYTES} (it would create {kept!r}, which the catalog would "
             "never find): use a name of at most 63 bytes"
         )
-    table_node = index.args.get("table")
-    if not isinstance(table_node, exp.Table) or table_node.args.get("catalog"):
-        raise UserError(f"{where_at}: expected ON [schema.]table, found: {_snippet(text)}")
-    params = index.args.get("params")
-    columns = params.args.get("columns") if params else None
-    if not columns:
-        raise UserError(f"{where_at}: index {_ident(name_node)!r} has no key columns")
+    return name
 
-    keys = tuple(_key(node, where_at) for node in columns)
-    include = tuple(_include_name(node, where_at) for node in (params.args.get("include") or []))
+
+def _keys_and_predicate(
+    text: str, params, where_at: str
+) -> tuple[tuple[IndexKey, ...], str | None]:
+    """The keys and the WHERE predicate, expressions kept as written.
+
+    sqlglot's rendering is not always the same SQL for PostgreSQL (date_part(...) becomes
+    EXTRACT(...), strpos(...) becomes POSITION(...), 'day' becomes 'DAY'), and an index
+    expression that is not the one the queries use is never chosen by the planner.
+    """
+    keys = tuple(_key(node, where_at) for node in params.args.get("columns"))
     where_node = params.args.get("where")
     where = where_node.this.sql(dialect="postgres") if where_node is not None else None
-    # Expressions and the predicate are kept as written: sqlglot's rendering is not always
-    # the same SQL for PostgreSQL (date_part(...) becomes EXTRACT(...), strpos(...) becomes
-    # POSITION(...), 'day' becomes 'DAY'), and an index expression that is not the one the
-    # queries use is never chosen by the planner.
     key_texts, where_text = source_parts(text)
     if len(key_texts) == len(keys):
         keys = tuple(
@@ -148,31 +189,7 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
         )
     if where is not None and where_text:
         where = where_text
-    using = params.args.get("using")
-    method = (using.name if using is not None else "btree").lower()
-    with_options = tuple(
-        (prop.this.name.lower(), prop.args["value"].sql(dialect="postgres"))
-        for prop in (params.args.get("with_storage") or [])
-        if isinstance(prop, exp.Property)
-    )
-    tablespace = params.args.get("tablespace")
-    schema_node = table_node.args.get("db")
-    return IndexSpec(
-        name=_ident(name_node),
-        schema=_ident(schema_node) if schema_node is not None else None,
-        table=_ident(table_node.this),
-        unique=bool(tree.args.get("unique")),
-        method=method,
-        keys=keys,
-        where=where,
-        file=file,
-        line=line,
-        include=include,
-        with_options=with_options,
-        tablespace=_ident(tablespace) if tablespace is not None else None,
-        source=source,
-        nulls_not_distinct=nulls_not_distinct,
-    )
+    return keys, where
 
 
 def _key(node, where_at: str) -> IndexKey:
