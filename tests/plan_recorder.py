@@ -105,6 +105,7 @@ SCENARIOS: dict[str, Scenario] = {
         FORCED, "SELECT email FROM t WHERE email LIKE '%x5%' LIMIT 10"
     ),
     "forced_sort_above_index_only": Scenario(FORCED, "SELECT a FROM t ORDER BY a % 7"),
+    "forced_limit_index_only": Scenario(FORCED, "SELECT a FROM t WHERE a::text <> 'x' LIMIT 3"),
     "natural_order_limit": Scenario(
         NATURAL, "SELECT id, created FROM t ORDER BY created DESC LIMIT 10"
     ),

@@ -28,6 +28,7 @@ def major(request: pytest.FixtureRequest) -> int:
         ("forced_like_full_index", "any-of t_email_idx, t_pkey"),
         ("forced_count", "index t_c_idx"),  # count(*): any index, read whole
         ("forced_limit_no_order", "index t_email_idx"),  # a LIMIT without ORDER BY
+        ("forced_limit_index_only", "index t_a_idx"),  # the same, an Index Only Scan
         ("forced_sort_above", "index t_email_idx"),  # a Sort above: its order is not used
         ("forced_sort_above_index_only", "index t_a_idx"),
     ],

@@ -159,6 +159,7 @@ def test_render_tree_and_scan_summary(major):
         ("forced_like_full_index", "t_email_idx", Use.FULL_READ),
         ("forced_count", "t_c_idx", Use.FULL_READ),
         ("forced_limit_no_order", "t_email_idx", Use.FULL_READ),  # LIMIT without ORDER BY
+        ("forced_limit_index_only", "t_a_idx", Use.FULL_READ),  # Limit -> Index Only Scan
         ("forced_sort_above", "t_email_idx", Use.FULL_READ),
         ("forced_sort_above_index_only", "t_a_idx", Use.FULL_READ),
         ("forced_order", "t_created_idx", Use.ORDER),  # ORDER BY, no Sort above it
