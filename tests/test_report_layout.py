@@ -82,3 +82,14 @@ def test_a_pipe_gets_plain_text_as_wide_as_the_content():
 def test_a_row_must_give_a_value_for_every_column():
     with pytest.raises(ValueError, match="2 values for 5 columns"):
         sample().add("a", "b")
+
+
+def test_when_only_the_free_text_does_not_fit_the_rest_stays_in_aligned_columns():
+    lines = render(sample(), 120)
+    assert lines[1].split() == ["name", "table", "state", "size"]
+    long_row = next(line for line in lines if line.startswith(LONG))
+    short_row = next(line for line in lines if line.startswith("idx_short"))
+    assert long_row.index("valid") == short_row.index("drifted") == lines[1].index("state")
+    detail = lines[lines.index(short_row) + 1]
+    assert detail.startswith("    detail: keys (email, status)")
+    assert all(len(line) <= 120 for line in lines)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from plinto_db import report
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 GAP = 3  # columns between two cells of a table (rich: padding and separator)
 MIN_WRAPPED = 24  # a wrapping column keeps at least this width before the narrow layout
@@ -80,7 +83,7 @@ def print_table(table: Table, console=None) -> None:
         _print_rich(table, fitted, console)
         return
     for line in narrow_lines(table, width):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def plain_lines(table: Table) -> list[str]:
@@ -96,27 +99,70 @@ def plain_lines(table: Table) -> list[str]:
     return lines
 
 
-def narrow_lines(table: Table, width: int) -> list[str]:
-    """Each row: its first name, then the names and brief values that still fit on that
-    line; every other value on the lines below it, whole words only."""
-    lines = [table.title] if table.title else []
+def narrow_lines(table: Table, width: int) -> list[Text]:
+    """Each row on a first line of its names and brief values (aligned in columns when they
+    fit, else as many as fit after the first name), its other values on the lines below,
+    whole words only."""
+    from rich.text import Text
+
+    first = [i for i, column in enumerate(table.columns) if column.first_line]
+    widths = table.natural_widths()
+    aligned = _span([widths[i] for i in first]) <= width
+    lines = [Text(table.title)] if table.title else []
+    if aligned:
+        headers = tuple(Cell(column.header, "bold") for column in table.columns)
+        lines.append(_aligned(headers, first, widths, table.columns))
     for row in table.rows:
-        pairs = [(c, col) for c, col in zip(row, table.columns, strict=True) if c.text.strip()]
-        first, details = pairs[0][0].text, []
-        for cell, column in pairs[1:]:
-            if column.first_line and len(first) + 2 + len(cell.text) <= width:
-                first += "  " + cell.text
-            else:
-                details.append(f"{column.header}: {' '.join(cell.lines)}")
-        lines.append(first)
+        if aligned:
+            line = _aligned(row, first, widths, table.columns)
+            rest = [i for i in range(len(row)) if i not in first]
+        else:
+            line, rest = _greedy(row, table.columns, width)
+        lines.append(line)
+        details = [
+            f"{table.columns[i].header}: {' '.join(row[i].lines)}"
+            for i in rest
+            if row[i].text.strip()
+        ]
         wrapped = textwrap.wrap(
             " · ".join(details),
             width=max(20, width - len(INDENT)),
             break_long_words=False,
             break_on_hyphens=False,
         )
-        lines.extend(INDENT + line for line in wrapped)
+        lines.extend(Text(INDENT + text) for text in wrapped)
     return lines
+
+
+def _aligned(row, first: list[int], widths: list[int], columns) -> Text:
+    from rich.text import Text
+
+    line = Text()
+    for n, i in enumerate(first):
+        cell = row[i]
+        pad = widths[i] - len(cell.text)
+        text = cell.text.rjust(widths[i]) if columns[i].justify == "right" else cell.text
+        line.append(text, style=cell.style)
+        if n < len(first) - 1:
+            line.append(" " * (GAP + (pad if columns[i].justify != "right" else 0)))
+    line.rstrip()
+    return line
+
+
+def _greedy(row, columns, width: int):
+    """The first name, then what fits of the other first-line values; the rest below."""
+    from rich.text import Text
+
+    line = Text(row[0].text, style=row[0].style)
+    rest = []
+    for i in range(1, len(row)):
+        cell = row[i]
+        if columns[i].first_line and cell.text and len(line) + 2 + len(cell.text) <= width:
+            line.append("  ")
+            line.append(cell.text, style=cell.style)
+        elif cell.text:
+            rest.append(i)
+    return line, rest
 
 
 def _span(widths: list[int]) -> int:
