@@ -93,3 +93,29 @@ def test_when_only_the_free_text_does_not_fit_the_rest_stays_in_aligned_columns(
     detail = lines[lines.index(short_row) + 1]
     assert detail.startswith("    detail: keys (email, status)")
     assert all(len(line) <= 120 for line in lines)
+
+
+def test_secondary_columns_leave_before_anything_is_cut_or_folded():
+    table = Table(
+        (
+            Column("query", name=True),
+            Column("verdict", brief=True),
+            Column("used", wrap=True),
+            Column("expected", wrap=True, secondary=True),
+        )
+    )
+    table.add("25_sessions_list_mine", "pass", "idx_sessions_management", "index " + "x" * 90)
+    wide = render(table, 200)
+    assert wide[0].split() == ["query", "verdict", "used", "expected"]
+    narrow = render(table, 80)
+    assert narrow[0].split() == ["query", "verdict", "used"]  # expected left out, a table still
+    assert "25_sessions_list_mine" in narrow[-1] and "idx_sessions_management" in narrow[-1]
+
+
+def test_a_wrapping_column_keeps_its_longest_word_whole():
+    table = Table((Column("name", name=True), Column("indexes", wrap=True)))
+    long_index = "idx_organization_members_organization_id_role"
+    table.add("q" * 20, f"{long_index}, ix_a, ix_b, {long_index}_2")
+    lines = render(table, 72)
+    assert all(len(line) <= 72 for line in lines)
+    assert sum(long_index in line for line in lines) == 2  # both names whole, on their lines

@@ -80,6 +80,7 @@ class IndexCoverage:
     proven_by: tuple[str, ...]
     file: str
     line: int
+    size_bytes: int | None = None  # on disk, when the index is built
 
 
 @dataclass(frozen=True)

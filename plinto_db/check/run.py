@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,9 +229,24 @@ def _assemble(
         results=results,
         coverage=()
         if request.only
-        else coverage(catalog, results, names, present=present, skipped=session.skipped),
+        else _with_sizes(
+            coverage(catalog, results, names, present=present, skipped=session.skipped),
+            catalog,
+            facts,
+        ),
         notes=tuple(notes),
     )
+
+
+def _with_sizes(items, catalog, facts) -> tuple:
+    """Each catalog index's size on disk, so a DBA can weigh an unproven one."""
+    schemas = {spec.name: spec.schema for spec in catalog}
+    sized = []
+    for item in items:
+        schema = schemas.get(item.name)
+        fact = facts.index(f"{schema}.{item.name}" if schema else item.name)
+        sized.append(replace(item, size_bytes=fact.size_bytes if fact else None))
+    return tuple(sized)
 
 
 @contextmanager

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
-       pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname
+       pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname,
+       pg_relation_size(ic.oid)
 FROM pg_index x
 JOIN pg_class ic ON ic.oid = x.indexrelid
 JOIN pg_class tc ON tc.oid = x.indrelid
@@ -53,6 +54,7 @@ class IndexFact:
     valid: bool
     root: str | None  # the partitioned index this partition's index belongs to
     root_schema: str | None = None  # its schema (None: the index's own)
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from plinto_db.check.judge import Verdict
 from plinto_db.check.results import CheckResult, CheckRun, CoverageState, IndexCoverage
 from plinto_db.report import print_json, stderr, stdout
+from plinto_db.report.units import size_text
 
 VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold yellow"}
 PLAN_LINES = 12
@@ -35,62 +36,72 @@ def _analyze_text(result: CheckResult) -> str:
 
 
 def print_table(run: CheckRun) -> None:
-    from rich.table import Table
     from rich.text import Text
 
-    console = _console()
-    table = Table(
-        title=f"plinto-db check: {run.server}, mode {run.mode.value}", title_justify="left"
-    )
-    table.add_column("query")
-    table.add_column("expected")
-    table.add_column("indexes used")
-    table.add_column("scan")
-    table.add_column("est. rows", justify="right")
+    from plinto_db.report.layout import Cell, Column, Table
+    from plinto_db.report.layout import print_table as print_layout
+
+    columns = [
+        Column("query", name=True),
+        Column("verdict", brief=True),
+        Column("mode", brief=True),
+        Column("indexes used", wrap=True),
+        Column("est. rows", justify="right", brief=True),
+        Column("expected", wrap=True, secondary=True),
+        Column("scan", wrap=True, secondary=True),
+    ]
     if run.analyze:
-        table.add_column("actual")
-    table.add_column("verdict")
-    table.add_column("mode")
+        columns.append(Column("actual", wrap=True))
+    table = Table(tuple(columns), title=f"plinto-db check: {run.server}, mode {run.mode.value}")
     for result in run.results:
         row = [
             result.check.name,
-            result.check.describe_expected(),
+            Cell(result.verdict.value, VERDICT_STYLE[result.verdict]),
+            result.mode.value,
             ", ".join(result.used) or "-",
-            "\n".join(result.scans) or "-",
             _rows(result.estimated_rows),
+            result.check.describe_expected(),
+            "\n".join(result.scans) or "-",
         ]
         if run.analyze:
             row.append(_analyze_text(result))
-        row += [
-            Text(result.verdict.value, style=VERDICT_STYLE[result.verdict]),
-            result.mode.value,
-        ]
-        table.add_row(*row)
-    console.print(table)
+        table.add(*row)
+    print_layout(table)
+    console = stdout()
     for result in run.failed:
         console.print(
             Text(f"{result.verdict.value.upper()} {result.location} {result.check.name}: ").append(
                 result.message, style="red"
             ),
             highlight=False,
+            soft_wrap=not console.is_terminal,
         )
         if result.plan_text:
-            console.print(Text("  chosen plan:\n" + _indent(result.plan_text, 4)), highlight=False)
-    unproven = run.unproven
-    if run.coverage:
-        proven = len(run.coverage) - len(unproven)
-        console.print(
-            f"coverage: {proven} of {len(run.coverage)} catalog indexes proven", highlight=False
-        )
-        for item in unproven:
-            console.print(Text(f"  unproven {item.name} ({item.table}): {item.reason}"))
+            console.print(
+                Text("  chosen plan:\n" + _indent(result.plan_text, 4)),
+                highlight=False,
+                soft_wrap=not console.is_terminal,
+            )
     for note in run.notes:
-        console.print(Text(f"note: {note}"), highlight=False)
+        console.print(Text(f"note: {note}"), highlight=False, soft_wrap=not console.is_terminal)
+    console.print(Text(conclusion(run)), highlight=False, soft_wrap=not console.is_terminal)
+
+
+def conclusion(run: CheckRun) -> str:
+    """Passed and failed (by mode), then the catalog indexes no check proves."""
     passed = len(run.results) - len(run.failed)
-    console.print(
-        f"{passed} passed, {len(run.failed)} failed of {len(run.results)} ({run.modes_text()})",
-        highlight=False,
-    )
+    text = f"{passed} passed, {len(run.failed)} failed of {len(run.results)} ({run.modes_text()})"
+    if run.coverage:
+        unproven = run.unproven
+        proven = len(run.coverage) - len(unproven)
+        text += f"; coverage: {proven} of {len(run.coverage)} catalog indexes proven"
+        for item in unproven:
+            size = f", {size_text(item.size_bytes)}" if item.size_bytes is not None else ""
+            text += f"\n  unproven {item.name} ({item.table}{size}): {item.reason}"
+        wasted = sum(item.size_bytes or 0 for item in unproven)
+        if wasted:
+            text += f"\n  {size_text(wasted)} of unproven indexes"
+    return text
 
 
 @contextmanager
@@ -110,16 +121,6 @@ def progress(fmt: Any) -> Iterator[Callable[[str, int], None] | None]:
             bar.update(task, total=total, advance=1, description=name)
 
         yield tick
-
-
-def _console() -> Any:
-    """The shared stdout console; off a terminal (CI logs) wide enough not to fold the table."""
-    console = stdout()
-    if console.is_terminal:
-        return console
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=max(console.width, 200))
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -158,6 +159,7 @@ def coverage_document(item: IndexCoverage) -> dict[str, Any]:
         "proven_by": list(item.proven_by),
         "file": item.file,
         "line": item.line,
+        "size_bytes": item.size_bytes,
     }
 
 

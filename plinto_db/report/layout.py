@@ -30,6 +30,7 @@ class Column:
     justify: Literal["left", "right"] = "left"
     wrap: bool = False  # free text that may wrap on a terminal
     brief: bool = False  # a short value: stays on a row's first line in the narrow layout
+    secondary: bool = False  # left out when the table does not fit (the data is elsewhere)
 
     @property
     def first_line(self) -> bool:
@@ -60,6 +61,11 @@ class Table:
             raise ValueError(f"{len(cells)} values for {len(self.columns)} columns")
         self.rows.append(cells)
 
+    def without_secondary(self) -> Table:
+        keep = [i for i, column in enumerate(self.columns) if not column.secondary]
+        rows = [tuple(row[i] for i in keep) for row in self.rows]
+        return Table(tuple(self.columns[i] for i in keep), self.title, rows)
+
     def natural_widths(self) -> list[int]:
         return [
             max([len(column.header), *(len(line) for row in self.rows for line in row[i].lines)])
@@ -74,15 +80,16 @@ def print_table(table: Table, console=None) -> None:
         console.file.flush()
         return
     width = console.width
-    widths = table.natural_widths()
-    if _span(widths) <= width:
-        _print_rich(table, widths, console)
-        return
-    fitted = _wrapped_widths(table, widths, width)
-    if fitted is not None:
-        _print_rich(table, fitted, console)
-        return
-    for line in narrow_lines(table, width):
+    for candidate in (table, table.without_secondary()):
+        widths = candidate.natural_widths()
+        if _span(widths) <= width:
+            _print_rich(candidate, widths, console)
+            return
+        fitted = _wrapped_widths(candidate, widths, width)
+        if fitted is not None:
+            _print_rich(candidate, fitted, console)
+            return
+    for line in narrow_lines(table.without_secondary(), width):
         console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -174,13 +181,25 @@ def _wrapped_widths(table: Table, widths: list[int], width: int) -> list[int] | 
     wrapping = [i for i, column in enumerate(table.columns) if column.wrap]
     fixed = sum(w for i, w in enumerate(widths) if i not in wrapping)
     room = width - fixed - GAP * (len(widths) - 1)
-    if not wrapping or room < MIN_WRAPPED * len(wrapping):
+    # a wrapping column is never narrower than its longest word: a name in it stays whole
+    least = {i: max(min(MIN_WRAPPED, widths[i]), _longest_word(table, i)) for i in wrapping}
+    if not wrapping or room < sum(least.values()):
         return None
-    share = room // len(wrapping)
     fitted = list(widths)
-    for i in wrapping:
-        fitted[i] = min(widths[i], share)
+    spare = room - sum(least.values())
+    for i in sorted(wrapping, key=lambda i: widths[i] - least[i]):
+        fitted[i] = min(widths[i], least[i] + spare // len(wrapping))
+    spare = room - sum(fitted[i] for i in wrapping)
+    for i in wrapping:  # what the narrow ones did not need goes to the wide ones
+        extra = min(spare, widths[i] - fitted[i])
+        fitted[i] += extra
+        spare -= extra
     return fitted
+
+
+def _longest_word(table: Table, i: int) -> int:
+    words = [len(w) for row in table.rows for line in row[i].lines for w in line.split()]
+    return max(words, default=0)
 
 
 def _print_rich(table: Table, widths: list[int], console) -> None:
