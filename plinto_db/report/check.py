@@ -106,7 +106,11 @@ def conclusion(run: CheckRun) -> str:
 
 @contextmanager
 def progress(fmt: Any) -> Iterator[Callable[[str, int], None] | None]:
-    """A progress bar on stderr, only on a terminal, never with JSON. Yields tick(name, total)."""
+    """A bar on stderr, only on a terminal, never with JSON. Yields tick(name, total).
+
+    The bar starts with the first explained check, so the lines said before it (which
+    server is used) come first, and it leaves the screen when the run ends.
+    """
     from plinto_db.report import interactive
 
     if not interactive(fmt):
@@ -114,13 +118,19 @@ def progress(fmt: Any) -> Iterator[Callable[[str, int], None] | None]:
         return
     from rich.progress import Progress
 
-    with Progress(console=stderr(), transient=True) as bar:
-        task = bar.add_task("explaining", total=None)
+    bar = Progress(console=stderr(), transient=True)
+    task: list[Any] = []
 
-        def tick(name: str, total: int) -> None:
-            bar.update(task, total=total, advance=1, description=name)
+    def tick(name: str, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("explaining", total=total))
+        bar.update(task[0], total=total, advance=1, description=name)
 
+    try:
         yield tick
+    finally:
+        bar.stop()
 
 
 def _indent(text: str, spaces: int) -> str:
