@@ -40,21 +40,53 @@ SV = "session-validation"
 MINE = ("my-sessions", "25_sessions_list_mine")
 
 
-def measure(dsn: str, out: Path, phase: str, endpoint: str, seconds: float, rate=None) -> dict:
+def server_cpu_seconds(data_dir: Path | None) -> float | None:
+    """CPU seconds of the embedded server: its postmaster and every backend (Linux /proc)."""
+    if data_dir is None:
+        return None
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if int(entry.name) == postmaster or int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    dsn: str, out: Path, phase: str, endpoint: str, args: argparse.Namespace, rate=None
+) -> dict:
     from plinto_db.bench.http import HttpLoad, run_http_phase
 
     load = HttpLoad(
-        users=50, spawn_rate=50, seconds=seconds, target_rps=rate, endpoints=(endpoint,)
+        users=50, spawn_rate=50, seconds=args.seconds, target_rps=rate, endpoints=(endpoint,)
     )
     load_average = os.getloadavg()[0]
+    pg_before = server_cpu_seconds(args.data_dir)
     result = run_http_phase(dsn, REPO / "checks", load, out, phase)
+    pg_after = server_cpu_seconds(args.data_dir)
     (figures,) = result["endpoints"]
-    figures = {**figures, "load_average_before": load_average, "cpu": result["cpu"]}
+    cpu = dict(result["cpu"])
+    if pg_before is not None and pg_after is not None:  # the API's start-up sampling included
+        cpu["postgres_cores"] = round((pg_after - pg_before) / cpu["wall_seconds"], 2)
+    used = cpu["api_cores"] + cpu["locust_cores"] + cpu.get("postgres_cores", 0.0)
+    figures = {**figures, "load_average_before": load_average, "cpu": cpu}
+    # what the three would reach at this CPU per request with the 2 cores to themselves
+    figures["rps_if_cores_were_ours"] = round(figures["rps"] * 2 / used) if used else None
     print(
         f"  {phase:6} {endpoint:24} {'sat' if rate is None else f'{rate:g}/s':>6}  "
         f"rps {figures['rps']:8.1f}  p50 {figures['p50_ms']}  p95 {figures['p95_ms']}  "
-        f"p99 {figures['p99_ms']}  fail {figures['failures']}  "
-        f"(API {result['cpu']['api_cores']} cores, Locust {result['cpu']['locust_cores']}, "
+        f"p99 {figures['p99_ms']}  fail {figures['failures']}  (cores: API {cpu['api_cores']}, "
+        f"Locust {cpu['locust_cores']}, PostgreSQL {cpu.get('postgres_cores', '?')}; "
         f"load avg before {load_average:.2f})",
         flush=True,
     )
@@ -81,9 +113,13 @@ def report(results: dict[str, list[dict]]) -> dict:
     for case, runs in results.items():
         rps, lo, hi = median_of(runs, "rps")
         p99, p99lo, p99hi = median_of(runs, "p99_ms")
-        print(
+        line = (
             f"  {case:32} rps {rps:8.1f} ({lo:.0f}-{hi:.0f})  p99 {p99:g} ms ({p99lo:g}-{p99hi:g})"
         )
+        if "1000/s" not in case and all(r.get("rps_if_cores_were_ours") for r in runs):
+            own, _, _ = median_of(runs, "rps_if_cores_were_ours")
+            line += f"  [2 cores of their own at this CPU per request: ~{own:.0f} rps]"
+        print(line)
     print("\n== targets ==")
     for name, (value, ok) in verdict.items():
         print(f"  {name:56} {value:10.1f}  {'OK' if ok else 'MISSED'}")
@@ -94,7 +130,7 @@ def run_cases(dsn: str, out: Path, args: argparse.Namespace) -> dict[str, list[d
     results: dict[str, list[dict]] = {}
 
     def case(name: str, phase: str, endpoint: str, rate=None) -> None:
-        results.setdefault(name, []).append(measure(dsn, out, phase, endpoint, args.seconds, rate))
+        results.setdefault(name, []).append(measure(dsn, out, phase, endpoint, args, rate))
 
     print("\n== before the catalog ==", flush=True)
     for _ in range(args.runs):
@@ -126,6 +162,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="plinto-http-targets-"))
     server_dsn = args.dsn or start_server(tmp / "pgdata")
+    args.data_dir = None if args.dsn else tmp / "pgdata"
     dbname = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))

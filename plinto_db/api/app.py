@@ -8,6 +8,7 @@ factory in each worker process (the state comes in a file the runner wrote).
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 from collections.abc import AsyncIterator
@@ -27,6 +28,15 @@ from plinto_db.api.metrics import ROUTE_KEY, Metrics, Timing
 STATE_ENV = "PLINTO_DB_API_STATE"
 POOL_ENV = "PLINTO_DB_API_POOL_SIZE"
 DEFAULT_POOL_SIZE = 8
+
+
+# FastAPI's native OpenTelemetry (0.16x) asks the global providers on every request; the API
+# has its own metrics, and a benchmark target should not pay for tracing nobody collects.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 class _App(FastAPI):
@@ -74,6 +84,7 @@ def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAP
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        **_NO_TELEMETRY,
     )
     app.metrics = Metrics()
     app.state.db = db

@@ -98,6 +98,7 @@ def run_uvicorn(host: str, port: int, workers: int) -> None:
             access_log=False,
             log_level="warning",
             server_header=False,
+            proxy_headers=False,  # nothing proxies a benchmark target on 127.0.0.1
         )
     except SystemExit as exc:
         if exc.code not in (0, None):
