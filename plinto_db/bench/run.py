@@ -126,6 +126,7 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
 
     events = events or BenchEvents()
     started, clock = datetime.now(UTC), time.perf_counter()
+    machine = facts.machine_facts()  # the load average before the run adds its own
     checks = select_checks(load_workload(request.checks_dir), request.only)
     specs = load(request.indexes_dir, None, None)
     names = {s.name for s in specs}
@@ -153,7 +154,7 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
         started_at=started.isoformat(timespec="seconds"),
         seconds=time.perf_counter() - clock,
         server=server,
-        machine=facts.machine_facts(),
+        machine=machine,
         rows=rows,
         catalog=catalog,
         phases=tuple(outcomes),
