@@ -74,7 +74,7 @@ def test_apply_blocked_dropping_an_invalid_index_exits_4(table_db, run_cli, tmp_
     try:
         result = run_cli(
             "apply", "--dsn", table_db, "--indexes", catalog, "--format", "json",
-            "--lock-timeout", "0.2", "--retries", "0", timeout=GIVE_UP_WITHIN,
+            "--lock-timeout", "200ms", "--retries", "0", timeout=GIVE_UP_WITHIN,
         )  # fmt: skip
     finally:
         holder.close()

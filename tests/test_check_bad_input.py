@@ -79,14 +79,19 @@ def test_an_unwritable_junit_path_is_refused_before_running(run_cli, app_db, tmp
 
 
 @pytest.mark.parametrize(
-    "option", [("--statement-timeout", "-5"), ("--lock-timeout", "99999999999")]
+    ("option", "message"),
+    [
+        (("--statement-timeout", "-5"), "--statement-timeout '-5': give seconds"),
+        (("--lock-timeout", "99999999999"), "--lock-timeout 1e+08s: out of range"),
+        (("--lock-timeout", "3 weeks"), "--lock-timeout '3 weeks': give seconds"),
+    ],
 )
-def test_out_of_range_timeouts_are_bad_input(run_cli, app_db, tmp_path, option):
+def test_out_of_range_timeouts_are_bad_input(run_cli, app_db, tmp_path, option, message):
     checks_dir, indexes_dir = write_inputs(tmp_path, BY_UUID)
     done = run_cli(
         "check", "--dsn", app_db, "--checks", str(checks_dir), "--indexes", str(indexes_dir),
         *option,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert f"{option[0]} {option[1]}: give milliseconds" in done.stderr
+    assert message in done.stderr
     assert "internal error" not in done.stderr

@@ -21,3 +21,43 @@ def test_debug_keeps_the_exit_code_of_a_refusal_by_the_database(run_cli, empty_d
         result = run_cli(*args, "--dsn", empty_db, "--indexes", str(catalog))
         assert result.returncode == 2, result.stderr
         assert "does not exist" in result.stderr.strip().splitlines()[-1]
+
+
+def test_every_timeout_takes_seconds_or_a_unit():
+    from plinto_db.commands.durations import seconds
+
+    assert seconds("2", "--lock-timeout") == 2.0
+    assert seconds("0.5", "--lock-timeout") == 0.5
+    assert seconds("500ms", "--lock-timeout") == 0.5
+    assert seconds("2s", "--lock-timeout", bare_milliseconds=True) == 2.0
+    assert seconds("1min", "--build-timeout") == 60.0
+    assert seconds(" 1.5 S ", "--build-timeout") == 1.5
+
+
+def test_a_bare_number_where_milliseconds_were_the_unit_still_means_them_with_a_warning(
+    capsys,
+):
+    from plinto_db.commands.durations import seconds
+
+    assert seconds("2000", "--lock-timeout", bare_milliseconds=True) == 2.0
+    warning = capsys.readouterr().err
+    assert "--lock-timeout 2000: a bare number is read as milliseconds" in warning
+    assert "write 2s" in warning
+
+
+def test_check_accepts_the_old_milliseconds_with_a_warning(run_cli, new_db, tmp_path):
+    import psycopg
+
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE things (id int, name text)")
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "one.sql").write_text("-- expect: seqscan things\nSELECT * FROM things;\n")
+    done = run_cli(
+        "check", "--dsn", dsn, "--checks", str(checks), "--mode", "forced",
+        "--lock-timeout", "2000", "--statement-timeout", "30s",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "--lock-timeout 2000: a bare number is read as milliseconds" in done.stderr
+    assert "--statement-timeout" not in done.stderr

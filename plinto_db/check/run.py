@@ -67,7 +67,8 @@ def validate(request: CheckRequest) -> Mode:
     ):
         if not 0 <= value <= MAX_TIMEOUT_MS:
             raise UserError(
-                f"{option} {value}: give milliseconds from 0 (no limit) to {MAX_TIMEOUT_MS}"
+                f"{option} {value / 1000:g}s: out of range; give 0 (no limit) to "
+                f"{MAX_TIMEOUT_MS / 1000:g} seconds"
             )
     return mode
 

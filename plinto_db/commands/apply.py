@@ -27,12 +27,12 @@ TableOption = Annotated[
     typer.Option("--table", help="Only indexes on this table (repeatable).", show_default=False),
 ]
 LockTimeoutOption = Annotated[
-    float,
+    str,
     typer.Option(
         "--lock-timeout",
-        help="Seconds to wait for a lock in the short steps (drop, rename, analyze) before "
-        "retrying. Builds themselves never use it.",
-        min=0.001,
+        metavar="SECONDS",
+        help="How long a short step (drop, rename, analyze) waits for its lock before it is "
+        "retried: seconds, or with a unit (500ms, 2s). Builds themselves never use it.",
     ),
 ]
 RetriesOption = Annotated[
@@ -54,12 +54,12 @@ JobsOption = Annotated[
     int, typer.Option("--jobs", "-j", help="Builds in parallel, never two on one table.", min=1)
 ]
 BuildTimeoutOption = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--build-timeout",
-        help="Cancel a build that runs or waits longer than this many seconds, drop its "
-        "invalid leftover, exit 4. Default: no limit.",
-        min=0.001,
+        metavar="SECONDS",
+        help="Cancel a build that runs or waits longer than this (seconds, or with a unit: "
+        "90s, 30min), drop its invalid leftover, exit 4. Default: no limit.",
         show_default=False,
     ),
 ]
@@ -77,7 +77,7 @@ def apply(
     dry_run: DryRunOption = False,
     replace_drifted: ReplaceDriftedOption = False,
     jobs: JobsOption = 1,
-    lock_timeout: LockTimeoutOption = 5.0,
+    lock_timeout: LockTimeoutOption = "5s",
     retries: RetriesOption = 5,
     build_timeout: BuildTimeoutOption = None,
     wait: WaitOption = False,
@@ -103,9 +103,9 @@ def apply(
         replace_drifted=replace_drifted,
         wait_for_lock=wait,
         jobs=jobs,
-        lock_timeout=lock_timeout,
+        lock_timeout=_positive(lock_timeout, "--lock-timeout"),
         retries=retries,
-        build_timeout=build_timeout,
+        build_timeout=_positive(build_timeout, "--build-timeout") if build_timeout else None,
     )
     quiet = fmt == report.OutputFormat.json
     try:
@@ -156,7 +156,7 @@ def drop(
     only: OnlyOption = None,
     table: TableOption = None,
     yes: YesOption = False,
-    lock_timeout: LockTimeoutOption = 5.0,
+    lock_timeout: LockTimeoutOption = "5s",
     retries: RetriesOption = 5,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
@@ -173,12 +173,25 @@ def drop(
     specs = load(resolve_dir("indexes", indexes), only, table)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     options = ExecOptions(
-        dsn=target, lock_timeout=lock_timeout, retries=retries, application_name="plinto-db drop"
+        dsn=target,
+        lock_timeout=_positive(lock_timeout, "--lock-timeout"),
+        retries=retries,
+        application_name="plinto-db drop",
     )
     confirm = _always if yes else _ask
     result = drop_catalog(target, specs, options=options, confirm=confirm, tables=table)
     render_drop(result, fmt)
     raise typer.Exit(int(result.exit_code))
+
+
+def _positive(text: str, option: str) -> float:
+    from plinto_db.commands.durations import seconds
+    from plinto_db.errors import UserError
+
+    value = seconds(text, option)
+    if value < 0.001:
+        raise UserError(f"{option} {text}: give a duration of at least 1ms")
+    return value
 
 
 def _always(names: list[str]) -> bool:

@@ -62,10 +62,22 @@ RequireCoverageOption = Annotated[
     ),
 ]
 StatementTimeoutOption = Annotated[
-    int, typer.Option("--statement-timeout", help="Per-statement timeout, milliseconds.")
+    str,
+    typer.Option(
+        "--statement-timeout",
+        metavar="SECONDS",
+        help="Per-statement timeout in seconds, or with a unit (500ms, 2s); 0: none. "
+        "A bare number is still read as milliseconds for this release, with a warning.",
+    ),
 ]
 LockTimeoutOption = Annotated[
-    int, typer.Option("--lock-timeout", help="Lock timeout, milliseconds.")
+    str,
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="Lock timeout in seconds, or with a unit (500ms, 2s); 0: none. "
+        "A bare number is still read as milliseconds for this release, with a warning.",
+    ),
 ]
 
 
@@ -89,8 +101,8 @@ def check(
     fmt: FormatOption = OutputFormat.table,
     junit: JunitOption = None,
     require_coverage: RequireCoverageOption = False,
-    statement_timeout: StatementTimeoutOption = 30_000,
-    lock_timeout: LockTimeoutOption = 2_000,
+    statement_timeout: StatementTimeoutOption = "30s",
+    lock_timeout: LockTimeoutOption = "2s",
 ) -> None:
     from plinto_db.check.run import CheckRequest, run_checks, validate
     from plinto_db.report import check as render
@@ -102,8 +114,8 @@ def check(
         mode=mode,
         analyze=analyze,
         only=tuple(p.strip() for item in only or () for p in item.split(",") if p.strip()),
-        statement_timeout_ms=statement_timeout,
-        lock_timeout_ms=lock_timeout,
+        statement_timeout_ms=_milliseconds(statement_timeout, "--statement-timeout"),
+        lock_timeout_ms=_milliseconds(lock_timeout, "--lock-timeout"),
         require_coverage=require_coverage,
     )
     validate(request)
@@ -145,6 +157,12 @@ def _writable(path: Path) -> None:
         raise UserError(f"--junit {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"--junit {path}: cannot create files in {folder}")
+
+
+def _milliseconds(text: str, option: str) -> int:
+    from plinto_db.commands.durations import seconds
+
+    return round(seconds(text, option, bare_milliseconds=True) * 1000)
 
 
 def _dsn(dsn: str | None, data_dir: Path | None) -> str:
