@@ -20,7 +20,7 @@ from pathlib import Path
 from plinto_db.api.app import POOL_ENV, STATE_ENV
 from plinto_db.api.endpoints import ApiState
 from plinto_db.api.metrics import MULTIPROC_ENV
-from plinto_db.errors import PlintoError, UserError
+from plinto_db.errors import ExitCode, PlintoError, UserError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -102,7 +102,9 @@ def run_uvicorn(host: str, port: int, workers: int) -> None:
         )
     except SystemExit as exc:
         if exc.code not in (0, None):
-            raise PlintoError(f"the API stopped at start-up (uvicorn exit {exc.code})") from None
+            raise PlintoError(
+                f"the API stopped at start-up (uvicorn exit {exc.code})", ExitCode.FAILED
+            ) from None
 
 
 def serve(
