@@ -62,6 +62,13 @@ def server_cpu_seconds(data_dir: Path | None) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (Linux /proc/stat: all but idle)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     dsn: str, out: Path, phase: str, endpoint: str, args: argparse.Namespace, rate=None
 ) -> dict:
@@ -71,14 +78,16 @@ def measure(
         users=50, spawn_rate=50, seconds=args.seconds, target_rps=rate, endpoints=(endpoint,)
     )
     load_average = os.getloadavg()[0]
-    pg_before = server_cpu_seconds(args.data_dir)
+    pg_before, busy_before = server_cpu_seconds(args.data_dir), machine_busy_seconds()
     result = run_http_phase(dsn, REPO / "checks", load, out, phase)
-    pg_after = server_cpu_seconds(args.data_dir)
+    pg_after, busy_after = server_cpu_seconds(args.data_dir), machine_busy_seconds()
     (figures,) = result["endpoints"]
     cpu = dict(result["cpu"])
     if pg_before is not None and pg_after is not None:  # the API's start-up sampling included
         cpu["postgres_cores"] = round((pg_after - pg_before) / cpu["wall_seconds"], 2)
     used = cpu["api_cores"] + cpu["locust_cores"] + cpu.get("postgres_cores", 0.0)
+    # everything else the machine ran meanwhile (other users' work, this script's start-ups)
+    cpu["others_cores"] = round((busy_after - busy_before) / cpu["wall_seconds"] - used, 2)
     figures = {**figures, "load_average_before": load_average, "cpu": cpu}
     # what the three would reach at this CPU per request with the 2 cores to themselves
     figures["rps_if_cores_were_ours"] = round(figures["rps"] * 2 / used) if used else None
@@ -86,7 +95,8 @@ def measure(
         f"  {phase:6} {endpoint:24} {'sat' if rate is None else f'{rate:g}/s':>6}  "
         f"rps {figures['rps']:8.1f}  p50 {figures['p50_ms']}  p95 {figures['p95_ms']}  "
         f"p99 {figures['p99_ms']}  fail {figures['failures']}  (cores: API {cpu['api_cores']}, "
-        f"Locust {cpu['locust_cores']}, PostgreSQL {cpu.get('postgres_cores', '?')}; "
+        f"Locust {cpu['locust_cores']}, PostgreSQL {cpu.get('postgres_cores', '?')}, "
+        f"others {cpu['others_cores']}; "
         f"load avg before {load_average:.2f})",
         flush=True,
     )
