@@ -9,6 +9,7 @@ from typing import Any
 from plinto_db import __version__
 from plinto_db.doctor.model import Check, Finding, IndexFact, Severity, human_bytes
 from plinto_db.doctor.run import DoctorReport
+from plinto_db.report.layout import Column, Table, print_table
 from plinto_db.report.sarif import SarifResult, SarifRule, sarif_log
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -50,13 +51,7 @@ def print_text(report: DoctorReport) -> None:
             continue
         console.print(Text(f"\n{severity.value.upper()} ({len(found)})", style=STYLE[severity]))
         for finding in found:
-            where = catalog_location(report, finding.index)
-            head = Text(f"  {finding.check}  ", style=STYLE[severity])
-            head.append(" ".join(finding.objects))
-            if where:
-                head.append(f"  ({where[0]}:{where[1]})", style="dim")
-            console.print(head, highlight=False)
-            console.print(Text(f"    {finding.message}"), highlight=False)
+            _print_finding(report, finding, console)
     skipped = [o for o in report.outcomes if not o.judged]
     if skipped:
         console.print(Text("\nSKIPPED", style="dim"))
@@ -66,6 +61,44 @@ def print_text(report: DoctorReport) -> None:
     for note in report.notes:
         console.print(Text(f"note: {note}"), highlight=False)
     console.print(Text(summary_line(report)), highlight=False)
+
+
+def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None:
+    """The check and its objects on one line when they fit, else one object a line; then the
+    message, indented, wrapped at whole words on a terminal."""
+    from rich.text import Text
+
+    where = catalog_location(report, finding.index)
+    place = f"  ({where[0]}:{where[1]})" if where else ""
+    width = console.width if console.is_terminal else None
+    style = STYLE[finding.severity]
+    one_line = f"  {finding.check}  " + "  ".join(finding.objects) + place
+    if width is None or len(one_line) <= width:
+        head = Text(f"  {finding.check}  ", style=style)
+        head.append("  ".join(finding.objects))
+        head.append(place, style="dim")
+        console.print(head, highlight=False)
+    else:
+        console.print(Text(f"  {finding.check}", style=style).append(place, style="dim"))
+        for name in finding.objects:
+            console.print(Text(f"    {name}"), highlight=False)
+    for line in _wrap(finding.message, "      ", width):
+        console.print(Text(line), highlight=False)
+
+
+def _wrap(text: str, indent: str, width: int | None) -> list[str]:
+    if width is None:
+        return [indent + text]
+    import textwrap
+
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _print_drops(report: DoctorReport, console: Any) -> None:
@@ -79,24 +112,30 @@ def _print_drops(report: DoctorReport, console: Any) -> None:
             style="bold",
         )
     )
-    rows = [
-        (
-            c.index.qualified_name,
-            c.index.qualified_table,
-            human_bytes(c.index.size),
-            ", ".join(c.reasons),
-            f"{c.covered_by.qualified_name} ({human_bytes(c.covered_by.size)})"
-            if c.covered_by
-            else "-",
+    if drops.candidates:
+        table = Table(
+            (
+                Column("index", name=True),
+                Column("table", name=True),
+                Column("size", justify="right", brief=True),
+                Column("covered by", wrap=True),
+                Column("reasons", wrap=True),
+            )
         )
-        for c in drops.candidates
-    ]
-    header = ("index", "table", "size", "reasons", "covered by")
-    if rows:
-        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-        for row in (header, *rows):
-            line = "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-            console.print(Text(line.rstrip()), highlight=False)
+        for c in drops.candidates:
+            covered = (
+                f"{c.covered_by.qualified_name} ({human_bytes(c.covered_by.size)})"
+                if c.covered_by
+                else "-"
+            )
+            table.add(
+                c.index.qualified_name,
+                c.index.qualified_table,
+                human_bytes(c.index.size),
+                covered,
+                ", ".join(c.reasons),
+            )
+        print_table(table, console)
         console.print(Text("\n  statements to run (doctor never runs them):"), highlight=False)
         for candidate in drops.candidates:
             console.print(Text(f"    {candidate.statement}"), highlight=False)
