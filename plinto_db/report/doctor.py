@@ -72,10 +72,10 @@ def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None
     place = f"  ({where[0]}:{where[1]})" if where else ""
     width = console.width if console.is_terminal else None
     style = STYLE[finding.severity]
-    one_line = f"  {finding.check}  " + "  ".join(finding.objects) + place
+    one_line = f"  {finding.check}  " + " ".join(finding.objects) + place
     if width is None or len(one_line) <= width:
         head = Text(f"  {finding.check}  ", style=style)
-        head.append("  ".join(finding.objects))
+        head.append(" ".join(finding.objects))
         head.append(place, style="dim")
         console.print(head, highlight=False)
     else:
