@@ -41,6 +41,25 @@ def interactive(fmt: OutputFormat = OutputFormat.table) -> bool:
     return fmt == OutputFormat.table and sys.stderr.isatty()
 
 
+def line(text: str, indent: str = "  ") -> None:
+    """A line of output on stdout: on a terminal wrapped at whole words to its width (the
+    continuation indented), in a pipe as it is."""
+    console = stdout()
+    if not console.is_terminal or len(text) <= console.width:
+        sys.stdout.write(text + "\n")
+        return
+    import textwrap
+
+    wrapped = textwrap.wrap(
+        text,
+        width=console.width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    sys.stdout.write("\n".join(wrapped) + "\n")
+
+
 def note(message: str) -> None:
     """One line of information on stderr (never mixed into JSON on stdout)."""
     print(f"plinto-db: {message}", file=sys.stderr, flush=True)

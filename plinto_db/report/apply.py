@@ -105,11 +105,11 @@ def apply_conclusion(result) -> str:
 
 
 def _render_markdown(result) -> None:
-    _line("| index | table | action | result | seconds | detail |")
-    _line("|---|---|---|---|---|---|")
+    _raw("| index | table | action | result | seconds | detail |")
+    _raw("|---|---|---|---|---|---|")
     for o in result.outcomes:
         detail = (o.detail or o.action.reason or "").replace("|", "\\|")
-        _line(
+        _raw(
             f"| {o.name} | {o.action.table} | {o.action.kind} | {o.result} | "
             f"{o.seconds:.2f} | {detail} |"
         )
@@ -154,5 +154,9 @@ def render_drop(result, fmt: report.OutputFormat) -> None:
 
 
 def _line(text: str) -> None:
-    """Plain lines go straight to stdout: never wrapped to the terminal width."""
+    report.line(text)
+
+
+def _raw(text: str) -> None:
+    """Markdown goes out as it is: wrapping would break its tables."""
     sys.stdout.write(text + "\n")

@@ -80,8 +80,9 @@ def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None
         console.print(head, highlight=False)
     else:
         console.print(Text(f"  {finding.check}", style=style).append(place, style="dim"))
-        for name in finding.objects:
-            console.print(Text(f"    {name}"), highlight=False)
+        for name in finding.objects:  # indented when it fits; never folded: a name is whole
+            indent = "    " if len(name) + 4 <= width else ""
+            console.print(Text(indent + name), highlight=False, soft_wrap=True)
     for line in _wrap(finding.message, "      ", width):
         console.print(Text(line), highlight=False)
 

@@ -25,7 +25,7 @@ def render_migrate(result, fmt: report.OutputFormat) -> None:
     lines: list[str] = []
     for change in result.changes:
         about = f" ({change.description})" if change.description else ""
-        lines.append(f"{change.revision}{about}: {change.summary()}")
+        lines.extend(_wrapped(f"{change.revision}{about}: {change.summary()}", width))
         for verb, found in (("created", change.created), ("dropped", change.dropped)):
             for kind, names in found.items():
                 lines.extend(_names(f"  {verb} {plural(kind)}: ", names, width))
@@ -37,7 +37,10 @@ def render_migrate(result, fmt: report.OutputFormat) -> None:
 
 
 def _names(head: str, names: tuple[str, ...], width: int | None) -> list[str]:
-    text = head + ", ".join(names)
+    return _wrapped(head + ", ".join(names), width)
+
+
+def _wrapped(text: str, width: int | None) -> list[str]:
     if width is None:
         return [text]
     return textwrap.wrap(

@@ -124,11 +124,16 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
 
 
 def _markdown(headers: tuple[str, ...], rows: list[tuple]) -> None:
-    _line("| " + " | ".join(headers) + " |")
-    _line("|" + "---|" * len(headers))
+    _raw("| " + " | ".join(headers) + " |")
+    _raw("|" + "---|" * len(headers))
     for row in rows:
-        _line("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
+        _raw("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
 
 
 def _line(text: str) -> None:
+    report.line(text)
+
+
+def _raw(text: str) -> None:
+    """Markdown goes out as it is: wrapping would break its tables."""
     sys.stdout.write(text + "\n")
