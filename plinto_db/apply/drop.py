@@ -60,7 +60,11 @@ def drop_catalog(
         recorder = ledger.LedgerEvents(
             events or Events(), control, uuid.uuid4(), format_version(version)
         )
-        done = dict(zip((id(a) for a in work), Executor(options, recorder).run(work), strict=True))
+        try:
+            ran = Executor(options, recorder).run(work)
+        finally:
+            recorder.close()
+        done = dict(zip((id(a) for a in work), ran, strict=True))
         outcomes = [done.get(id(a)) or skipped_outcome(a) for a in plan.actions]
         converged = all(o.result in (Result.DONE, Result.SKIPPED) for o in outcomes)
         return ApplyResult(version, plan, outcomes, converged=converged)

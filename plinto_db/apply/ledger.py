@@ -143,14 +143,31 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[Entry]:
 
 
 class LedgerEvents(Events):
-    """Passes events on, and writes each finished action to the ledger as it ends
-    (on the control connection, from the executor's main thread)."""
+    """Passes events on, and writes each finished action to the ledger as it ends (on the
+    control connection, from the executor's main thread; on a fresh one when a Ctrl-C cut
+    a write short and left the control connection busy)."""
 
     def __init__(self, inner: Events, conn: psycopg.Connection, run_id, server: str):
         self.inner = inner
         self.conn = conn
         self.run_id = run_id
         self.server = server
+        self.spare: psycopg.Connection | None = None
+
+    def writer(self) -> psycopg.Connection:
+        from plinto_db.pg.connect import connect, idle
+
+        if idle(self.conn):
+            return self.conn
+        if self.spare is None or not idle(self.spare):
+            params = self.conn.info.get_parameters()
+            dsn = psycopg.conninfo.make_conninfo(**params, password=self.conn.info.password)
+            self.spare = connect(dsn, application_name="plinto-db apply (ledger)")
+        return self.spare
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.spare.close()
 
     def started(self, action) -> None:
         self.inner.started(action)
@@ -167,7 +184,7 @@ class LedgerEvents(Events):
     def finished(self, outcome: Outcome) -> None:
         if outcome.statements:
             record(
-                self.conn,
+                self.writer(),
                 run_id=self.run_id,
                 started=outcome.started,
                 index_name=outcome.name,

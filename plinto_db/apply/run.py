@@ -171,9 +171,12 @@ def apply_catalog(
             events or Events(), control, uuid.uuid4(), format_version(version)
         )
         replan = _replanner(dsn, specs, options, replace_drifted)
-        done = _execute(plan.work, Executor(options, recorder, replan=replan))
+        try:
+            done = _execute(plan.work, Executor(options, recorder, replan=replan))
+            final = inspect(recorder.writer(), specs)  # the control, unless a Ctrl-C left it busy
+        finally:
+            recorder.close()
         outcomes = [done.get(id(a)) or skipped_outcome(a) for a in plan.actions]
-        final = inspect(control, specs)
         remaining = tuple(s.name for s in specs if classify(s, final)[0] != State.VALID)
         seconds = time.monotonic() - started
         return ApplyResult(

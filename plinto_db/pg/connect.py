@@ -73,6 +73,16 @@ def connection(dsn: str, **kwargs: object) -> Iterator[psycopg.Connection]:
         conn.close()
 
 
+def idle(conn: psycopg.Connection) -> bool:
+    """Open, and between commands: a Ctrl-C can cut a query short and leave a connection
+    busy with it, where the next command would fail."""
+    return (
+        not conn.closed
+        and not conn.broken
+        and conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    )
+
+
 def server_version(conn: psycopg.Connection) -> int:
     """server_version_num, e.g. 150018 or 180006."""
     return conn.info.server_version
