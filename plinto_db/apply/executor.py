@@ -73,6 +73,7 @@ class Executor:
         )
         self._outcomes: dict[int, Outcome] = {}
         self._finished: list[int] = []  # finished, not yet reported
+        self._futures: dict[int, Future] = {}  # every action started, by its place in the plan
 
     def run(self, actions: tuple[Action, ...]) -> list[Outcome]:
         """Run every action; at most one per table at a time, at most `jobs` building at once."""
@@ -87,23 +88,34 @@ class Executor:
         except KeyboardInterrupt:
             self.steps.interrupted.set()
             self._cancel_all(monitor)
-            for future, slot in running.items():
-                self._outcomes[slot.index] = future.result()
-                self._finished.append(slot.index)
-            for index, action in pending:
+            self._settle(actions)
+        finally:
+            pool.shutdown(wait=True)
+            monitor.close()
+            self.sessions.close()
+        return [self._outcomes[i] for i in range(len(actions))]
+
+    def _settle(self, actions: tuple[Action, ...]) -> None:
+        """After Ctrl-C: an outcome for every action, wherever the interrupt landed.
+
+        A started action ends on its own (its build was cancelled); one that never started,
+        or whose bookkeeping the interrupt cut short before it started, is `interrupted`.
+        """
+        for index, action in enumerate(actions):
+            if index in self._outcomes:
+                continue
+            future = self._futures.get(index)
+            if future is not None:
+                self._outcomes[index] = future.result()
+            else:
                 self._outcomes[index] = Outcome(
                     action,
                     Result.INTERRUPTED,
                     detail="interrupted before it started",
                     started=time.time(),
                 )
-                self._finished.append(index)
-            self._report_finished()
-        finally:
-            pool.shutdown(wait=True)
-            monitor.close()
-            self.sessions.close()
-        return [self._outcomes[i] for i in sorted(self._outcomes)]
+            self._finished.append(index)
+        self._report_finished()
 
     def _schedule(
         self,
@@ -125,7 +137,9 @@ class Executor:
                 pending.remove((index, action))
                 busy.add(action.table_oid)
                 light: Future = Future()
-                running[pool.submit(self._run_action, action, light)] = _Slot(index, action, light)
+                future = pool.submit(self._run_action, action, light)
+                self._futures[index] = future
+                running[future] = _Slot(index, action, light)
                 building += 1
             self._report_finished()  # after the next builds started: they never wait on it
             if time.monotonic() - last_monitor >= POLL_SECONDS:
