@@ -33,22 +33,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import compile_bytecode, start_server, stop_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-# bench and demo until cli.py registers them; harmless afterwards
-BOOT = (
-    "import sys, importlib\n"
-    "from plinto_db import cli\n"
-    "known = {c.name for c in cli.app.registered_commands}\n"
-    "for name in ('bench', 'demo'):\n"
-    "    if name not in known:\n"
-    "        importlib.import_module('plinto_db.commands.' + name).register(cli.app)\n"
-    "sys.argv[0] = 'plinto-db'\n"
-    "cli.main()\n"
-)
 MINE, VALIDATE = "25_sessions_list_mine", "03_sessions_validate_fast"
 
 
 def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BOOT, *args], cwd=REPO, **kwargs)
+    return subprocess.run([sys.executable, "-m", "plinto_db", *args], cwd=REPO, **kwargs)
 
 
 def prepare(dsn: str, users: int) -> None:

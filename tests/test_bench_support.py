@@ -11,18 +11,6 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
-# bench and demo until cli.py lists them in COMMAND_MODULES; harmless afterwards
-BOOT = (
-    "import sys\n"
-    "from plinto_db import cli\n"
-    "known = {c.name for c in cli.app.registered_commands}\n"
-    "import importlib\n"
-    "for name in ('bench', 'demo'):\n"
-    "    if name not in known:\n"
-    "        importlib.import_module('plinto_db.commands.' + name).register(cli.app)\n"
-    "sys.argv[0] = 'plinto-db'\n"
-    "cli.main()\n"
-)
 SMALL = ("--iterations", "20", "--warmup", "2", "--max-seconds-per-query", "0.3")
 
 
@@ -38,7 +26,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-c", BOOT, *args]
+    return [sys.executable, "-m", "plinto_db", *args]
 
 
 def run(tmp_path: Path, *args: str, timeout: float = 600, **env: str):

@@ -18,134 +18,163 @@ HELP = (
 )
 HTTP = "HTTP level (--http)"
 
+PhasesOption = Annotated[
+    str, typer.Option("--phases", help="before, after, or both in that order.")
+]
+IterationsOption = Annotated[
+    int, typer.Option("--iterations", help="Timed executions per query and phase.", min=1)
+]
+WarmupOption = Annotated[
+    int, typer.Option("--warmup", help="Untimed executions first, per query and phase.", min=0)
+]
+MaxSecondsOption = Annotated[
+    float,
+    typer.Option(
+        "--max-seconds-per-query",
+        help="Time budget per query and phase (warm-up included); at least 3 timed "
+        "executions always run.",
+        min=0.01,
+    ),
+]
+StatementTimeoutOption = Annotated[
+    str,
+    typer.Option(
+        "--statement-timeout",
+        metavar="SECONDS",
+        help="Per execution: seconds, or with a unit (500ms, 30s); 0: none. A bare number is "
+        "still read as milliseconds for this release, with a warning.",
+    ),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", metavar="GLOB", help="Only these checks (repeat or comma-separate)."),
+]
+ChecksOption = Annotated[
+    Path | None, typer.Option("--checks", help="Check folder. Default: checks/.")
+]
+IndexesOption = Annotated[
+    Path | None, typer.Option("--indexes", help="Index catalog. Default: indexes/.")
+]
+WriteTablesOption = Annotated[
+    str,
+    typer.Option(
+        "--write-tables",
+        metavar="TABLE[:COLUMN],...",
+        help="Tables whose insert/update cost is measured; COLUMN is what the update "
+        "moves (default: the first timestamp/date/integer/boolean the catalog indexes). "
+        "'none' skips the write cost.",
+    ),
+]
+WriteRowsOption = Annotated[
+    int, typer.Option("--write-rows", help="Rows per insert/update batch.", min=1)
+]
+WriteRoundsOption = Annotated[
+    int, typer.Option("--write-rounds", help="Batches per operation (median).", min=1)
+]
+PgbenchCheckOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pgbench-check",
+        help="Check to cross-check with pgbench (repeatable). Default: "
+        "03_sessions_validate_fast and 25_sessions_list_mine when present.",
+    ),
+]
+PgbenchSecondsOption = Annotated[
+    int,
+    typer.Option("--pgbench-seconds", help="pgbench -T per check and phase; 0: no pgbench."),
+]
+HttpOption = Annotated[
+    bool,
+    typer.Option(
+        "--http",
+        help="Also load the companion API with Locust in each phase.",
+        rich_help_panel=HTTP,
+    ),
+]
+HttpUsersOption = Annotated[
+    int, typer.Option("--http-users", help="Locust users.", rich_help_panel=HTTP)
+]
+HttpSpawnRateOption = Annotated[
+    float,
+    typer.Option("--http-spawn-rate", help="Users started per second.", rich_help_panel=HTTP),
+]
+HttpSecondsOption = Annotated[
+    float,
+    typer.Option("--http-seconds", help="Locust run time per phase.", rich_help_panel=HTTP),
+]
+HttpWorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--http-workers",
+        help="Locust worker processes under one master (0: one local process).",
+        rich_help_panel=HTTP,
+    ),
+]
+HttpRpsOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-rps",
+        help="Offered load in requests/s (constant "
+        "throughput); default: closed loop at saturation.",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
+]
+HttpApiWorkersOption = Annotated[
+    int,
+    typer.Option("--http-api-workers", help="uvicorn worker processes.", rich_help_panel=HTTP),
+]
+HttpEndpointOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--http-endpoint",
+        help="Endpoint to load (repeatable; default: every read-only one).",
+        rich_help_panel=HTTP,
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Report folder. Default: ./plinto-bench/<timestamp>.", show_default=False
+    ),
+]
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Go ahead on a server other than the embedded one."),
+]
+AllowActivityOption = Annotated[
+    bool,
+    typer.Option("--allow-activity", help="Run although other sessions use the database."),
+]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Parallel builds.", min=1)]
+
 
 def bench(
-    phases: Annotated[
-        str, typer.Option("--phases", help="before, after, or both in that order.")
-    ] = "before,after",
-    iterations: Annotated[
-        int, typer.Option("--iterations", help="Timed executions per query and phase.", min=1)
-    ] = 200,
-    warmup: Annotated[
-        int, typer.Option("--warmup", help="Untimed executions first, per query and phase.", min=0)
-    ] = 10,
-    max_seconds: Annotated[
-        float,
-        typer.Option(
-            "--max-seconds-per-query",
-            help="Time budget per query and phase (warm-up included); at least 3 timed "
-            "executions always run.",
-            min=0.01,
-        ),
-    ] = 1.0,
-    statement_timeout: Annotated[
-        int,
-        typer.Option("--statement-timeout", help="Per execution, milliseconds (0: none).", min=0),
-    ] = 30_000,
-    only: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--only", metavar="GLOB", help="Only these checks (repeat or comma-separate)."
-        ),
-    ] = None,
-    checks: Annotated[
-        Path | None, typer.Option("--checks", help="Check folder. Default: checks/.")
-    ] = None,
-    indexes: Annotated[
-        Path | None, typer.Option("--indexes", help="Index catalog. Default: indexes/.")
-    ] = None,
-    write_tables: Annotated[
-        str,
-        typer.Option(
-            "--write-tables",
-            metavar="TABLE[:COLUMN],...",
-            help="Tables whose insert/update cost is measured; COLUMN is what the update "
-            "moves (default: the first timestamp/date/integer/boolean the catalog indexes). "
-            "'none' skips the write cost.",
-        ),
-    ] = "sessions,activity_logs",
-    write_rows: Annotated[
-        int, typer.Option("--write-rows", help="Rows per insert/update batch.", min=1)
-    ] = 2_000,
-    write_rounds: Annotated[
-        int, typer.Option("--write-rounds", help="Batches per operation (median).", min=1)
-    ] = 3,
-    pgbench_check: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pgbench-check",
-            help="Check to cross-check with pgbench (repeatable). Default: "
-            "03_sessions_validate_fast and 25_sessions_list_mine when present.",
-        ),
-    ] = None,
-    pgbench_seconds: Annotated[
-        int,
-        typer.Option("--pgbench-seconds", help="pgbench -T per check and phase; 0: no pgbench."),
-    ] = 5,
-    http: Annotated[
-        bool,
-        typer.Option(
-            "--http",
-            help="Also load the companion API with Locust in each phase.",
-            rich_help_panel=HTTP,
-        ),
-    ] = False,
-    http_users: Annotated[
-        int, typer.Option("--http-users", help="Locust users.", rich_help_panel=HTTP)
-    ] = 50,
-    http_spawn_rate: Annotated[
-        float,
-        typer.Option("--http-spawn-rate", help="Users started per second.", rich_help_panel=HTTP),
-    ] = 50.0,
-    http_seconds: Annotated[
-        float,
-        typer.Option("--http-seconds", help="Locust run time per phase.", rich_help_panel=HTTP),
-    ] = 20.0,
-    http_workers: Annotated[
-        int,
-        typer.Option(
-            "--http-workers",
-            help="Locust worker processes under one master (0: one local process).",
-            rich_help_panel=HTTP,
-        ),
-    ] = 0,
-    http_rps: Annotated[
-        float | None,
-        typer.Option(
-            "--http-rps",
-            help="Offered load in requests/s (constant "
-            "throughput); default: closed loop at saturation.",
-            rich_help_panel=HTTP,
-            show_default=False,
-        ),
-    ] = None,
-    http_api_workers: Annotated[
-        int,
-        typer.Option("--http-api-workers", help="uvicorn worker processes.", rich_help_panel=HTTP),
-    ] = 2,
-    http_endpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--http-endpoint",
-            help="Endpoint to load (repeatable; default: every read-only one).",
-            rich_help_panel=HTTP,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Report folder. Default: ./plinto-bench/<timestamp>.", show_default=False
-        ),
-    ] = None,
-    yes: Annotated[
-        bool,
-        typer.Option("--yes", "-y", help="Go ahead on a server other than the embedded one."),
-    ] = False,
-    allow_activity: Annotated[
-        bool,
-        typer.Option("--allow-activity", help="Run although other sessions use the database."),
-    ] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel builds.", min=1)] = 1,
+    phases: PhasesOption = "before,after",
+    iterations: IterationsOption = 200,
+    warmup: WarmupOption = 10,
+    max_seconds: MaxSecondsOption = 1.0,
+    statement_timeout: StatementTimeoutOption = "30s",
+    only: OnlyOption = None,
+    checks: ChecksOption = None,
+    indexes: IndexesOption = None,
+    write_tables: WriteTablesOption = "sessions,activity_logs",
+    write_rows: WriteRowsOption = 2_000,
+    write_rounds: WriteRoundsOption = 3,
+    pgbench_check: PgbenchCheckOption = None,
+    pgbench_seconds: PgbenchSecondsOption = 5,
+    http: HttpOption = False,
+    http_users: HttpUsersOption = 50,
+    http_spawn_rate: HttpSpawnRateOption = 50.0,
+    http_seconds: HttpSecondsOption = 20.0,
+    http_workers: HttpWorkersOption = 0,
+    http_rps: HttpRpsOption = None,
+    http_api_workers: HttpApiWorkersOption = 2,
+    http_endpoint: HttpEndpointOption = None,
+    out: OutOption = None,
+    yes: YesOption = False,
+    allow_activity: AllowActivityOption = False,
+    jobs: JobsOption = 1,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
@@ -157,7 +186,7 @@ def bench(
         iterations=iterations,
         warmup=warmup,
         max_seconds=max_seconds,
-        statement_timeout=statement_timeout,
+        statement_timeout=_milliseconds(statement_timeout),
         only=tuple(only or ()),
         checks=checks,
         indexes=indexes,
@@ -204,3 +233,9 @@ def run_and_render(request, fmt: report.OutputFormat) -> int:
 
 def register(app: typer.Typer) -> None:
     app.command("bench", help=HELP)(bench)
+
+
+def _milliseconds(text: str) -> int:
+    from plinto_db.commands.durations import seconds
+
+    return round(seconds(text, "--statement-timeout", bare_milliseconds=True) * 1000)
