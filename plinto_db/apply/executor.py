@@ -141,7 +141,6 @@ class Executor:
                 self._futures[index] = future
                 running[future] = _Slot(index, action, light)
                 building += 1
-            self._report_finished()  # after the next builds started: they never wait on it
             if time.monotonic() - last_monitor >= POLL_SECONDS:
                 last_monitor = time.monotonic()
                 self._monitor(monitor)
@@ -151,7 +150,8 @@ class Executor:
                 index = running.pop(future).index
                 self._outcomes[index] = future.result()
                 self._finished.append(index)
-        self._report_finished()
+            # said before the next action starts: the lines follow the order things happened
+            self._report_finished()
 
     def _report_finished(self) -> None:
         """Each finished action once, in the order they finished."""

@@ -34,7 +34,8 @@ class NoteEvents:
 
     def step(self, action, step) -> None:
         if step is not action.steps[0]:  # the first step is what `started` said
-            self._say(f"{action.name}: {step.kind} {step.qualified or step.index}")
+            target = action.table if step.kind == "analyze" else step.qualified or step.index
+            self._say(f"{action.name}: {step.kind} {target}")
 
     def progress(self, action, progress) -> None:
         pass
