@@ -303,6 +303,21 @@ class Finding:
     covered_by: IndexFact | None = None  # the index that makes it unnecessary, if any
     details: dict[str, Any] = field(default_factory=dict)
 
+    @staticmethod
+    def about_index(
+        check: Check, index: IndexFact, message: str, details: dict[str, Any] | None = None
+    ) -> Finding:
+        """A finding about one index alone: its location is the only object."""
+        return Finding(
+            check=check.id,
+            severity=check.severity,
+            objects=(index.location,),
+            message=message,
+            table=index.qualified_table,
+            index=index,
+            details=details or {},
+        )
+
 
 @dataclass(frozen=True)
 class Check:

@@ -42,14 +42,11 @@ def find(facts: Facts) -> tuple[Finding, ...]:
                 f"is always true ({columns} is NOT NULL). Fix: build it again without that term"
             )
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=f"{index.qualified_name}: {what}",
-                table=index.qualified_table,
-                index=index,
-                details={"columns": columns.split(", "), "predicate": index.predicate},
+            Finding.about_index(
+                CHECK,
+                index,
+                f"{index.qualified_name}: {what}",
+                {"columns": columns.split(", "), "predicate": index.predicate},
             )
         )
     return tuple(findings)

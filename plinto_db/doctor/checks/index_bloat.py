@@ -71,19 +71,16 @@ def find(facts: Facts) -> tuple[Finding, ...]:
             continue
         total = size.pages * size.block_size
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=(
+            Finding.about_index(
+                CHECK,
+                index,
+                (
                     f"{index.qualified_name} is about {ratio:.0%} bloat: "
                     f"{human_bytes(bloat)} of its {human_bytes(total)} hold no live entries "
                     "(estimated from pg_stats; pgstattuple's pgstatindex() measures it). "
                     f"Fix: REINDEX INDEX CONCURRENTLY {index.qualified_name};"
                 ),
-                table=index.qualified_table,
-                index=index,
-                details={"bloat_bytes": bloat, "bloat_ratio": round(ratio, 3), "size_bytes": total},
+                {"bloat_bytes": bloat, "bloat_ratio": round(ratio, 3), "size_bytes": total},
             )
         )
     return tuple(findings)

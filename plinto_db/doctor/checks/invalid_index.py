@@ -31,14 +31,8 @@ def find(facts: Facts) -> tuple[Finding, ...]:
                 f"{index.qualified_name}; or drop it (DROP INDEX CONCURRENTLY) and build it again"
             )
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=message,
-                table=index.qualified_table,
-                index=index,
-                details={"ready": index.ready, "definition": index.definition},
+            Finding.about_index(
+                CHECK, index, message, {"ready": index.ready, "definition": index.definition}
             )
         )
     return tuple(findings)

@@ -31,18 +31,15 @@ def find(facts: Facts) -> tuple[Finding, ...]:
         else:
             fix = "index a column the queries filter or sort by instead, with the same WHERE"
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=(
+            Finding.about_index(
+                CHECK,
+                index,
+                (
                     f"{index.qualified_name} ({index.key_columns()}): its predicate "
                     f"(WHERE {index.predicate}) pins {names} to one value, so that key adds "
                     f"width to every entry and no selectivity. Fix: {fix}"
                 ),
-                table=index.qualified_table,
-                index=index,
-                details={"columns": [k.text for k in keys]},
+                {"columns": [k.text for k in keys]},
             )
         )
     return tuple(findings)

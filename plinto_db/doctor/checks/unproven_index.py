@@ -31,18 +31,15 @@ def find(facts: Facts) -> tuple[Finding, ...]:
         if index is None or index.attached:
             continue
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=(
+            Finding.about_index(
+                CHECK,
+                index,
+                (
                     f"{index.qualified_name}: no query of the workload uses it ({item.reason}). "
                     "Fix: if production has no such query either, "
                     f"DROP INDEX CONCURRENTLY {index.qualified_name}; else add the query to checks/"
                 ),
-                table=index.qualified_table,
-                index=index,
-                details={"reason": item.reason, "file": item.file, "line": item.line},
+                {"reason": item.reason, "file": item.file, "line": item.line},
             )
         )
     return tuple(findings)

@@ -44,18 +44,15 @@ def find(facts: Facts) -> tuple[Finding, ...]:
         ):
             continue
         findings.append(
-            Finding(
-                check=ID,
-                severity=CHECK.severity,
-                objects=(index.location,),
-                message=(
+            Finding.about_index(
+                CHECK,
+                index,
+                (
                     f"{index.qualified_name} ({human_bytes(index.size)}) has never been scanned "
                     f"({since}): it costs every write. Fix: make sure no replica uses it "
                     f"either, then DROP INDEX CONCURRENTLY {index.qualified_name};"
                 ),
-                table=index.qualified_table,
-                index=index,
-                details={"scans": index.scans, "size_bytes": index.size},
+                {"scans": index.scans, "size_bytes": index.size},
             )
         )
     return tuple(findings)
