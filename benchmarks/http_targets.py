@@ -41,7 +41,8 @@ MINE = ("my-sessions", "25_sessions_list_mine")
 
 
 def server_cpu_seconds(data_dir: Path | None) -> float | None:
-    """CPU seconds of the embedded server: its postmaster and every backend (Linux /proc)."""
+    """CPU seconds of the embedded server: its postmaster, its live backends and those that
+    ended (in the postmaster's cutime/cstime once reaped) (Linux /proc)."""
     if data_dir is None:
         return None
     try:
@@ -57,7 +58,9 @@ def server_cpu_seconds(data_dir: Path | None) -> float | None:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
-        if int(entry.name) == postmaster or int(fields[1]) == postmaster:
+        if int(entry.name) == postmaster:  # its own, and that of the backends it reaped
+            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == postmaster:  # live backends
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
