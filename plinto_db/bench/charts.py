@@ -92,21 +92,14 @@ def _barh(
 
 
 def _queries(doc: dict[str, Any], path: Path) -> bool:
-    rows = _pairs(doc)
-    if not rows:
-        return False
-    _barh(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
+    return _chart(
+        _pairs(doc),
         "p50 latency per query, before vs after the catalog\n"
         "(log scale; shorter is faster; the speedup at the right)",
         "p50 latency, ms (log scale)",
         path,
         log=True,
-        notes=[r[3] if r[3] != "–" else "" for r in rows],
     )
-    return True
 
 
 def _writes(doc: dict[str, Any], path: Path) -> bool:
@@ -119,21 +112,14 @@ def _writes(doc: dict[str, Any], path: Path) -> bool:
         )
         for w in doc.get("writes", [])
     ]
-    rows = [r for r in rows if r[1] is not None or r[2] is not None]
-    if not rows:
-        return False
-    _barh(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
+    return _chart(
+        rows,
         "Write cost: rows per second, before vs after the catalog\n"
         "(longer is faster; after / before at the right)",
         "rows per second",
         path,
         log=False,
-        notes=[r[3] if r[3] != "–" else "" for r in rows],
     )
-    return True
 
 
 def _http(doc: dict[str, Any], path: Path) -> bool:
@@ -147,6 +133,18 @@ def _http(doc: dict[str, Any], path: Path) -> bool:
         )
         for e in http.get("endpoints", [])
     ]
+    return _chart(
+        rows,
+        "HTTP requests per second per endpoint, before vs after the catalog\n"
+        "(log scale; longer is faster; after / before at the right)",
+        "requests per second (log scale)",
+        path,
+        log=True,
+    )
+
+
+def _chart(rows: list[tuple], title: str, xlabel: str, path: Path, *, log: bool) -> bool:
+    """One before/after bar chart of (label, before, after, note) rows; False if empty."""
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
     if not rows:
         return False
@@ -154,11 +152,10 @@ def _http(doc: dict[str, Any], path: Path) -> bool:
         [r[0] for r in rows],
         [r[1] for r in rows],
         [r[2] for r in rows],
-        "HTTP requests per second per endpoint, before vs after the catalog\n"
-        "(log scale; longer is faster; after / before at the right)",
-        "requests per second (log scale)",
+        title,
+        xlabel,
         path,
-        log=True,
+        log=log,
         notes=[r[3] if r[3] != "–" else "" for r in rows],
     )
     return True
