@@ -62,8 +62,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    from plinto_db.apply.drop import drop_catalog
     from plinto_db.apply.executor import ExecOptions
-    from plinto_db.apply.run import drop_catalog
     from plinto_db.errors import PlintoError
 
     dsn, specs = _inputs()

@@ -220,12 +220,6 @@ def skipped_outcome(action: Action) -> Outcome:
     return Outcome(action, Result.SKIPPED)
 
 
-def drop_catalog(*args, **kwargs) -> ApplyResult:
-    """See drop.py (kept here: callers import the apply engine from one place)."""
-    from plinto_db.apply.drop import drop_catalog as drop
-
-    return drop(*args, **kwargs)
-
 
 @dataclass(frozen=True)
 class ApplyRequest:

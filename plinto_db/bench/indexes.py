@@ -77,7 +77,7 @@ def _options(dsn: str, jobs: int):
 
 def drop(dsn: str, specs: tuple[IndexSpec, ...], jobs: int = 1) -> CatalogStep:
     """DROP INDEX CONCURRENTLY every catalog index in `specs` that exists."""
-    from plinto_db.apply.run import drop_catalog
+    from plinto_db.apply.drop import drop_catalog
 
     started = time.perf_counter()
     if not specs:

@@ -11,15 +11,14 @@ plan comes from `EXPLAIN (GENERIC_PLAN)`, sent through the simple protocol.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from plinto_db.check.isolate import isolate
-from plinto_db.check.modes import FORCED_SETTINGS, MODE_SETTINGS, Mode
-from plinto_db.check.names import Names
+from plinto_db.check.modes import FORCED_SETTINGS, MODE_SETTINGS, Mode, RunOptions
 from plinto_db.check.results import Explained
 from plinto_db.check.samples import (
     CheckError,
@@ -34,20 +33,6 @@ from plinto_db.check.workload import Check
 from plinto_db.pg.messages import server_message
 
 GENERIC_PLAN_MIN_VERSION = 160000
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    mode: Mode
-    analyze: bool = False
-    statement_timeout_ms: int = 30_000
-    lock_timeout_ms: int = 2_000
-    forced_checks: frozenset[str] = frozenset()  # checks to run forced (tiny tables)
-    forced_reasons: dict[str, str] = field(default_factory=dict)
-    # forced mode: the server's naming, to hide indexes competing on the expected one's table
-    names: Names = field(default_factory=Names)
-    read_only: bool = False  # a hot standby: nothing can be hidden
-    max_hidden: int = 6
 
 
 def _set_local(conn: psycopg.Connection, settings: Iterable[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ from plinto_db.check.workload import Check
 from plinto_db.pg.messages import server_message
 
 if TYPE_CHECKING:
-    from plinto_db.check.explain import RunOptions
+    from plinto_db.check.modes import RunOptions
 
 
 def isolate(

@@ -7,7 +7,10 @@ indexes not built yet, simulated with HypoPG.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from plinto_db.check.names import Names
 
 
 class Mode(StrEnum):
@@ -42,3 +45,17 @@ def parse_mode(name: str | Mode) -> Mode | None:
         return Mode(str(name).lower())
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: Mode
+    analyze: bool = False
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 2_000
+    forced_checks: frozenset[str] = frozenset()  # checks to run forced (tiny tables)
+    forced_reasons: dict[str, str] = field(default_factory=dict)
+    # forced mode: the server's naming, to hide indexes competing on the expected one's table
+    names: Names = field(default_factory=Names)
+    read_only: bool = False  # a hot standby: nothing can be hidden
+    max_hidden: int = 6

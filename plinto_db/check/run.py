@@ -23,7 +23,7 @@ from plinto_db.errors import UserError
 if TYPE_CHECKING:
     import psycopg
 
-    from plinto_db.check.explain import RunOptions
+    from plinto_db.check.modes import RunOptions
     from plinto_db.pg.facts import ServerFacts
 
 MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's limit for statement_timeout and lock_timeout
@@ -144,7 +144,7 @@ def _prepare(
     """Validate names against the server and catalog; decide which checks run forced."""
     from plinto_db.check import guard
     from plinto_db.check.decide import names_from
-    from plinto_db.check.explain import RunOptions
+    from plinto_db.check.modes import RunOptions
 
     facts = session.facts
     # named indexes the server lacks: only the catalog can vouch for them
