@@ -119,3 +119,14 @@ def test_a_wrapping_column_keeps_its_longest_word_whole():
     lines = render(table, 72)
     assert all(len(line) <= 72 for line in lines)
     assert sum(long_index in line for line in lines) == 2  # both names whole, on their lines
+
+
+def test_numbers_are_right_aligned_on_a_terminal_and_in_a_pipe():
+    table = Table((Column("table", name=True), Column("rows", justify="right", brief=True)))
+    table.add("users", "300")
+    table.add("total", "15,641")
+    for terminal in (True, False):
+        lines = render(table, 80, terminal=terminal)
+        rows = [line for line in lines if line.startswith(("users", "total"))]
+        assert rows[0].endswith("   300") and rows[1].endswith("15,641"), lines
+        assert len(rows[0]) == len(rows[1])

@@ -20,6 +20,7 @@ from plinto_db.bench.model import FinalState
 from plinto_db.bench.run import BenchRequest, BenchResult, run_bench
 from plinto_db.bench.timing import TimingOptions
 from plinto_db.bench.writes import WriteOptions
+from plinto_db.seed.load import LoadProgress
 
 HISTORY_PER_USER = 16  # seed's default: the data `plinto-db seed --users N` makes
 SIZE_TOLERANCE = 0.05
@@ -35,7 +36,7 @@ class DemoRequest:
     writes: WriteOptions = WriteOptions()
     jobs: int = 2
     allow_activity: bool = False
-    progress: bool = False  # seed's progress bar
+    progress: LoadProgress | None = None  # seed's progress (a bar on a terminal)
 
 
 @dataclass
@@ -181,23 +182,9 @@ def run_checks(dsn: str) -> str:
 
 
 def _check_run(dsn: str):
-    try:
-        from plinto_db.check.run import CheckRequest
-        from plinto_db.check.run import run_checks as check_use_case
-    except ImportError:  # before check's use case moved to check/run.py
-        from plinto_db.commands.check import run_checks as old_use_case
+    from plinto_db.check.run import CheckRequest, run_checks
 
-        return old_use_case(
-            checks_path=None,
-            indexes_path=None,
-            mode_name="natural",
-            analyze=False,
-            only=(),
-            statement_timeout_ms=30_000,
-            lock_timeout_ms=2_000,
-            dsn=lambda: dsn,
-        )
-    return check_use_case(CheckRequest(dsn=dsn))
+    return run_checks(CheckRequest(dsn=dsn))
 
 
 def conclusion(doc: dict[str, Any], top: int = 5) -> dict[str, Any]:

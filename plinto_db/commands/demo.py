@@ -53,6 +53,7 @@ def demo(
     from plinto_db.bench.demo import DemoRequest, run_demo
     from plinto_db.bench.timing import TimingOptions
     from plinto_db.report.bench import events_for, render_demo
+    from plinto_db.report.seed import SeedProgress
     from plinto_db.settings import resolve_data_dir
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -64,7 +65,7 @@ def demo(
         pgbench_seconds=pgbench_seconds,
         jobs=jobs,
         allow_activity=allow_activity,
-        progress=report.interactive(fmt),
+        progress=SeedProgress(report.interactive(fmt)),
     )
     result = run_demo(request, events_for(fmt))
     render_demo(result, fmt)

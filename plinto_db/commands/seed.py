@@ -48,19 +48,20 @@ def seed(
     if history_per_user < 0:
         raise UserError(f"--history-per-user must be 0 or more, got {history_per_user}")
     from plinto_db.commands.common import target_dsn
-    from plinto_db.report.seed import render_seed
+    from plinto_db.report.seed import SeedProgress, render_seed
     from plinto_db.seed.run import run_seed
 
     target = target_dsn(dsn, data_dir)
-    result = run_seed(
-        target,
-        users=users,
-        seed=seed_value,
-        history_per_user=history_per_user,
-        reset=reset,
-        progress=report.interactive(fmt),
-        vacuum=vacuum,
-    )
+    with SeedProgress(report.interactive(fmt)) as bar:
+        result = run_seed(
+            target,
+            users=users,
+            seed=seed_value,
+            history_per_user=history_per_user,
+            reset=reset,
+            progress=bar,
+            vacuum=vacuum,
+        )
     render_seed(result, fmt, users=users, seed=seed_value, history=history_per_user)
     raise typer.Exit(int(ExitCode.OK))
 

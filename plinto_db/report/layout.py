@@ -219,12 +219,17 @@ def _print_rich(table: Table, widths: list[int], console) -> None:
             column.header,
             justify=column.justify,
             no_wrap=not column.wrap,
-            overflow="fold" if column.wrap else "ignore",
+            overflow="fold" if column.wrap else "ellipsis",  # never reached: widths fit
             min_width=w if not column.wrap else None,
             max_width=w,
         )
     for row in table.rows:
-        rich_table.add_row(*(Text(cell.text, style=cell.style) for cell in row))
+        rich_table.add_row(
+            *(
+                Text(cell.text, style=cell.style)
+                for cell, column in zip(row, table.columns, strict=True)
+            )
+        )
     console.print(rich_table)
 
 

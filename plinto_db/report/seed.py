@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from plinto_db import report
+from plinto_db.seed.load import LoadProgress
 
 
-class SeedProgress:
-    """A bar on stderr while rows load, then a label for each finishing step; a no-op when
-    not enabled (no terminal, or --format json)."""
+class SeedProgress(LoadProgress):
+    """A bar on stderr from the moment the load knows its rows until it is done, then a label
+    for each finishing step; nothing when not enabled (no terminal, or --format json)."""
 
-    def __init__(self, enabled: bool, expected: dict[str, int]):
+    def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.expected = dict(expected)
+        self.expected: dict[str, int] = {}
         self._progress = None
         self._task = None
 
@@ -20,7 +21,14 @@ class SeedProgress:
         return sum(self.expected.values())
 
     def __enter__(self) -> SeedProgress:
-        if self.enabled:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done()
+
+    def expect(self, rows_per_table: dict[str, int]) -> None:
+        self.expected = dict(rows_per_table)
+        if self.enabled and self._progress is None:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -37,13 +45,10 @@ class SeedProgress:
                 console=report.stderr(),
                 transient=True,
             )
-            self._progress.__enter__()
+            self._progress.start()
             self._task = self._progress.add_task("", total=self.total)
-        return self
-
-    def describe(self, table: str) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, description=table)
+        elif self._progress is not None:
+            self._progress.update(self._task, total=self.total)
 
     def recount(self, table: str, rows: int) -> None:
         """The exact row count of a table, once known: the bar's total stays exact."""
@@ -51,18 +56,23 @@ class SeedProgress:
         if self._progress is not None:
             self._progress.update(self._task, total=self.total)
 
-    def advance(self, n: int) -> None:
+    def describe(self, table: str) -> None:
         if self._progress is not None:
-            self._progress.advance(self._task, n)
+            self._progress.update(self._task, description=table)
+
+    def advance(self, rows: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, rows)
 
     def step(self, label: str) -> None:
         """A step after the rows: the count is complete, the label says what runs now."""
         if self._progress is not None:
             self._progress.update(self._task, description=label, completed=self.total)
 
-    def __exit__(self, *exc: object) -> None:
+    def done(self) -> None:
         if self._progress is not None:
-            self._progress.__exit__(*exc)
+            self._progress.stop()
+            self._progress = None
 
 
 def render_seed(result, fmt: report.OutputFormat, *, users: int, seed: int, history: int) -> None:
@@ -85,12 +95,13 @@ def render_seed(result, fmt: report.OutputFormat, *, users: int, seed: int, hist
         print("\n".join(lines))
         print(f"\nseeded in {result.seconds:.1f} s")
     else:
-        from rich.table import Table
+        from plinto_db.report.layout import Cell, Column, Table, print_table
 
-        table = Table(title=f"seeded in {result.seconds:.1f} s", title_justify="left")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
+        table = Table(
+            (Column("table", name=True), Column("rows", justify="right", brief=True)),
+            title=f"seeded in {result.seconds:.1f} s",
+        )
         for name, rows in result.rows.items():
-            table.add_row(name, f"{rows:,}")
-        table.add_row("total", f"{result.total_rows:,}", style="bold")
-        report.stdout().print(table)
+            table.add(name, f"{rows:,}")
+        table.add(Cell("total", "bold"), Cell(f"{result.total_rows:,}", "bold"))
+        print_table(table)

@@ -21,13 +21,25 @@ ORDER BY c.relname, con.conname
 """
 
 
+class LoadProgress:
+    """What follows a load: the rows expected per table, each table as it starts, the rows as
+    they go, and the steps after them. This base class ignores it all (no terminal)."""
+
+    def expect(self, rows_per_table: dict[str, int]) -> None: ...
+    def recount(self, table: str, rows: int) -> None: ...
+    def describe(self, table: str) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def step(self, label: str) -> None: ...
+    def done(self) -> None: ...
+
+
 def load_tables(
     conn,
     specs: Sequence[TableSpec],
     world,
     *,
     reset: bool,
-    progress,
+    progress: LoadProgress,
     timings: dict[str, float],
 ) -> dict[str, int]:
     """Rows loaded per table. `progress` follows along (describe/advance/step)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from plinto_db.errors import UserError
 from plinto_db.seed.checks import preflight
 from plinto_db.seed.finish import finish
-from plinto_db.seed.load import load_tables
+from plinto_db.seed.load import LoadProgress, load_tables
 from plinto_db.seed.values import (  # re-exported: the documented key schemes
     external_id,
     invitee_email,
@@ -109,7 +109,7 @@ def run_seed(
     seed: int = 42,
     history_per_user: int = DEFAULT_HISTORY,
     reset: bool = False,
-    progress: bool = False,
+    progress: LoadProgress | None = None,
     now: int | None = None,
     vacuum: bool = True,
 ) -> SeedResult:
@@ -118,10 +118,9 @@ def run_seed(
     `now` (epoch seconds) fixes the time anchor; default: the start of the current UTC hour.
     `vacuum`: finish with VACUUM (ANALYZE) (sets the visibility map of the few pages COPY
     FREEZE leaves unmarked; costs well under a second at 50k users), else ANALYZE only.
-    `progress`: a bar on stderr (a terminal).
+    `progress` follows the load (the command passes a bar on a terminal).
     """
     from plinto_db.pg.connect import connect
-    from plinto_db.report.seed import SeedProgress
 
     sizes = _sizes(users, history_per_user)
     started = time.perf_counter()
@@ -135,12 +134,16 @@ def run_seed(
         world = build_world(seed, sizes, seed_anchor() if now is None else now)
         timings["world"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        with SeedProgress(progress, expected_rows(sizes, world)) as bar:
+        bar = progress or LoadProgress()
+        bar.expect(expected_rows(sizes, world))
+        try:
             rows = load_tables(conn, specs, world, reset=reset, progress=bar, timings=timings)
             timings["copy"] = time.perf_counter() - mark
             mark = time.perf_counter()
             bar.step("VACUUM (ANALYZE)" if vacuum else "ANALYZE")
             finish(dsn, names, vacuum=vacuum)
+        finally:
+            bar.done()
         timings["vacuum_analyze" if vacuum else "analyze"] = time.perf_counter() - mark
     finally:
         conn.close()
