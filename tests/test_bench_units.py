@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from plinto_db.bench.cli_request import parse_only, parse_phases, parse_write_tables
 from plinto_db.bench.markdown import render
 from plinto_db.bench.model import Phase, QueryPhase, Timing, Verdict, WriteTarget
 from plinto_db.bench.pgbench import parse_output, script_for, usable_values
@@ -20,6 +19,7 @@ from plinto_db.bench.writes import (
     update_statement,
 )
 from plinto_db.check.workload import parse_check
+from plinto_db.commands.bench_request import parse_only, parse_phases, parse_write_tables
 from plinto_db.errors import UserError
 
 BOTH = (Phase.BEFORE, Phase.AFTER)

@@ -179,7 +179,7 @@ def bench(
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
-    from plinto_db.bench.cli_request import BenchOptions, build_request
+    from plinto_db.commands.bench_request import BenchOptions, build_request
 
     options = BenchOptions(
         phases=phases,
