@@ -24,6 +24,7 @@ from plinto_db.errors import UserError
 REPO = Path(__file__).resolve().parent.parent
 CHECKS = REPO / "checks"
 
+
 def serve_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "plinto_db", "serve", *args]
 

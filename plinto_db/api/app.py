@@ -63,11 +63,68 @@ def _rows_body(rows: Rows) -> bytes:
     return dumps(document)
 
 
+class _Handlers:
+    """The route handlers, over one worker's database pool, flows and metrics."""
+
+    def __init__(self, state: ApiState, db: Database, metrics: Metrics):
+        self.state = state
+        self.endpoints = state.by_name()
+        self.db = db
+        self._metrics = metrics
+        self.flows = Flows(db, self.endpoints, state.keys, random.Random()).handlers(state.flows)
+
+    async def query(self, request: Request) -> Response:
+        name = request.path_params["check"]
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            return _error(404, f"unknown check {name!r} (GET /q lists the endpoints)")
+        request.scope[ROUTE_KEY] = endpoint.path
+        try:
+            if request.scope["query_string"]:
+                values = endpoint.values(request.query_params.multi_items())
+            else:
+                values = endpoint.values(())
+            rows = await self.db.run(endpoint, values)
+        except BadParameter as exc:
+            return _error(422, f"{name}: {exc}")
+        except QueryError as exc:
+            return _error(exc.status, f"{name}: {exc.message}")
+        return Response(_rows_body(rows), media_type=JSON)
+
+    async def flow(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        handler = self.flows.get(name)
+        if handler is None:
+            return _error(404, f"unknown flow {name!r} (GET /q lists the flows)")
+        request.scope[ROUTE_KEY] = f"/flow/{name}"
+        query = request.query_params
+        unknown = sorted(set(query) - set(FLOW_PARAMS[name]))
+        if unknown:
+            takes = ", ".join(FLOW_PARAMS[name]) or "no parameters"
+            return _error(422, f"{name}: unknown parameter {unknown[0]!r} (takes {takes})")
+        try:
+            status, document = await handler(query)
+        except QueryError as exc:
+            return _error(exc.status, f"{name}: {exc.message}")
+        return _json(status, document)
+
+    async def index(self, request: Request) -> Response:
+        flows = {f: {"path": f"/flow/{f}", "params": FLOW_PARAMS[f]} for f in self.state.flows}
+        checks = {e.name: e.describe() for e in self.state.endpoints}
+        return _json(200, {"checks": checks, "flows": flows})
+
+    async def health(self, request: Request) -> Response:
+        up, document = await self.db.health()
+        status = "ok" if up else "unavailable"
+        return _json(200 if up else 503, {"status": status, "pid": os.getpid(), **document})
+
+    async def metrics(self, request: Request) -> Response:
+        body, content_type = self._metrics.render()
+        return Response(body, media_type=content_type)
+
+
 def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAPI:
-    endpoints = state.by_name()
     db = Database(state.dsn, pool_size)
-    flows = Flows(db, endpoints, state.keys, random.Random())
-    handlers = flows.handlers(state.flows)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,68 +145,13 @@ def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAP
     )
     app.metrics = Metrics()
     app.state.db = db
-
-    async def query(request: Request) -> Response:
-        name = request.path_params["check"]
-        endpoint = endpoints.get(name)
-        if endpoint is None:
-            return _error(404, f"unknown check {name!r} (GET /q lists the endpoints)")
-        request.scope[ROUTE_KEY] = endpoint.path
-        try:
-            if request.scope["query_string"]:
-                values = endpoint.values(request.query_params.multi_items())
-            else:
-                values = endpoint.values(())
-            rows = await db.run(endpoint, values)
-        except BadParameter as exc:
-            return _error(422, f"{name}: {exc}")
-        except QueryError as exc:
-            return _error(exc.status, f"{name}: {exc.message}")
-        return Response(_rows_body(rows), media_type=JSON)
-
-    async def flow(request: Request) -> Response:
-        name = request.path_params["name"]
-        handler = handlers.get(name)
-        if handler is None:
-            return _error(404, f"unknown flow {name!r} (GET /q lists the flows)")
-        request.scope[ROUTE_KEY] = f"/flow/{name}"
-        query = request.query_params
-        unknown = sorted(set(query) - set(FLOW_PARAMS[name]))
-        if unknown:
-            takes = ", ".join(FLOW_PARAMS[name]) or "no parameters"
-            return _error(422, f"{name}: unknown parameter {unknown[0]!r} (takes {takes})")
-        try:
-            status, document = await handler(query)
-        except QueryError as exc:
-            return _error(exc.status, f"{name}: {exc.message}")
-        return _json(status, document)
-
-    async def index(request: Request) -> Response:
-        return _json(
-            200,
-            {
-                "checks": {e.name: e.describe() for e in state.endpoints},
-                "flows": {f: {"path": f"/flow/{f}", "params": FLOW_PARAMS[f]} for f in state.flows},
-            },
-        )
-
-    async def health(request: Request) -> Response:
-        up, document = await db.health()
-        return _json(
-            200 if up else 503,
-            {"status": "ok" if up else "unavailable", "pid": os.getpid(), **document},
-        )
-
-    async def metrics(request: Request) -> Response:
-        body, content_type = app.metrics.render()
-        return Response(body, media_type=content_type)
-
+    handlers = _Handlers(state, db, app.metrics)
     # plain Starlette routes: FastAPI's dependency and validation machinery costs per request
-    app.add_route("/q/{check}", query, methods=["GET"])
-    app.add_route("/flow/{name}", flow, methods=["GET"])
-    app.add_route("/q", index, methods=["GET"])
-    app.add_route("/health", health, methods=["GET"])
-    app.add_route("/metrics", metrics, methods=["GET"])
+    app.add_route("/q/{check}", handlers.query, methods=["GET"])
+    app.add_route("/flow/{name}", handlers.flow, methods=["GET"])
+    app.add_route("/q", handlers.index, methods=["GET"])
+    app.add_route("/health", handlers.health, methods=["GET"])
+    app.add_route("/metrics", handlers.metrics, methods=["GET"])
     return app
 
 
