@@ -32,6 +32,9 @@ def serve_command(*args: str) -> list[str]:
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
     env["PLINTO_DB_DATA_DIR"] = str(tmp_path / "no-embedded-here")
+    temporary = tmp_path / "tmp"  # serve's state file and metrics directory go here
+    temporary.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(temporary)
     return env
 
 
@@ -118,14 +121,13 @@ def group_members(group: int) -> list[int]:
     return members
 
 
-def test_serve_with_two_workers_answers_counts_in_one_metrics_and_stops_clean(
-    seeded_db: str, tmp_path: Path
-):
+def start_serve(dsn: str, tmp_path: Path, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    command = serve_command(
+        "--dsn", dsn, "--port", str(port), "--workers", str(workers), "--pool-size", "2"
+    )
     process = subprocess.Popen(
-        serve_command(
-            "--dsn", seeded_db, "--port", str(port), "--workers", "2", "--pool-size", "2"
-        ),
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,17 +136,46 @@ def test_serve_with_two_workers_answers_counts_in_one_metrics_and_stops_clean(
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            if get(f"{base}/health")[0] == 200:
+                return process, base
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        assert time.monotonic() < deadline, "serve did not answer /health"
+        time.sleep(0.1)
+
+
+def stopped_clean(process: subprocess.Popen, tmp_path: Path, sig: signal.Signals) -> str:
+    process.send_signal(sig)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                if get(f"{base}/health")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /health"
-            time.sleep(0.1)
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while group_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(process.pid) == []
+    assert list((tmp_path / "tmp").iterdir()) == []  # the state file (it holds the DSN): gone
+    return stderr
+
+
+def test_sigterm_stops_serve_with_exit_0_and_leaves_no_state_file(seeded_db: str, tmp_path):
+    process, base = start_serve(seeded_db, tmp_path, workers=1)
+    assert get(f"{base}/q/02_users_current_user")[0] == 200
+    stopped_clean(process, tmp_path, signal.SIGTERM)
+
+
+def test_serve_with_two_workers_answers_counts_in_one_metrics_and_stops_clean(
+    seeded_db: str, tmp_path: Path
+):
+    process, base = start_serve(seeded_db, tmp_path, workers=2)
+    try:
         assert len(group_members(process.pid)) >= 3  # uvicorn's supervisor and two workers
         for _ in range(20):
             status, body = get(f"{base}/q/03_sessions_validate_fast")
@@ -153,17 +184,8 @@ def test_serve_with_two_workers_answers_counts_in_one_metrics_and_stops_clean(
         series = 'plinto_api_request_duration_seconds_count{route="/q/03_sessions_validate_fast"}'
         counted = [float(x.split()[-1]) for x in metrics.splitlines() if x.startswith(series)]
         assert counted == [20.0]  # both workers' samples, whichever answered /metrics
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            _, stderr = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-    assert process.returncode == 0, stderr
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    stderr = stopped_clean(process, tmp_path, signal.SIGINT)  # the metrics directory too
     assert "serving 55 check endpoints and 5 flows on http://127.0.0.1" in stderr
-    assert "Traceback" not in stderr
-    deadline = time.monotonic() + 10
-    while group_members(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert group_members(process.pid) == []

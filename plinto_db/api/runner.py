@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -82,9 +83,24 @@ def worker_environment(state_file: Path, pool_size: int, workers: int) -> Iterat
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+class _Terminated(Exception):
+    """SIGTERM, once uvicorn has shut down gracefully."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def run_uvicorn(host: str, port: int, workers: int) -> None:
+    """uvicorn until SIGINT or SIGTERM; returns normally for both.
+
+    After a graceful shutdown a single-process uvicorn re-raises the signal it caught, under the
+    handler found before it started: with the default one, SIGTERM ended the process there and
+    the callers' `finally` (the state file with the DSN, the metrics directory) never ran.
+    """
     import uvicorn
 
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         uvicorn.run(
             FACTORY,
@@ -100,11 +116,15 @@ def run_uvicorn(host: str, port: int, workers: int) -> None:
             server_header=False,
             proxy_headers=False,  # nothing proxies a benchmark target on 127.0.0.1
         )
+    except _Terminated:
+        pass
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise PlintoError(
                 f"the API stopped at start-up (uvicorn exit {exc.code})", ExitCode.FAILED
             ) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def serve(
