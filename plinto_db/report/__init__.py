@@ -6,7 +6,6 @@ JSON, JUnit XML or Markdown. Progress bars only appear on a terminal, never with
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from functools import cache
@@ -66,6 +65,8 @@ def note(message: str) -> None:
 
 
 def print_json(document: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(document, indent=2, default=str, sort_keys=False))
     sys.stdout.write("\n")
     sys.stdout.flush()
