@@ -22,28 +22,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import compile_bytecode  # noqa: E402
+from harness import compile_bytecode, prepare_indexed  # noqa: E402
 from timing import interleaved, print_table, summary, wall  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLI = [PYTHON, "-m", "plinto_db"]
 FLOOR = [PYTHON, "-c", "import typer, rich, psycopg, sqlglot"]
-
-
-def prepare(dsn: str, users: int) -> None:
-    import psycopg
-
-    from plinto_db.catalog import load_catalog
-    from plinto_db.seed.run import run_seed
-    from plinto_db.server.migrate import upgrade
-
-    upgrade(dsn, "0001")
-    run_seed(dsn, users=users, seed=42)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for spec in load_catalog(REPO / "indexes"):
-            conn.execute(spec.create_sql(concurrently=False))
-        conn.execute("VACUUM ANALYZE")
 
 
 def psql_script(dsn: str, checks_dir: Path) -> str:
@@ -135,7 +120,7 @@ def main() -> None:
                 text=True,
             ).stdout.strip()
             print(f"seeding {args.users} users into a throw-away embedded server ...", flush=True)
-            prepare(dsn, args.users)
+            prepare_indexed(dsn, args.users)
             measure(dsn, args.runs, workdir)
         finally:
             subprocess.run([*CLI, "server", "stop", "--data-dir", str(data_dir)], check=False)

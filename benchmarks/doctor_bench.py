@@ -19,30 +19,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "plinto_db"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import prepare_indexed, start_server, stop_server  # noqa: E402
+
 TARGET_SECONDS = 1.0
-
-
-def prepare(dsn: str, users: int) -> None:
-    import psycopg
-
-    from plinto_db.catalog import load_catalog
-    from plinto_db.seed.run import run_seed
-    from plinto_db.server.migrate import upgrade
-
-    upgrade(dsn, "0001")
-    run_seed(dsn, users=users, seed=42)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for spec in load_catalog(REPO / "indexes"):
-            conn.execute(spec.create_sql(concurrently=False))
-        conn.execute("VACUUM ANALYZE")
 
 
 # gather.py's name for each query, and the Need it answers
@@ -155,21 +140,15 @@ def main() -> None:
         sys.exit(0 if report(args.dsn, args.runs) else 1)
     with tempfile.TemporaryDirectory(prefix="doctor-bench-") as tmp:
         data_dir = Path(tmp) / "pgdata"
-        subprocess.run([*CLI, "server", "start", "--data-dir", str(data_dir)], check=True)
+        dsn = start_server(data_dir)
         try:
-            dsn = subprocess.run(
-                [*CLI, "server", "dsn", "--data-dir", str(data_dir)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
             print(f"seeding {args.users} users into a throw-away embedded server ...", flush=True)
             started = time.perf_counter()
-            prepare(dsn, args.users)
+            prepare_indexed(dsn, args.users)
             print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
             passed = report(dsn, args.runs)
         finally:
-            subprocess.run([*CLI, "server", "stop", "--data-dir", str(data_dir)], check=False)
+            stop_server(data_dir)
     sys.exit(0 if passed else 1)
 
 

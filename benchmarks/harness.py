@@ -45,3 +45,18 @@ def with_db(dsn: str, dbname: str) -> str:
     params = psycopg.conninfo.conninfo_to_dict(dsn)
     params["dbname"] = dbname
     return psycopg.conninfo.make_conninfo(**params)
+
+
+def prepare_indexed(dsn: str, users: int) -> None:
+    """The Plinto schema, `users` seeded users and the whole catalog built (not concurrently:
+    nobody else uses a benchmark's throw-away database), then VACUUM ANALYZE."""
+    from plinto_db.catalog import load_catalog
+    from plinto_db.seed.run import run_seed
+    from plinto_db.server.migrate import upgrade
+
+    upgrade(dsn, "0001")
+    run_seed(dsn, users=users, seed=42)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for spec in load_catalog(REPO / "indexes"):
+            conn.execute(spec.create_sql(concurrently=False))
+        conn.execute("VACUUM ANALYZE")
