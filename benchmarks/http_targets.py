@@ -49,16 +49,11 @@ def server_cpu_seconds(data_dir: Path | None) -> float | None:
         postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+    from plinto_db.bench.http_procs import proc_stats
+
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(entry.name) == postmaster:  # its own, and that of the backends it reaped
+    for pid, fields in proc_stats():
+        if pid == postmaster:  # its own, and that of the backends it reaped
             total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
         elif int(fields[1]) == postmaster:  # live backends
             total += int(fields[11]) + int(fields[12])

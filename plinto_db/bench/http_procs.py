@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -138,10 +138,9 @@ def wait_ready(process: Started, url: str, timeout: float) -> None:
     raise PlintoError(f"the {process.name} did not answer {url} within {timeout:g} s")
 
 
-def group_cpu_seconds(group: int) -> float:
-    """User + system CPU seconds of the live processes of a process group (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/PID/stat after the command name) of each live process:
+    state, ppid, pgrp, … utime (11), stime (12), cutime (13), cstime (14). Linux only."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -149,7 +148,13 @@ def group_cpu_seconds(group: int) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[2]) == group:  # fields after the name: state, ppid, pgrp, ...
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        yield int(entry.name), stat[stat.rfind(")") + 2 :].split()
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of the live processes of a process group (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = sum(
+        int(fields[11]) + int(fields[12]) for _, fields in proc_stats() if int(fields[2]) == group
+    )
     return total / ticks
