@@ -118,6 +118,18 @@ def seeded_db(pg_server: TestServer) -> Iterator[str]:
     pg_server.drop_database(dsn)
 
 
+@pytest.fixture(scope="module")
+def app_db(pg_server: TestServer) -> Iterator[str]:
+    """A database of check's own small schema (check_helpers.build_app: mixed-case names, a
+    second schema, partitions), with data; shared by a module, so never mutate it."""
+    from check_helpers import build_app
+
+    dsn = pg_server.create_database()
+    build_app(dsn)
+    yield dsn
+    pg_server.drop_database(dsn)
+
+
 @pytest.fixture
 def new_db(pg_server: TestServer) -> Iterator[Callable[[str], str]]:
     created: list[str] = []

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
-import subprocess
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from pg_servers import FAST_SETTINGS, TestServer, embedded_bindir, system_bindir, system_major
+from pg_servers import (
+    FAST_SETTINGS,
+    Cluster,
+    TestServer,
+    embedded_bindir,
+    system_bindir,
+    system_major,
+)
 
 STANDBY_SETTINGS = {**FAST_SETTINGS, "hot_standby": "on"}
 
@@ -34,16 +37,8 @@ class NoStandby(Exception):
     """This server cannot have a standby here (an external server or a container)."""
 
 
-@dataclass
-class Standby:
-    root: Path
-    bindir: Path
-    run_as: str | None
-    pid: int | None = None
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
+class Standby(Cluster):
+    """A cluster made by pg_basebackup instead of initdb; stopped as any test cluster."""
 
     def dsn(self, primary_dsn: str) -> str:
         """The same database as `primary_dsn`, on the standby."""
@@ -65,23 +60,6 @@ class Standby:
                     raise TimeoutError(f"the standby did not replay up to {target} in {timeout} s")
                 time.sleep(0.1)
 
-    def stop(self) -> None:
-        try:
-            self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            if self.pid:
-                try:
-                    os.kill(self.pid, 9)
-                except ProcessLookupError:
-                    pass
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _run(self, program: str, *args: object) -> None:
-        command = [str(self.bindir / program), *map(str, args)]
-        subprocess.run(
-            command, check=True, capture_output=True, text=True, user=self.run_as, cwd=self.root
-        )
-
 
 def start_standby(primary: TestServer) -> Standby:
     """A hot standby of `primary`, streaming from it, accepting read-only connections."""
@@ -90,11 +68,11 @@ def start_standby(primary: TestServer) -> Standby:
     if not host.startswith("/"):
         raise NoStandby(f"{primary.name} is not a local throw-away cluster")
     run_as = pwd.getpwuid(os.stat(host).st_uid).pw_name if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix=f"plinto-db-test-{primary.name}-standby-"))
+    standby = Standby(f"{primary.name}-standby", bindir, run_as)
+    root = standby.root
     if run_as:
         entry = pwd.getpwnam(run_as)
         os.chown(root, entry.pw_uid, entry.pw_gid)
-    standby = Standby(root=root, bindir=bindir, run_as=run_as)
     try:
         standby._run(
             "pg_basebackup", "-D", standby.data, "-R", "-X", "stream", "-c", "fast",

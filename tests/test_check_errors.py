@@ -9,21 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
-import pytest
-from check_helpers import build_app, by_name, run, write_inputs
+from check_helpers import by_name, run, write_inputs
 
 from plinto_db.check.judge import Verdict
-
-
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
 
 
 def test_an_error_points_at_the_statement_or_the_sample(run_cli, app_db, tmp_path):

@@ -6,10 +6,8 @@ Real PostgreSQL 15 and 18, `plinto-db check` as a real process.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-from check_helpers import APP_CATALOG, build_app, write_inputs
+from check_helpers import APP_CATALOG, write_inputs
 
 BY_UUID = {
     "by_uuid": (
@@ -18,14 +16,6 @@ BY_UUID = {
         'SELECT "Id" FROM app."Accounts" WHERE ext_id = $1;\n'
     )
 }
-
-
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
 
 
 def test_own_checks_never_pair_with_the_bundled_catalog(run_cli, app_db, tmp_path):

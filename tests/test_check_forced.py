@@ -7,21 +7,10 @@ and 18, on a user's own schema (tests/check_helpers.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
 from check_helpers import build_app, by_name, run, write_inputs
 
 from plinto_db.check.judge import Verdict
-
-
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
 
 
 def test_forced_mode_hides_a_competitor_outside_the_search_path(app_db, tmp_path):

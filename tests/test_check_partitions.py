@@ -25,14 +25,6 @@ from plinto_db.check.judge import Verdict
 from plinto_db.errors import UserError
 
 
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
-
-
 def test_natural_mode_refuses_an_unanalyzed_partitioned_table(pg_server, tmp_path):
     dsn = pg_server.create_database()
     try:

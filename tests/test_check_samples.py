@@ -6,10 +6,8 @@ Real PostgreSQL 15 and 18, on a user's own schema (tests/check_helpers.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-from check_helpers import build_app, by_name, failures, run, write_inputs
+from check_helpers import by_name, failures, run, write_inputs
 
 from plinto_db.check.judge import Verdict
 
@@ -35,14 +33,6 @@ SAMPLED = {
         'SELECT "Id" FROM app."Accounts" WHERE created = $1 AND "Email" = $2;\n'
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
 
 
 def test_sample_values_of_any_type_are_typed_literals(app_db, tmp_path):

@@ -9,19 +9,11 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from check_helpers import build_app, by_name, run, write_inputs
+from check_helpers import by_name, run, write_inputs
 from recorded_plans import MAJOR_IDS, MAJORS, verdict_of
 
 from plinto_db.check.judge import Verdict
 from plinto_db.errors import UserError
-
-
-@pytest.fixture(scope="module")
-def app_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    build_app(dsn)
-    yield dsn
-    pg_server.drop_database(dsn)
 
 
 def test_a_schema_qualified_index_name_must_be_in_that_schema(app_db, tmp_path):

@@ -19,7 +19,7 @@ from plinto_db.apply.run import (
 from plinto_db.apply.select import narrow
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
-from plinto_db.pg.connect import format_version
+from plinto_db.pg.versions import format_version
 
 
 def drop_catalog(

@@ -32,8 +32,9 @@ from plinto_db.apply.select import narrow, select
 from plinto_db.apply.state import DatabaseState
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import ExitCode, PlintoError, UserError
-from plinto_db.pg.connect import connect, format_version
+from plinto_db.pg.connect import connect
 from plinto_db.pg.messages import server_message
+from plinto_db.pg.versions import format_version
 
 # PG 14.0-14.3: CIC and REINDEX CONCURRENTLY could miss rows (fixed in 14.4, F15).
 BROKEN_CIC = range(140000, 140004)
@@ -218,7 +219,6 @@ def skipped_outcome(action: Action) -> Outcome:
     if action.kind == ActionKind.REFUSE_DRIFTED:
         return Outcome(action, Result.REFUSED, detail=action.reason)
     return Outcome(action, Result.SKIPPED)
-
 
 
 @dataclass(frozen=True)

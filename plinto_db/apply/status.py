@@ -10,7 +10,8 @@ from plinto_db.apply.run import inspect
 from plinto_db.apply.select import narrow
 from plinto_db.apply.state import DatabaseState, is_leftover
 from plinto_db.catalog.spec import IndexSpec
-from plinto_db.pg.connect import connect, format_version
+from plinto_db.pg.connect import connect
+from plinto_db.pg.versions import format_version
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ ORDER BY backend_start
 
 
 def server_facts(conn: psycopg.Connection, *, embedded: bool, where: str) -> dict:
-    from plinto_db.pg.connect import format_version
+    from plinto_db.pg.versions import format_version
 
     rows = conn.execute(Q_SETTINGS, (list(SETTINGS),)).fetchall()
     version = conn.info.server_version

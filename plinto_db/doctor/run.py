@@ -70,7 +70,8 @@ class DoctorReport:
 
 
 def run_doctor(request: DoctorRequest) -> DoctorReport:
-    from plinto_db.pg.connect import connect, describe, format_version, require_server_version
+    from plinto_db.pg.connect import connect, describe, require_server_version
+    from plinto_db.pg.versions import format_version
 
     if request.min_stats_age_days < 0:
         raise UserError(f"--min-stats-age {request.min_stats_age_days:g}: give days, 0 or more")

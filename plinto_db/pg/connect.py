@@ -12,7 +12,7 @@ import psycopg
 from psycopg import conninfo
 
 from plinto_db.errors import UserError
-from plinto_db.pg.versions import format_version  # noqa: F401 (re-exported)
+from plinto_db.pg.versions import format_version
 
 APPLICATION_NAME = "plinto-db"
 CONNECT_TIMEOUT_SECONDS = 10

@@ -8,7 +8,6 @@ from typing import Any
 from plinto_db import report
 from plinto_db.pg.versions import format_version
 from plinto_db.report.layout import Cell, Column, Table, print_table
-from plinto_db.report.progress import BarEvents, NoteEvents  # noqa: F401 (bench imports them here)
 
 RESULT_STYLE = {
     "skipped": "dim",

@@ -40,7 +40,7 @@ class NoteBenchEvents(BenchEvents):
 
     @contextlib.contextmanager
     def build_events(self) -> Iterator[Any]:
-        from plinto_db.report.apply import NoteEvents
+        from plinto_db.report.progress import NoteEvents
 
         yield NoteEvents(quiet=True)  # one summary line per phase instead of two per index
 
@@ -55,7 +55,7 @@ class BarBenchEvents(NoteBenchEvents):
 
     @contextlib.contextmanager
     def build_events(self) -> Iterator[Any]:
-        from plinto_db.report.apply import BarEvents
+        from plinto_db.report.progress import BarEvents
 
         with BarEvents() as events:
             yield events
