@@ -78,9 +78,36 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def main() -> None:
+def _click_exceptions():
+    """The exceptions of the click typer runs on: its own copy since typer 0.28."""
     try:
-        app()
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def main() -> None:
+    clicks = _click_exceptions()
+    try:
+        code = app(prog_name="plinto-db", standalone_mode=False)
+    except getattr(clicks, "NoArgsIsHelpError", ()) as exc:  # `plinto-db`, `plinto-db server`
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message(), file=sys.stderr)
+        sys.exit(int(ExitCode.USAGE))
+    except clicks.UsageError as exc:  # a bad option or value: one line, like every error
+        command = exc.ctx.command_path if exc.ctx else "plinto-db"
+        print(f"plinto-db: error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        sys.exit(int(ExitCode.USAGE))
+    except clicks.ClickException as exc:
+        print(f"plinto-db: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort as exc:  # Ctrl-C, or end of input at a prompt
+        _traceback_if_debug()
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            print("plinto-db: interrupted", file=sys.stderr)
+            sys.exit(130)
+        print("plinto-db: error: aborted (no answer)", file=sys.stderr)
+        sys.exit(int(ExitCode.FAILED))
     except PlintoError as exc:
         _traceback_if_debug()
         print(f"plinto-db: error: {exc.message}", file=sys.stderr)
@@ -97,6 +124,7 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.FAILED))
+    sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n): its code
 
 
 def _traceback_if_debug() -> None:

@@ -93,7 +93,7 @@ def test_quote_ident():
         ("CREATE INDEX a ON t (x);\n\nCREATE INDEX ON t (y);\n", 3, "no name"),
         ("CREATE INDEX a ON t (x);\nSELECT 1;\n", 2, "expected CREATE INDEX"),
         ("\nCREATE TABLE x (a int);\n", 2, "expected CREATE INDEX"),
-        ("CREATE INDEX a ON t (x);\n\nCREATE INDEX b ON t (x;\n", 3, "cannot parse"),
+        ("CREATE INDEX a ON t (x);\n\nCREATE INDEX b ON t (x;\n", 3, "syntax error"),
         ("CREATE INDEX a ON t (x);\n-- again\nCREATE INDEX a ON u (y);\n", 3, "defined twice"),
         ("CREATE INDEX a ON t (x) WHERE y = 'oops;\n", 1, ""),
     ],
@@ -105,6 +105,26 @@ def test_bad_input_names_file_and_line(tmp_path, text, line, fragment):
     message = str(info.value)
     assert message.startswith(f"{path}:{line}:"), message
     assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("CREATE INDEX a ON t (x);\nCREATE INDEX b ON t (x;\n", "2:23", 'syntax error at or near ";"'),
+        ("CREATE INDEX b ON t (x) WHERE;\n", "1:30", 'syntax error at or near ";"'),
+        ("-- ours\nCREATE INDEX c ON t\n  ((lower(x));\n", "3:14", 'syntax error at or near ";"'),
+        ("CREATE INDEX d ON t (x) WHERE x = 'a;\nCREATE INDEX e ON t (x);\n", "1:35",
+         "unterminated quoted string at or near \"'a; CREATE INDEX e ON t (x); \""),
+        ("  SELEC 1;\n", "1:3", 'syntax error at or near "SELEC"'),
+    ],
+)  # fmt: skip
+def test_a_syntax_error_is_postgresqls_own_message_at_its_line_and_column(
+    tmp_path, text, where, message
+):
+    path = write(tmp_path, "bad.sql", text)
+    with pytest.raises(UserError) as info:
+        load_catalog(path)
+    assert str(info.value) == f"{path}:{where}: {message}"
 
 
 def test_duplicate_across_files_names_both(tmp_path):

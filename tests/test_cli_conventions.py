@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_debug_shows_the_traceback_and_keeps_exit_code_2_for_bad_input(run_cli, tmp_path):
     missing = tmp_path / "nowhere"
@@ -61,3 +63,28 @@ def test_check_accepts_the_old_milliseconds_with_a_warning(run_cli, new_db, tmp_
     assert done.returncode == 0, done.stderr
     assert "--lock-timeout 2000: a bare number is read as milliseconds" in done.stderr
     assert "--statement-timeout" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("apply", "--jobs", "0"), "Invalid value for '--jobs' / '-j': 0 is not in the range"),
+        (("apply", "--bogus"), "No such option: --bogus"),
+        (("check", "--format", "xml"), "'xml' is not one of 'table', 'json', 'markdown'"),
+        (("lint", "--rule"), "Option '--rule' requires an argument"),
+        (("nosuch",), "No such command 'nosuch'"),
+    ],
+)
+def test_a_bad_option_is_one_line_with_exit_2_like_every_other_error(run_cli, args, says):
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("plinto-db: error: ") and says in line, line
+    assert "--help" in line and result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [(), ("server",)])
+def test_a_command_group_without_its_command_shows_its_help_with_exit_2(run_cli, args):
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Usage: plinto-db") and "Commands:" in result.stderr

@@ -30,6 +30,26 @@ def test_a_malformed_dsn_never_echoes_its_password(dsn):
     assert SECRET not in message and "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        f"postgresql://alice:{SECRET}@db.example:notaport/app",
+        f"host=db.example port=70000 password={SECRET}",
+        "postgresql://alice@h1:5432,h2:x5433/app",
+    ],
+)
+def test_a_bad_port_is_named_not_blamed_on_the_host(dsn):
+    with pytest.raises(UserError) as caught:
+        parse_dsn(dsn)
+    message = str(caught.value)
+    assert message.startswith("malformed connection string: port "), message
+    assert "is not a number from 1 to 65535" in message and SECRET not in message
+
+
+def test_a_list_of_ports_with_a_default_is_accepted():
+    assert parse_dsn("host=h1,h2 port=5432,")["port"] == "5432,"
+
+
 @pytest.mark.parametrize("dsn", UNPARSABLE[:3])
 def test_cli_malformed_dsn_one_line_without_password(run_cli, dsn):
     result = run_cli("migrate", "--dsn", dsn)

@@ -8,13 +8,13 @@ describes *what* index should exist; how it is built is the executor's business.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 from pathlib import Path
 
 from plinto_db.catalog.source import source_parts, without_nulls_distinct
 from plinto_db.catalog.spec import IndexKey, IndexSpec
 from plinto_db.errors import UserError
+from plinto_db.pg.grammar import grammar_error
 from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
 from plinto_db.pg.sqlfile import read_sql_text
 
@@ -56,11 +56,14 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
 
 def parse_file(file: Path) -> list[IndexSpec]:
     text = read_sql_text(file)
-    return [parse_statement(sql, file, line) for sql, line in split_statements(text, file)]
+    return [
+        parse_statement(sql, file, line, column)
+        for sql, line, column in split_statements(text, file)
+    ]
 
 
-def split_statements(text: str, file: Path) -> list[tuple[str, int]]:
-    """(statement text, line of its first token) for each ;-separated statement."""
+def split_statements(text: str, file: Path) -> list[tuple[str, int, int]]:
+    """(statement text, line, column of its first token) for each ;-separated statement."""
     from sqlglot.dialects.postgres import Postgres
     from sqlglot.errors import TokenError
     from sqlglot.tokens import TokenType
@@ -68,28 +71,29 @@ def split_statements(text: str, file: Path) -> list[tuple[str, int]]:
     try:
         tokens = Postgres().tokenize(text)
     except TokenError as exc:
-        raise UserError(f"{file}:{_error_line(text, str(exc))}: cannot read SQL: {exc}") from None
-    statements: list[tuple[str, int]] = []
+        raise _syntax_error(text, file, 1, 1, fallback=f"cannot read SQL: {exc}") from None
+    statements: list[tuple[str, int, int]] = []
     current: list = []
     for token in [*tokens, None]:
         if token is None or token.token_type == TokenType.SEMICOLON:
             if current:
                 first, last = current[0], current[-1]
-                statements.append((text[first.start : last.end + 1], first.line))
+                column = first.start - text.rfind("\n", 0, first.start)
+                statements.append((text[first.start : last.end + 1], first.line, column))
             current = []
         else:
             current.append(token)
     return statements
 
 
-def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
-    """One CREATE INDEX statement (its first token on `line` of `file`) as an IndexSpec."""
+def parse_statement(text: str, file: Path, line: int, column: int = 1) -> IndexSpec:
+    """One CREATE INDEX statement (its first token at `line`:`column` of `file`)."""
     from sqlglot import exp
 
     where_at = f"{file}:{line}"
     source = text
+    tree = _parse_create_index(text, file, line, column)
     text, nulls_not_distinct = without_nulls_distinct(text)
-    tree = _parse_create_index(text, file, line)
     index = tree.this
     name = _index_name(index.this, where_at)
     table_node = index.args.get("table")
@@ -125,7 +129,7 @@ def parse_statement(text: str, file: Path, line: int) -> IndexSpec:
     )
 
 
-def _parse_create_index(text: str, file: Path, line: int):
+def _parse_create_index(text: str, file: Path, line: int, column: int):
     """sqlglot's tree of a CREATE INDEX statement; anything else is a UserError."""
     import sqlglot
     from sqlglot import exp
@@ -134,12 +138,11 @@ def _parse_create_index(text: str, file: Path, line: int):
     where_at = f"{file}:{line}"
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
-        tree = sqlglot.parse_one(text, read="postgres")
-    except ParseError as exc:
-        errors = exc.errors or [{}]
-        err_line = line + max(int(errors[0].get("line") or 1) - 1, 0)
-        desc = errors[0].get("description") or str(exc).splitlines()[0]
-        raise UserError(f"{file}:{err_line}: cannot parse SQL: {desc}") from None
+        tree = sqlglot.parse_one(without_nulls_distinct(text)[0], read="postgres")
+    except ParseError:
+        unsupported = f"unsupported CREATE INDEX syntax: {_snippet(text)}"
+        # the split left the statement's `;` out: put it back, for "near ;", not "at end"
+        raise _syntax_error(text + ";", file, line, column, fallback=unsupported) from None
     if isinstance(tree, exp.Command):
         head = " ".join(text.split()[:3]).upper()
         if head.startswith("CREATE") and " INDEX" in f" {head}":
@@ -243,6 +246,13 @@ def _snippet(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _error_line(text: str, message: str) -> int:
-    match = re.search(r"[Ll]ine:? (\d+)", message)
-    return int(match.group(1)) if match else 1
+def _syntax_error(text: str, file: Path, line: int, column: int, *, fallback: str) -> UserError:
+    """PostgreSQL's own words and position for a statement sqlglot could not read (`text`
+    starts at `line`:`column` of `file`); `fallback` where PostgreSQL's grammar accepts it."""
+    error = grammar_error(text)
+    if error is None:
+        return UserError(f"{file}:{line}: {fallback}")
+    before = text[: error.offset]
+    at_line = line + before.count("\n")
+    at_column = (column if "\n" not in before else 1) + len(before.rsplit("\n", 1)[-1])
+    return UserError(f"{file}:{at_line}:{at_column}: {error.message}")

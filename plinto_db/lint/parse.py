@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from pglast import parser
 
+from plinto_db.pg.grammar import error_of
+
 if TYPE_CHECKING:
     from pglast.ast import Node
 
@@ -109,7 +111,5 @@ def _statements(text: str, base: int) -> tuple[ParsedStatement, ...]:
 
 
 def _problem(exc: parser.ParseError, text: str, base: int) -> SyntaxProblem:
-    message = str(exc.args[0]) if exc.args else str(exc)
-    at = exc.args[1] if len(exc.args) > 1 else None
-    offset = at if isinstance(at, int) else len(text.rstrip())  # None: "at end of input"
-    return SyntaxProblem(base + min(max(offset, 0), len(text)), message)
+    error = error_of(exc, text)
+    return SyntaxProblem(base + error.offset, error.message)

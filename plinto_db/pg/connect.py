@@ -22,10 +22,21 @@ MIN_SERVER_VERSION = 130000
 def parse_dsn(dsn: str) -> dict[str, str]:
     """The DSN's parameters; a malformed DSN is a UserError that does not echo a password."""
     try:
-        return conninfo.conninfo_to_dict(dsn)
+        params = conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         reason = _first_line(str(exc))
         raise UserError(f"malformed connection string: {_scrub(reason, dsn)}") from None
+    port = str(params.get("port") or "")
+    if not all(_is_port(part) for part in port.split(",")):  # else blamed on the host
+        raise UserError(
+            f"malformed connection string: port {port!r} is not a number from 1 to 65535"
+        )
+    return params
+
+
+def _is_port(text: str) -> bool:
+    text = text.strip()
+    return not text or (text.isdigit() and 0 < int(text) < 65536)  # empty: the default
 
 
 def describe(dsn: str) -> str:

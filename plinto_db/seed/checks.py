@@ -43,7 +43,8 @@ def require_schema(conn, names: Sequence[str]) -> None:
     if missing:
         raise UserError(
             f"the Plinto schema is missing (no table {some(missing)}); "
-            "run `plinto-db migrate` first"
+            "run `plinto-db migrate --to 0001` on this database first (with the same --dsn, "
+            "if you gave one)"
         )
 
 
