@@ -55,7 +55,7 @@ def test_small_bench_reports_both_phases_and_the_catalog_query_is_faster_after(n
     assert int(result.exit_code) == 0
     for key in ("server", "machine", "rows", "queries", "writes", "http", "pgbench"):
         assert key in doc
-    assert doc["rows"]["sessions"] > 0 and doc["server"]["settings"]["work_mem"]
+    assert doc["rows"]["public.sessions"] > 0 and doc["server"]["settings"]["work_mem"]
     assert [p["status"] for p in doc["phases"]] == ["done", "done"]
     mine = by_check(doc)["25_sessions_list_mine"]
     for phase in ("before", "after"):
@@ -71,10 +71,10 @@ def test_small_bench_reports_both_phases_and_the_catalog_query_is_faster_after(n
     sweep = by_check(doc)["05_sessions_expire_sweep"]
     assert sweep["after"]["rolled_back"] is True
     assert {(w["table"], w["operation"]) for w in doc["writes"]} == {
-        ("sessions", "insert"),
-        ("sessions", "update"),
-        ("activity_logs", "insert"),
-        ("activity_logs", "update"),
+        ("public.sessions", "insert"),
+        ("public.sessions", "update"),
+        ("public.activity_logs", "insert"),
+        ("public.activity_logs", "update"),
     }
     assert all(w["before"]["ops_per_s"] > 0 and w["after"]["ops_per_s"] > 0 for w in doc["writes"])
     assert sum(s["bytes"] for s in doc["catalog_size"]) > 0

@@ -3,6 +3,10 @@
 The server (version, the settings that move plans and timings), the machine (cores, memory,
 load), the row counts of the tables the catalog indexes; the preflight: the schema exists,
 it holds data, and no other client is at work in the database.
+
+A table is what the server resolves a name to, as apply resolves it (to_regclass: the
+session's search_path, quoting): `products` and `public.products` are one table, `"Products"`
+another. Each is counted once and shown as apply and status show it (`public.products`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from plinto_db.bench.model import TableName
+from plinto_db.apply.introspect import TABLES_SQL
+from plinto_db.apply.state import TableRef
 from plinto_db.errors import UserError
+from plinto_db.pg.messages import server_message
 
 SETTINGS = (
     "shared_buffers",
@@ -29,10 +35,6 @@ SETTINGS = (
     "plan_cache_mode",
 )
 Q_SETTINGS = "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS s(name)"
-Q_MISSING_TABLES = """
-SELECT t.name FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n)
-WHERE to_regclass(t.name) IS NULL ORDER BY t.n
-"""
 # other client sessions in this database: not ours, not background workers or autovacuum
 Q_OTHER_SESSIONS = """
 SELECT pid, coalesce(nullif(application_name, ''), '(no application_name)'),
@@ -78,10 +80,19 @@ def machine_facts() -> dict:
     }
 
 
-def require_schema(conn: psycopg.Connection, tables: Iterable[TableName]) -> None:
-    """Every table the catalog indexes exists, else: run migrate first (exit 2)."""
-    wanted = [t.display for t in dict.fromkeys(tables)]
-    missing = [row[0] for row in conn.execute(Q_MISSING_TABLES, (wanted,)).fetchall()]
+def resolve_tables(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, TableRef | None]:
+    """Each name (SQL text: `products`, `public.products`, `"Shop"."Customers"`) -> the table
+    the server resolves it to, or None when there is none."""
+    wanted = list(dict.fromkeys(names))
+    rows = {row[0]: row[1:4] for row in conn.execute(TABLES_SQL, {"names": wanted})}
+    return {name: TableRef(*rows[name]) if rows[name][0] is not None else None for name in wanted}
+
+
+def require_schema(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, TableRef]:
+    """Every table the catalog indexes exists (else: run migrate first, exit 2): each name
+    as the catalog writes it -> its table."""
+    tables = resolve_tables(conn, names)
+    missing = [name for name, table in tables.items() if table is None]
     if missing:
         shown = ", ".join(missing[:4]) + (
             f" and {len(missing) - 4} more" if len(missing) > 4 else ""
@@ -90,14 +101,31 @@ def require_schema(conn: psycopg.Connection, tables: Iterable[TableName]) -> Non
             f"the database has no table {shown}: run `plinto-db migrate` first "
             "(bench needs the schema the catalog indexes)"
         )
+    return {name: table for name, table in tables.items() if table is not None}
 
 
-def row_counts(conn: psycopg.Connection, tables: Iterable[TableName]) -> dict[str, int]:
-    """Exact row counts (count(*)), in the order given, keyed by the table's display name."""
+def require_write_tables(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, TableRef]:
+    """Every --write-tables table exists (else exit 2, before anything changes): each name as
+    given -> its table."""
+    tables: dict[str, TableRef] = {}
+    for name in dict.fromkeys(names):
+        try:
+            table = resolve_tables(conn, [name])[name]
+        except psycopg.Error as exc:  # not a name at all, e.g. a.b.c.d
+            raise UserError(f"--write-tables {name}: {server_message(exc)}") from None
+        if table is None:
+            raise UserError(f"--write-tables {name}: the database has no such table")
+        tables[name] = table
+    return tables
+
+
+def row_counts(conn: psycopg.Connection, tables: Iterable[TableRef]) -> dict[str, int]:
+    """Exact row counts (count(*)), in the order given, each table once, keyed by its
+    qualified name."""
     counts: dict[str, int] = {}
     for table in dict.fromkeys(tables):
-        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*table.parts))
-        counts[table.display] = conn.execute(query).fetchone()[0]
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.schema, table.name))
+        counts[table.qualified] = conn.execute(query).fetchone()[0]
     return counts
 
 

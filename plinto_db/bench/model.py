@@ -38,26 +38,6 @@ class FinalState(StrEnum):
 
 
 @dataclass(frozen=True)
-class TableName:
-    """A table the catalog indexes: its schema as the catalog wrote it (None: search_path)."""
-
-    schema: str | None
-    name: str
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        """For psycopg.sql.Identifier(*parts)."""
-        return (self.schema, self.name) if self.schema else (self.name,)
-
-    @property
-    def display(self) -> str:
-        from plinto_db.pg.identifiers import quote_ident
-
-        shown = quote_ident(self.name)
-        return f"{quote_ident(self.schema)}.{shown}" if self.schema else shown
-
-
-@dataclass(frozen=True)
 class Timing:
     """Latency of N timed executions (nearest-rank percentiles of the sorted sample)."""
 

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plinto_db.apply.state import TableRef
 from plinto_db.bench import indexes
 from plinto_db.bench.cancel import cancel_on_interrupt
 from plinto_db.bench.events import BenchEvents
@@ -17,7 +18,6 @@ from plinto_db.bench.model import (
     Phase,
     PhaseOutcome,
     PhaseStatus,
-    TableName,
     WriteTarget,
 )
 from plinto_db.bench.values import Values
@@ -41,6 +41,8 @@ class PhaseContext:
     pgbench_checks: tuple[Check, ...]
     server_version: int
     events: BenchEvents
+    tables: dict[str, TableRef] = field(default_factory=dict)  # catalog index -> its table
+    write_tables: dict[str, TableRef] = field(default_factory=dict)  # --write-tables entry
     _binary: Any = field(default=None, repr=False)
 
     def pgbench_binary(self) -> tuple[Path | None, str | None]:
@@ -96,7 +98,7 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
             events.note(f"{phase.value}: write cost ({request.writes.rows:,} rows per batch)")
             measured["writes"] = measure_writes(conn, _write_targets(context), request.writes)
         if phase is Phase.AFTER:
-            tables = tuple(dict.fromkeys(_table(s) for s in context.specs))
+            tables = tuple(context.tables.values())
             measured["sizes"] = catalog_sizes(conn, tables, [s.name for s in context.specs])
     measured["pgbench"] = _pgbench_runs(context, phase)
     if request.http is not None:
@@ -104,20 +106,18 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
     return measured
 
 
-def _table(spec: IndexSpec) -> TableName:
-    return TableName(spec.schema, spec.table)
-
-
-def _write_targets(context: PhaseContext) -> list[tuple[TableName, WriteTarget, tuple[str, ...]]]:
-    """(table, target, key columns the catalog indexes on it) for each --write-tables entry."""
+def _write_targets(context: PhaseContext) -> list[tuple[TableRef, WriteTarget, tuple[str, ...]]]:
+    """(table, target, key columns the catalog indexes on it) for each --write-tables table
+    (two spellings of one table: the first)."""
     targets = []
     for target in context.request.writes.targets:  # type: ignore[union-attr]
-        schema, _, name = target.table.rpartition(".")
-        table = TableName(schema or None, name)
+        table = context.write_tables[target.table]
+        if any(table == chosen for chosen, _, _ in targets):
+            continue
         keys = tuple(
             key.column
             for spec in context.specs
-            if spec.table == name and (not schema or spec.schema in (None, schema))
+            if context.tables[spec.name] == table
             for key in spec.keys
             if key.column is not None
         )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from plinto_db.apply.state import TableRef
 from plinto_db.bench import facts, indexes
 from plinto_db.bench.events import BenchEvents
 from plinto_db.bench.indexes import Interrupted
@@ -29,7 +30,6 @@ from plinto_db.bench.model import (
     PhaseStatus,
     QueryPhase,
     QueryRow,
-    TableName,
     WriteRow,
 )
 from plinto_db.bench.phase import PhaseContext, run_phase
@@ -98,8 +98,10 @@ def select_checks(checks: tuple[Check, ...], only: tuple[str, ...]) -> tuple[Che
     return chosen
 
 
-def catalog_tables(specs: tuple[IndexSpec, ...]) -> tuple[TableName, ...]:
-    return tuple(dict.fromkeys(TableName(s.schema, s.table) for s in specs))
+def catalog_tables(conn, specs: tuple[IndexSpec, ...]) -> dict[str, TableRef]:
+    """Each catalog index -> the table the server resolves its statement's table to."""
+    tables = facts.require_schema(conn, [s.qualified_table for s in specs])
+    return {s.name: tables[s.qualified_table] for s in specs}
 
 
 def pgbench_checks(
@@ -134,13 +136,16 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
         pgbench_checks(checks, request.pgbench_checks, names) if request.pgbench_seconds else ()
     )
     with connection(request.dsn, application_name=indexes.APPLICATION_NAME) as conn:
-        server, rows, notes = _preflight(conn, request, specs)
+        server, tables, rows, notes = _preflight(conn, request, specs)
+        targets = _write_targets(conn, request)
         states = indexes.catalog_states(request.dsn, specs)
         indexes.refuse_unrestorable(states)
         found = tuple(n for n, s in states.items() if s == indexes.VALID)
         _require_confirmation(request, specs, found)
         values = resolve_values(conn, checks)
-    context = PhaseContext(request, checks, specs, values, chosen, server["version_num"], events)
+    context = PhaseContext(
+        request, checks, specs, values, chosen, server["version_num"], events, tables, targets
+    )
     outcomes, restore = _phases_then_restore(context, found)
     phases = {o.phase: o for o in outcomes}
     catalog = {
@@ -166,17 +171,24 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
     )
 
 
-def _preflight(conn, request: BenchRequest, specs) -> tuple[dict, dict[str, int], list[str]]:
-    tables = catalog_tables(specs)
-    facts.require_schema(conn, tables)
-    rows = facts.row_counts(conn, tables)
+def _preflight(
+    conn, request: BenchRequest, specs
+) -> tuple[dict, dict[str, TableRef], dict[str, int], list[str]]:
+    """The server's facts, each catalog index's table, the row counts, and notes."""
+    tables = catalog_tables(conn, specs)
+    rows = facts.row_counts(conn, tables.values())
     facts.require_data(rows)
     notes = []
     activity = facts.refuse_activity(facts.other_sessions(conn), request.allow_activity)
     if activity:
         notes.append(activity)
     server = facts.server_facts(conn, embedded=request.embedded, where=request.where)
-    return server, rows, notes
+    return server, tables, rows, notes
+
+
+def _write_targets(conn, request: BenchRequest) -> dict[str, TableRef]:
+    targets = request.writes.targets if request.writes is not None else ()
+    return facts.require_write_tables(conn, [t.table for t in targets])
 
 
 def _require_confirmation(request: BenchRequest, specs, found: tuple[str, ...]) -> None:

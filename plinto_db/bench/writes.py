@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import pq, sql
 
-from plinto_db.bench.model import CatalogSize, TableName, WriteFigure, WritePhase, WriteTarget
+from plinto_db.apply.state import TableRef
+from plinto_db.bench.model import CatalogSize, WriteFigure, WritePhase, WriteTarget
 from plinto_db.pg.messages import server_message
 
 Q_COLUMNS = """
@@ -28,7 +29,7 @@ SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, t.typname
        EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
                WHERE c.conrelid = a.attrelid AND c.contype = 'f' AND a.attnum = ANY (c.conkey))
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attrelid = %s::oid AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 # key columns of each unique index (0 = an expression)
@@ -38,14 +39,14 @@ SELECT c.relname, array(SELECT coalesce(a.attname, '')
                         LEFT JOIN pg_catalog.pg_attribute a
                           ON a.attrelid = i.indrelid AND a.attnum = k.n)
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-WHERE i.indrelid = %s::regclass AND i.indisunique
+WHERE i.indrelid = %s::oid AND i.indisunique
 ORDER BY c.relname
 """
 Q_CATALOG_SIZES = """
 SELECT i.indrelid, count(*), sum(pg_relation_size(i.indexrelid))::bigint,
        pg_relation_size(i.indrelid)
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-WHERE i.indrelid = %s::regclass AND c.relname = ANY (%s::text[])
+WHERE i.indrelid = %s::oid AND c.relname = ANY (%s::text[])
 GROUP BY i.indrelid
 """
 Q_CTIDS = "SELECT array_agg(ctid)::text FROM (SELECT ctid FROM {} LIMIT %s) s"
@@ -172,7 +173,7 @@ def _quote(name: str) -> str:
 
 def measure_writes(
     conn: psycopg.Connection,
-    targets: Sequence[tuple[TableName, WriteTarget, tuple[str, ...]]],
+    targets: Sequence[tuple[TableRef, WriteTarget, tuple[str, ...]]],
     options: WriteOptions,
 ) -> tuple[WritePhase, ...]:
     """Insert and update throughput of each (table, target, catalog key columns)."""
@@ -184,25 +185,25 @@ def measure_writes(
 
 def _measure_table(
     conn: psycopg.Connection,
-    table: TableName,
+    table: TableRef,
     target: WriteTarget,
     catalog_keys: tuple[str, ...],
     options: WriteOptions,
 ) -> list[WritePhase]:
-    table_sql = sql.Identifier(*table.parts).as_string(conn)
+    table_sql = sql.Identifier(table.schema, table.name).as_string(conn)
     try:
-        columns = [Column(*row) for row in conn.execute(Q_COLUMNS, (table.display,)).fetchall()]
-        unique_keys = [(n, list(k)) for n, k in conn.execute(Q_UNIQUE_KEYS, (table.display,))]
+        columns = [Column(*row) for row in conn.execute(Q_COLUMNS, (table.oid,)).fetchall()]
+        unique_keys = [(n, list(k)) for n, k in conn.execute(Q_UNIQUE_KEYS, (table.oid,))]
     except psycopg.Error as exc:
         error = server_message(exc)
-        return [WritePhase(table.display, op, "", error=error) for op in ("insert", "update")]
+        return [WritePhase(table.qualified, op, "", error=error) for op in ("insert", "update")]
     unique = {k for _, keys in unique_keys for k in keys}
     phases = []
     try:
         insert = insert_statement(table_sql, columns, unique_keys)
         phases.append(_timed(conn, table, "insert", insert, str(options.rows), options))
     except WriteSetupError as exc:
-        phases.append(WritePhase(table.display, "insert", "", error=str(exc)))
+        phases.append(WritePhase(table.qualified, "insert", "", error=str(exc)))
     try:
         column = choose_update_column(columns, unique, catalog_keys, target.column)
         update = update_statement(table_sql, column)
@@ -210,14 +211,14 @@ def _measure_table(
         ctid_array = ctids.fetchone()[0] or "{}"
         phases.append(_timed(conn, table, "update", update, ctid_array, options))
     except WriteSetupError as exc:
-        phases.append(WritePhase(table.display, "update", "", error=str(exc)))
+        phases.append(WritePhase(table.qualified, "update", "", error=str(exc)))
     _vacuum(conn, table_sql)
     return phases
 
 
 def _timed(
     conn: psycopg.Connection,
-    table: TableName,
+    table: TableRef,
     operation: str,
     statement: str,
     param: str,
@@ -240,7 +241,7 @@ def _timed(
         if result.status != pq.ExecStatus.COMMAND_OK:
             primary = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
             error = primary.decode(errors="replace") if primary else "failed"
-            return WritePhase(table.display, operation, shown, error=error)
+            return WritePhase(table.qualified, operation, shown, error=error)
         rows = int(result.command_tuples or 0)
     median = statistics.median(seconds)
     figure = WriteFigure(
@@ -249,7 +250,7 @@ def _timed(
         rounds=len(seconds),
         seconds=median,
     )
-    return WritePhase(table.display, operation, shown, figure=figure)
+    return WritePhase(table.qualified, operation, shown, figure=figure)
 
 
 def _vacuum(conn: psycopg.Connection, table_sql: str) -> None:
@@ -260,12 +261,12 @@ def _vacuum(conn: psycopg.Connection, table_sql: str) -> None:
 
 
 def catalog_sizes(
-    conn: psycopg.Connection, tables: Sequence[TableName], names: Sequence[str]
+    conn: psycopg.Connection, tables: Sequence[TableRef], names: Sequence[str]
 ) -> tuple[CatalogSize, ...]:
-    """The catalog's indexes on disk, per table (only those that exist now)."""
+    """The catalog's indexes on disk, per table, each table once (only those that exist)."""
     sizes = []
-    for table in tables:
-        row = conn.execute(Q_CATALOG_SIZES, (table.display, list(names))).fetchone()
+    for table in dict.fromkeys(tables):
+        row = conn.execute(Q_CATALOG_SIZES, (table.oid, list(names))).fetchone()
         if row:
-            sizes.append(CatalogSize(table.display, row[1], row[2], row[3]))
+            sizes.append(CatalogSize(table.qualified, row[1], row[2], row[3]))
     return tuple(sizes)

@@ -8,6 +8,7 @@ results.json's document, sorted by speedup.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ VERDICT_STYLE = {
     "skipped": "dim",
     "not-measured": "dim",
 }
+INDENTED_ENTRY = re.compile(r" +\S+  +")  # `      2.4×  ` before a speedup's check name
 
 
 class NoteBenchEvents(BenchEvents):
@@ -125,10 +127,21 @@ def render_table(doc: dict[str, Any], report_path: str | None) -> None:
     _print_lines(lines)
 
 
-def _print_lines(lines: list[str]) -> None:
-    out = report.stdout()
+def _print_lines(lines: list[str], *, wrap: bool = True) -> None:
+    """On a terminal each line wrapped at whole words to its width; in a pipe, or after
+    Markdown (which wrapping would break), as it is."""
     for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        if wrap:
+            report.line(line, _continuation(line))
+        else:
+            print(line)
+
+
+def _continuation(line: str) -> str:
+    """The indent of a wrapped line's continuation: under the text of an indented entry
+    (`      2.4×  01_products: why` continues under 01_products), else two spaces more."""
+    entry = INDENTED_ENTRY.match(line)
+    return " " * (entry.end() if entry else len(line) - len(line.lstrip()) + 2)
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
@@ -208,11 +221,16 @@ def render_demo(result, fmt: report.OutputFormat) -> None:
     if fmt == report.OutputFormat.json:
         report.print_json({"demo": demo_document(result, summary), "results": written.document})
         return
-    if fmt == report.OutputFormat.markdown:
+    markdown = fmt == report.OutputFormat.markdown
+    if markdown:
         print(written.report.read_text())
     else:
         render_table(written.document, None)
-    _print_lines(conclusion_lines(result, summary, str(written.report)))
+    print_conclusion(result, summary, str(written.report), wrap=not markdown)
+
+
+def print_conclusion(result, summary: dict[str, Any], report_path: str, *, wrap: bool) -> None:
+    _print_lines(conclusion_lines(result, summary, report_path), wrap=wrap)
 
 
 def demo_document(result, summary: dict[str, Any]) -> dict[str, Any]:
@@ -238,13 +256,14 @@ def conclusion_lines(result, summary: dict[str, Any], report_path: str) -> list[
     if summary["not_helped"]:
         names = ", ".join(q["check"] for q in summary["not_helped"])
         lines.append(f"not helped by the catalog ({len(summary['not_helped'])}): {names}")
-    costs = [
-        f"{w['table']} {w['operation']} {format_ratio(w['after_over_before'])}"
-        for w in summary["writes"]
-        if w["after_over_before"] is not None
-    ]
+    costs: dict[str, list[str]] = {}
+    for w in summary["writes"]:
+        if w["after_over_before"] is not None:
+            ratio = format_ratio(w["after_over_before"])
+            costs.setdefault(w["table"], []).append(f"{w['operation']} {ratio}")
     if costs:
-        lines.append("write throughput with the catalog (after / before): " + ", ".join(costs))
+        lines.append("write throughput with the catalog (after / before):")
+        lines += [f"  {table}: {', '.join(ops)}" for table, ops in costs.items()]
     if summary["catalog_indexes"]:
         lines.append(
             f"the catalog on disk: {summary['catalog_bytes'] / 2**20:,.1f} MB in "
