@@ -20,7 +20,7 @@ from plinto_db.bench.model import Phase, PhaseOutcome, QueryPhase, QueryRow, Wri
 from plinto_db.bench.run import BenchResult
 from plinto_db.bench.stats import sort_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tables named as the server resolves them (public.sessions)
 
 
 def results_document(result: BenchResult) -> dict[str, Any]:
