@@ -115,3 +115,29 @@ def test_a_pipe_gets_one_line_per_row_as_wide_as_its_content(run_cli, applied_db
             "SELECT max(length(relname)) FROM pg_class WHERE relname LIKE 'idx_%'"
         ).fetchone()[0]
     assert longest and max(len(line) for line in rows) > longest
+
+
+def test_apply_at_80_columns_keeps_its_header_with_long_names(run_cli, new_db, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute('CREATE SCHEMA "Shop"')
+        conn.execute('CREATE TABLE "Shop"."Customers" (id int, country text, since date)')
+        conn.execute('CREATE INDEX customers_country_since ON "Shop"."Customers" (country, since)')
+    catalog = tmp_path / "c.sql"
+    catalog.write_text(
+        'CREATE INDEX customers_country_since ON "Shop"."Customers" (country, since DESC);\n'
+        'CREATE INDEX customers_id ON "Shop"."Customers" (id);\n'
+    )
+    done = run_cli("apply", "--dsn", dsn, "--indexes", str(catalog), env=terminal(80))
+    assert done.returncode == 3, done.stderr  # the drift is refused, the other one built
+    lines = [ANSI.sub("", line) for line in done.stdout.splitlines()]
+    assert all(len(line) <= 80 for line in lines), "\n".join(lines)
+    header = lines.index(next(line for line in lines if line.startswith("index ")))
+    assert lines[header].split() == ["index", "table", "action", "result"]
+    rows = [i for i, line in enumerate(lines) if line.startswith("customers_")]
+    assert [lines[i].split()[:2] for i in rows] == [
+        ["customers_country_since", '"Shop"."Customers"'],
+        ["customers_id", '"Shop"."Customers"'],
+    ]
+    for i in rows:  # the seconds below every row, under a label
+        assert lines[i + 1].startswith("    seconds: "), lines

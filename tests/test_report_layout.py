@@ -130,3 +130,89 @@ def test_numbers_are_right_aligned_on_a_terminal_and_in_a_pipe():
         rows = [line for line in lines if line.startswith(("users", "total"))]
         assert rows[0].endswith("   300") and rows[1].endswith("15,641"), lines
         assert len(rows[0]) == len(rows[1])
+
+
+def apply_like() -> Table:
+    """apply's columns, with names long enough that seconds no longer fits at 80."""
+    table = Table(
+        (
+            Column("index", name=True),
+            Column("table", name=True),
+            Column("action", brief=True),
+            Column("result", brief=True),
+            Column("seconds", justify="right", brief=True),
+            Column("detail", wrap=True),
+        ),
+        title="plinto-db apply",
+    )
+    table.add(
+        "customers_country_active",
+        '"Shop"."Customers"',
+        "refuse-drifted",
+        Cell("refused", "magenta"),
+        "0.00",
+        "created_at ASC instead of DESC",
+    )
+    table.add("products_id", "public.products", "create", Cell("done", "green"), "12.34", "")
+    return table
+
+
+def test_the_narrow_layout_keeps_the_header_over_the_columns_that_fit():
+    lines = render(apply_like(), 80)
+    assert lines[0] == "plinto-db apply"
+    header = lines[1]
+    assert header.split() == ["index", "table", "action", "result"]
+    first = next(line for line in lines if line.startswith("customers_country_active"))
+    second = next(line for line in lines if line.startswith("products_id"))
+    starts = [header.index(h) for h in ("table", "action", "result")]
+    for row in (first, second):  # these cells hold no spaces: one word each
+        assert [row.index(cell) for cell in row.split()[1:]] == starts, row
+    assert all(len(line) <= 80 for line in lines), "\n".join(lines)
+
+
+def test_a_brief_column_that_does_not_fit_goes_below_in_every_row():
+    lines = render(apply_like(), 80)
+    first = lines.index(next(line for line in lines if line.startswith("customers_country")))
+    second = lines.index(next(line for line in lines if line.startswith("products_id")))
+    assert lines[first + 1] == "    seconds: 0.00 · detail: created_at ASC instead of DESC"
+    assert lines[second + 1] == "    seconds: 12.34"  # below too, never inline in one row
+    assert "0.00" not in lines[first] and "12.34" not in lines[second]
+
+
+def test_the_first_line_keeps_the_table_s_column_order_up_to_the_first_that_does_not_fit():
+    table = Table(
+        (
+            Column("at", brief=True),
+            Column("index", name=True),
+            Column("table", name=True),
+            Column("action", brief=True),
+            Column("seconds", justify="right", brief=True),
+        )
+    )
+    table.add(
+        "2025-01-02 03:04:05+0000",
+        "customers_country_active",
+        '"Shop"."Customers"',
+        "replace-drifted",
+        "0.01",
+    )
+    lines = render(table, 80)
+    assert lines[0].split() == ["at", "index", "table"]  # seconds would fit, after action
+    assert lines[1].split() == [
+        "2025-01-02",
+        "03:04:05+0000",
+        "customers_country_active",
+        '"Shop"."Customers"',
+    ]
+    assert lines[2] == "    action: replace-drifted · seconds: 0.01"
+
+
+def test_names_that_do_not_fit_side_by_side_fall_back_to_a_name_then_what_fits():
+    table = Table(
+        (Column("at", brief=True), Column("index", name=True), Column("table", name=True))
+    )
+    table.add("2025-01-02 03:04:05+0000", "customers_country_active", '"Shop"."Customers"')
+    lines = render(table, 40)
+    assert lines[0] == "customers_country_active"  # no header: the names alone do not fit
+    below = " ".join(line.strip() for line in lines[1:])
+    assert below == 'at: 2025-01-02 03:04:05+0000 · table: "Shop"."Customers"'

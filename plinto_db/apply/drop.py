@@ -12,7 +12,7 @@ from plinto_db.apply.plan import ActionKind, NameTaken, make_drop_plan
 from plinto_db.apply.run import (
     ApplyResult,
     control_session,
-    inspect,
+    preflight,
     refuse_not_owned,
     skipped_outcome,
 )
@@ -38,7 +38,7 @@ def drop_catalog(
     with control_session(dsn, options) as control:
         version = control.info.server_version
         lock.acquire(control, wait=False)
-        state = inspect(control, specs)
+        state = preflight(control, specs, "nothing was dropped")
         specs, state = narrow(specs, state, tables)
         try:
             plan = make_drop_plan(specs, state)

@@ -184,7 +184,7 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
         if oid is None:
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
-                f"exist{_elsewhere(cur, spec)} (nothing was applied)"
+                f"exist{_elsewhere(cur, spec)}"
             )
         if relkind == "p":
             raise UserError(
@@ -234,7 +234,7 @@ def _refuse_unusable_schema(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -
             role = cur.execute("SELECT current_user").fetchone()[0]
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table}: "
-                f"{reason} (role {role} needs USAGE on it; nothing was applied)"
+                f"{reason}; role {role} needs USAGE on it"
             ) from None
         cur.execute("RELEASE SAVEPOINT plinto_table")
 
@@ -289,8 +289,7 @@ def _build_scratch_indexes(
         except psycopg.Error as exc:
             reason = server_message(exc, detail=False)
             raise UserError(
-                f"{spec.location}: index {spec.name!r} does not fit {table.qualified}: {reason} "
-                "(nothing was applied)"
+                f"{spec.location}: index {spec.name!r} does not fit {table.qualified}: {reason}"
             ) from None
         names[scratch_name] = spec.name
     rows = cur.execute(

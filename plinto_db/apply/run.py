@@ -47,7 +47,8 @@ class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     dry_run: bool = False
     converged: bool = False
-    remaining: tuple[str, ...] = ()  # catalog indexes not valid after the run
+    # catalog indexes not valid and as in the catalog after the run (dry run: as found)
+    remaining: tuple[str, ...] = ()
     seconds: float = 0.0  # the whole run, wall clock
 
     @property
@@ -74,6 +75,20 @@ def inspect(conn: psycopg.Connection, specs: tuple[IndexSpec, ...]) -> DatabaseS
     from plinto_db.apply.shape_cache import ShapeCache
 
     return read_state(conn, specs, ShapeCache(conn.info.server_version))
+
+
+def preflight(conn: psycopg.Connection, specs: tuple[IndexSpec, ...], then: str) -> DatabaseState:
+    """inspect() before a command that changes things: a refusal says what was not done
+    (read-only commands call inspect() and never claim it)."""
+    try:
+        return inspect(conn, specs)
+    except UserError as exc:
+        raise UserError(f"{exc} ({then})") from None
+
+
+def not_converged(specs: tuple[IndexSpec, ...], state: DatabaseState) -> tuple[str, ...]:
+    """The catalog indexes that are not valid and as in the catalog, in catalog order."""
+    return tuple(s.name for s in specs if classify(s, state)[0] != State.VALID)
 
 
 def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drifted: bool) -> Plan:
@@ -153,17 +168,20 @@ def apply_catalog(
         version = control.info.server_version
         if not dry_run:
             lock.acquire(control, wait=wait_for_lock, note=note)
-        state = inspect(control, specs)
+        state = preflight(control, specs, "nothing was applied")
         specs, state = narrow(specs, state, tables)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
         refuse_not_owned(control, plan, state, "create or drop")
-        if dry_run:
+        found = not_converged(specs, state)
+        if dry_run:  # nothing runs: converged and remaining describe the state found
             outcomes = [_planned(a) for a in plan.actions]
-            return ApplyResult(version, plan, outcomes, dry_run=True, converged=not plan.work)
+            return ApplyResult(
+                version, plan, outcomes, dry_run=True, converged=not found, remaining=found
+            )
         if not plan.work:
             shape_record.record(control, state)
             outcomes = [skipped_outcome(a) for a in plan.actions]
-            return ApplyResult(version, plan, outcomes, converged=not plan.refused)
+            return ApplyResult(version, plan, outcomes, converged=not found, remaining=found)
         refuse_broken_cic(version)
         refuse_read_only(control, "build or drop indexes")
         ledger.ensure(control)
@@ -178,7 +196,7 @@ def apply_catalog(
         finally:
             recorder.close()
         outcomes = [done.get(id(a)) or skipped_outcome(a) for a in plan.actions]
-        remaining = tuple(s.name for s in specs if classify(s, final)[0] != State.VALID)
+        remaining = not_converged(specs, final)
         seconds = time.monotonic() - started
         return ApplyResult(
             version, plan, outcomes, remaining=remaining, converged=not remaining, seconds=seconds

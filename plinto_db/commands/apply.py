@@ -1,5 +1,6 @@
 """`plinto-db apply`, `status`, `drop`, `history`: the index catalog on a live database."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -202,10 +203,16 @@ def _ask(names: list[str]) -> bool:
     if not names:
         return True
     report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
+    # not typer.confirm: it writes the prompt's last character to stdout, before the report
+    sys.stderr.write("Drop them? [y/N]: ")
+    sys.stderr.flush()
     try:
-        return typer.confirm("Drop them?", default=False, err=True)
-    except typer.Abort:  # no answer (end of input): nothing is dropped
-        return False
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+    if not (sys.stdin.isatty() and answer.endswith("\n")):  # no echo ended the prompt's line
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def history(

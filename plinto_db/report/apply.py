@@ -95,12 +95,21 @@ def apply_conclusion(result) -> str:
     took = f" in {result.seconds:.1f}s" if result.seconds else ""
     verdict = "converged" if result.converged else "NOT converged"
     text = f"{verdict}{took}: {changes}; {same} index(es) already as in the catalog"
-    if result.remaining:
-        text += f"; not valid: {', '.join(result.remaining)}"
     refused = [o.name for o in result.outcomes if o.result == "refused"]
+    not_valid = [name for name in result.remaining if name not in refused]
+    if not_valid:
+        text += f"; not valid: {', '.join(not_valid)}"
     if refused:
         text += f"; drift refused: {', '.join(refused)} (see detail; --replace-drifted)"
     return text
+
+
+def found_conclusion(result) -> str:
+    """A dry run executes nothing: its verdict is on the database as it was found."""
+    if result.converged:
+        return "as found: converged"
+    names = ", ".join(result.remaining)
+    return f"as found: NOT converged; not valid or not as in the catalog: {names}"
 
 
 def _render_markdown(result) -> None:
@@ -135,6 +144,7 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
         f"-- plan: {len(work)} action(s), {len(result.outcomes) - len(work)} index(es) "
         "already as in the catalog (dry run: nothing was changed)"
     )
+    lines.append(f"-- {found_conclusion(result)}")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
 

@@ -2,7 +2,8 @@
 
 - On a terminal, a table as wide as the terminal. Names are never cut: when the table is
   too wide, free-text columns wrap first; when it still does not fit, the narrow layout
-  puts each row's names on one line and its other values on the lines below it.
+  keeps a header row over each row's names and the brief values that fit, aligned, and puts
+  its other values on the lines below it.
 - Not on a terminal (a pipe, a CI log), plain text as wide as its content: nothing is cut,
   wrapped or styled.
 """
@@ -29,7 +30,7 @@ class Column:
     name: bool = False  # an identifier: never cut, never wrapped
     justify: Literal["left", "right"] = "left"
     wrap: bool = False  # free text that may wrap on a terminal
-    brief: bool = False  # a short value: stays on a row's first line in the narrow layout
+    brief: bool = False  # a short value: on a row's first line in the narrow layout if it fits
     secondary: bool = False  # left out when the table does not fit (the data is elsewhere)
 
     @property
@@ -107,20 +108,19 @@ def plain_lines(table: Table) -> list[str]:
 
 
 def narrow_lines(table: Table, width: int) -> list[Text]:
-    """Each row on a first line of its names and brief values (aligned in columns when they
-    fit, else as many as fit after the first name), its other values on the lines below,
-    whole words only."""
+    """Each row on a first line of its names and of the brief values that fit, aligned in
+    columns under a header row, its other values on the lines below, whole words only.
+    Only when the names alone do not fit: as many values as fit after the first name."""
     from rich.text import Text
 
-    first = [i for i, column in enumerate(table.columns) if column.first_line]
     widths = table.natural_widths()
-    aligned = _span([widths[i] for i in first]) <= width
+    first = _first_line(table.columns, widths, width)
     lines = [Text(table.title)] if table.title else []
-    if aligned:
+    if first:
         headers = tuple(Cell(column.header, "bold") for column in table.columns)
         lines.append(_aligned(headers, first, widths, table.columns))
     for row in table.rows:
-        if aligned:
+        if first:
             line = _aligned(row, first, widths, table.columns)
             rest = [i for i in range(len(row)) if i not in first]
         else:
@@ -141,6 +141,23 @@ def narrow_lines(table: Table, width: int) -> list[Text]:
     return lines
 
 
+def _first_line(columns: tuple[Column, ...], widths: list[int], width: int) -> list[int]:
+    """The columns of the aligned first line, in table order: every name, then the brief
+    columns in table order up to the first that does not fit (so every row moves the same
+    ones below). Empty when the names alone do not fit."""
+    kept = [i for i, column in enumerate(columns) if column.name]
+    if _span([widths[i] for i in kept]) > width:
+        return []
+    for i, column in enumerate(columns):
+        if not column.brief or column.name:
+            continue
+        wider = sorted([*kept, i])
+        if _span([widths[j] for j in wider]) > width:
+            break
+        kept = wider
+    return sorted(kept)
+
+
 def _aligned(row, first: list[int], widths: list[int], columns) -> Text:
     from rich.text import Text
 
@@ -157,19 +174,22 @@ def _aligned(row, first: list[int], widths: list[int], columns) -> Text:
 
 
 def _greedy(row, columns, width: int):
-    """The first name, then what fits of the other first-line values; the rest below."""
+    """The first name, then what fits of the other first-line values (names first); the
+    rest below."""
     from rich.text import Text
 
-    line = Text(row[0].text, style=row[0].style)
+    order = sorted(range(len(row)), key=lambda i: (not columns[i].name, i))
+    lead = order[0]
+    line = Text(row[lead].text, style=row[lead].style)
     rest = []
-    for i in range(1, len(row)):
+    for i in order[1:]:
         cell = row[i]
         if columns[i].first_line and cell.text and len(line) + 2 + len(cell.text) <= width:
             line.append("  ")
             line.append(cell.text, style=cell.style)
         elif cell.text:
             rest.append(i)
-    return line, rest
+    return line, sorted(rest)
 
 
 def _span(widths: list[int]) -> int:
