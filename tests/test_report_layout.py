@@ -216,3 +216,13 @@ def test_names_that_do_not_fit_side_by_side_fall_back_to_a_name_then_what_fits()
     assert lines[0] == "customers_country_active"  # no header: the names alone do not fit
     below = " ".join(line.strip() for line in lines[1:])
     assert below == 'at: 2025-01-02 03:04:05+0000 · table: "Shop"."Customers"'
+
+
+def test_wrapping_never_breaks_inside_a_quoted_name():
+    from plinto_db.report import wrap
+
+    text = 'no check reads "my schema"."Order Lines" nor "Shop"."Customers" nor sales.orders'
+    lines = wrap(text, 30, indent="  ")
+    assert all(len(line) <= 30 for line in lines if '"my schema"' not in line), lines
+    assert any('"my schema"."Order Lines"' in line for line in lines), lines
+    assert " ".join(line.strip() for line in lines) == text

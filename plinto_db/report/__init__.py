@@ -47,16 +47,25 @@ def line(text: str, indent: str = "  ") -> None:
     if not console.is_terminal or len(text) <= console.width:
         sys.stdout.write(text + "\n")
         return
+    sys.stdout.write("\n".join(wrap(text, console.width, indent=indent)) + "\n")
+
+
+def wrap(text: str, width: int, *, indent: str = "", first: str = "") -> list[str]:
+    """`text` in lines of at most `width` (a word longer than that stands alone), broken at
+    spaces only: never inside a word, after a hyphen, or inside a quoted name ("my schema")."""
+    import re
     import textwrap
 
-    wrapped = textwrap.wrap(
-        text,
-        width=console.width,
+    kept = re.sub(r'"(?:[^"]|"")*"', lambda m: m.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(
+        kept,
+        width=width,
+        initial_indent=first,
         subsequent_indent=indent,
         break_long_words=False,
         break_on_hyphens=False,
     )
-    sys.stdout.write("\n".join(wrapped) + "\n")
+    return [line.replace("\0", " ") for line in lines]
 
 
 def note(message: str) -> None:

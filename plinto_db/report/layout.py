@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -131,12 +130,7 @@ def narrow_lines(table: Table, width: int) -> list[Text]:
             for i in rest
             if row[i].text.strip()
         ]
-        wrapped = textwrap.wrap(
-            " · ".join(details),
-            width=max(20, width - len(INDENT)),
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
+        wrapped = report.wrap(" · ".join(details), max(20, width - len(INDENT)))
         lines.extend(Text(INDENT + text) for text in wrapped)
     return lines
 

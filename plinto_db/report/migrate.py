@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 
 from plinto_db import report
 from plinto_db.server.snapshot import plural
@@ -43,10 +42,4 @@ def _names(head: str, names: tuple[str, ...], width: int | None) -> list[str]:
 def _wrapped(text: str, width: int | None) -> list[str]:
     if width is None:
         return [text]
-    return textwrap.wrap(
-        text,
-        width=width,
-        subsequent_indent=" " * 4,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return report.wrap(text, width, indent=" " * 4)
