@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from doctor_support import FIXTURES, build, doctor, expected
 
-from plinto_db.commands.doctor import CheckMode, prove
+from plinto_db.commands.doctor_workload import CheckMode, prove
 from plinto_db.doctor.registry import CHECKS, by_id
 
 IDS = [check.id for check in CHECKS]

@@ -1,11 +1,10 @@
 """`plinto-db doctor`: index health of a live database, and the indexes a DBA can drop.
 
 Options -> DoctorRequest -> run_doctor (plinto_db.doctor.run) -> a renderer -> the exit code.
-The workload (checks/) runs through check's use case, wired in here so doctor/ never
-imports check/. Heavy imports happen inside the command so `--help` stays fast.
+The workload (checks/) runs through check's use case, wired in commands/doctor_workload.py
+so doctor/ never imports check/. Heavy imports happen inside the command so `--help` stays fast.
 """
 
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from plinto_db.commands.common import DataDirOption, DsnOption
+from plinto_db.commands.doctor_workload import CheckMode, workload_runner
 from plinto_db.errors import ExitCode, UserError
 
 if TYPE_CHECKING:
-    from plinto_db.doctor.workload import WorkloadResult
+    pass
 
 
 class DoctorFormat(StrEnum):
@@ -28,12 +28,6 @@ class DoctorFormat(StrEnum):
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
-
-
-class CheckMode(StrEnum):
-    auto = "auto"
-    natural = "natural"
-    forced = "forced"
 
 
 def register(app: typer.Typer) -> None:
@@ -144,7 +138,7 @@ def doctor(
         exclude=tuple(exclude or ()),
         schemas=tuple(schema or ()),
         min_stats_age_days=min_stats_age,
-        workload=None if no_checks else _workload(checks, indexes, check_mode),
+        workload=None if no_checks else workload_runner(checks, indexes, check_mode),
         catalog=_catalog(indexes, checks),
     )
     result = run_doctor(request)
@@ -191,49 +185,6 @@ def _catalog(indexes: Path | None, checks: Path | None) -> tuple[Path, bool] | N
         return resolve_dir("indexes", None), False
     except UserError:
         return None
-
-
-def _workload(checks: Path | None, indexes: Path | None, mode: CheckMode):
-    def run(dsn: str) -> "WorkloadResult":
-        return prove(dsn, checks, indexes, mode)
-
-    return run
-
-
-def prove(dsn: str, checks: Path | None, indexes: Path | None, mode: CheckMode) -> "WorkloadResult":
-    """check's use case on the workload: which catalog indexes no query's plan uses."""
-    from plinto_db.check.run import CheckRequest, run_checks
-    from plinto_db.doctor.workload import from_coverage, unavailable
-    from plinto_db.resources import resolve_dir
-
-    try:
-        resolve_dir("checks", checks)
-    except UserError as exc:
-        if checks is not None:
-            raise
-        return unavailable(f"workload not used: {exc.message}")
-    name = "forced" if mode is CheckMode.forced else "natural"
-    try:
-        run = run_checks(CheckRequest(dsn=dsn, checks_path=checks, indexes_path=indexes, mode=name))
-    except UserError as exc:
-        if checks is not None and mode is not CheckMode.auto:
-            raise UserError(f"--checks {checks}: the workload cannot run: {exc.message}") from None
-        hint = " (--check-mode forced judges it anyway)" if mode is CheckMode.auto else ""
-        return unavailable(f"workload not used: {exc.message}{hint}")
-    if run.indexes_dir is None:
-        return unavailable("workload ran, but without an index catalog (give --indexes)")
-    from plinto_db.catalog.cache import load_catalog_cached
-
-    result = from_coverage(
-        run.coverage,
-        checks_dir=run.checks_dir,
-        mode=name,
-        catalog=load_catalog_cached(Path(run.indexes_dir)),
-    )
-    if run.failed:
-        note = f"{result.note}; {len(run.failed)} checks fail (see plinto-db check)"
-        result = replace(result, note=note)
-    return result
 
 
 def _dsn(dsn: str | None, data_dir: Path | None) -> str:

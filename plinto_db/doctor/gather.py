@@ -18,6 +18,7 @@ from plinto_db.doctor.model import (
     IndexFact,
     KeyFact,
     Need,
+    PartitionFact,
     StatsWindow,
     TableFact,
     qualified,
@@ -72,6 +73,14 @@ def gather(
             )
         if Need.BTREE_SIZES in needs:
             sizes = tuple(BtreeSize(*row) for row in rows("btree_sizes", sql.BTREE_SIZE_INPUTS))
+        partitions: tuple[PartitionFact, ...] = ()
+        if Need.PARTITIONS in needs:
+            found = rows("partitions", sql.PARTITIONS, with_params=False)
+            partitions = tuple(PartitionFact(*row) for row in found)
+        names: frozenset[tuple[str, str]] = frozenset()
+        if Need.RELATION_NAMES in needs:
+            found = rows("relation_names", sql.RELATION_NAMES, with_params=False)
+            names = frozenset((schema, name) for schema, name in found)
         stats = None
         if min_stats_age_days is not None:
             reset, started, now = rows("stats_window", sql.STATS_WINDOW, with_params=False)[0]
@@ -85,6 +94,8 @@ def gather(
         builds=builds,
         btree_sizes=sizes,
         stats=stats,
+        partitions=partitions,
+        relation_names=names,
     )
 
 

@@ -41,6 +41,8 @@ class Need(StrEnum):
     EQUALITY_OPERATORS = "equality_operators"
     BUILDS = "builds"
     BTREE_SIZES = "btree_sizes"
+    PARTITIONS = "partitions"
+    RELATION_NAMES = "relation_names"
 
 
 def qualified(*parts: str) -> str:
@@ -185,6 +187,21 @@ class TableFact:
 
 
 @dataclass(frozen=True)
+class PartitionFact:
+    """One partition of a partitioned table, at any level, in any schema."""
+
+    oid: int
+    parent: int  # the partitioned table it is a partition of
+    schema: str
+    name: str
+    relkind: str  # r table, p partitioned table, f foreign table
+
+    @property
+    def qualified_name(self) -> str:
+        return qualified(self.schema, self.name)
+
+
+@dataclass(frozen=True)
 class ForeignKeyFact:
     name: str
     table_oid: int
@@ -249,6 +266,8 @@ class Facts:
     btree_sizes: tuple[BtreeSize, ...] = ()
     stats: StatsWindow | None = None
     unproven: tuple[Unproven, ...] = ()  # catalog indexes no check of the workload proves
+    partitions: tuple[PartitionFact, ...] = ()
+    relation_names: frozenset[tuple[str, str]] = frozenset()  # (schema, name) of every relation
 
     def table(self, oid: int) -> TableFact | None:
         return self._tables.get(oid)
@@ -259,6 +278,10 @@ class Facts:
     def foreign_keys_on(self, table_oid: int) -> tuple[ForeignKeyFact, ...]:
         return self._foreign_keys_by_table.get(table_oid, ())
 
+    def partitions_of(self, table_oid: int) -> tuple[PartitionFact, ...]:
+        """The direct partitions of a partitioned table."""
+        return self._partitions_by_parent.get(table_oid, ())
+
     # lookups by oid, built once: checks ask per index, and a database has thousands
     @cached_property
     def _tables(self) -> dict[int, TableFact]:
@@ -267,6 +290,10 @@ class Facts:
     @cached_property
     def _indexes_by_table(self) -> dict[int, tuple[IndexFact, ...]]:
         return _group(self.indexes, lambda i: i.table_oid)
+
+    @cached_property
+    def _partitions_by_parent(self) -> dict[int, tuple[PartitionFact, ...]]:
+        return _group(self.partitions, lambda p: p.parent)
 
     @cached_property
     def _foreign_keys_by_table(self) -> dict[int, tuple[ForeignKeyFact, ...]]:
@@ -302,6 +329,12 @@ class Finding:
     index: IndexFact | None = None  # the index the finding is about (the one to act on)
     covered_by: IndexFact | None = None  # the index that makes it unnecessary, if any
     details: dict[str, Any] = field(default_factory=dict)
+    statements: tuple[str, ...] = ()  # the fix as SQL, one statement each, in order
+
+    @property
+    def text(self) -> str:
+        """The message followed by the fix's statements: the whole finding as one text."""
+        return " ".join((self.message, *self.statements))
 
     @staticmethod
     def about_index(

@@ -99,6 +99,25 @@ WHERE c.contype = 'f' AND c.conparentid = 0 AND {table_filter}
 ORDER BY tn.nspname, tc.relname, c.conname
 """
 
+# Every partition of a partitioned table, at every level: a partition may live in another
+# schema (and outside --schema), and its index is built there
+PARTITIONS = """
+SELECT c.oid::bigint, i.inhparent::bigint, n.nspname, c.relname, c.relkind::text
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relkind = 'p' AND c.relispartition
+ORDER BY n.nspname, c.relname
+"""
+
+# The names a new index must not take: every relation of a schema shares one namespace
+RELATION_NAMES = """
+SELECT n.nspname, c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+"""
+
 # Operators the planner treats as equality (btree strategy 3, hash strategy 1)
 EQUALITY_OPERATORS = """
 SELECT DISTINCT o.amopopr::bigint

@@ -9,6 +9,7 @@ from typing import Any
 from plinto_db import __version__
 from plinto_db.doctor.model import Check, Finding, IndexFact, Severity, human_bytes
 from plinto_db.doctor.run import DoctorReport
+from plinto_db.report import wrap
 from plinto_db.report.layout import Column, Table, print_table
 from plinto_db.report.sarif import SarifResult, SarifRule, sarif_log
 
@@ -85,21 +86,22 @@ def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None
             console.print(Text(indent + name), highlight=False, soft_wrap=True)
     for line in _wrap(finding.message, "      ", width):
         console.print(Text(line), highlight=False)
+    for statement in finding.statements:  # each on lines of its own, ready to copy
+        for line in _wrap_sql(statement, width):
+            console.print(Text(line), highlight=False, soft_wrap=True)
 
 
 def _wrap(text: str, indent: str, width: int | None) -> list[str]:
     if width is None:
         return [indent + text]
-    import textwrap
+    return wrap(text, width, first=indent, indent=indent)
 
-    return textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+
+def _wrap_sql(statement: str, width: int | None) -> list[str]:
+    """A statement wrapped between words, never inside a quoted name ("Order Lines")."""
+    if width is None:
+        return [f"        {statement}"]
+    return wrap(statement, width, first=" " * 8, indent=" " * 10)
 
 
 def _print_drops(report: DoctorReport, console: Any) -> None:
@@ -176,7 +178,8 @@ def _finding_document(report: DoctorReport, finding: Finding) -> dict[str, Any]:
         "check": finding.check,
         "severity": finding.severity.value,
         "objects": list(finding.objects),
-        "message": finding.message,
+        "message": finding.text,
+        "statements": list(finding.statements),
         "table": finding.table,
         "index": _index_name(finding.index),
         "covered_by": _index_name(finding.covered_by),
@@ -288,7 +291,7 @@ def sarif_document(report: DoctorReport) -> dict[str, Any]:
             SarifResult(
                 rule=finding.check,
                 level=finding.severity.value,
-                message=finding.message,
+                message=finding.text,
                 path=where[0] if where else None,
                 line=where[1] if where else None,
                 logical=logical,

@@ -9,7 +9,16 @@ a foreign key, is unique, is the replica identity), else the oldest; the others 
 from __future__ import annotations
 
 from plinto_db.doctor.compare import keeper_rank, same_definition, usable
-from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need, Severity
+from plinto_db.doctor.model import (
+    Check,
+    Facts,
+    Finding,
+    IndexFact,
+    Kind,
+    Need,
+    Severity,
+    drop_statement,
+)
 
 ID = "duplicate-index"
 
@@ -36,7 +45,7 @@ def _finding(index: IndexFact, keeper: IndexFact) -> Finding:
     fix = (
         f"it {index.protected}: change that first, then drop the index"
         if index.protected
-        else f"DROP INDEX CONCURRENTLY {index.qualified_name};"
+        else drop_statement(index)
     )
     return Finding(
         check=ID,

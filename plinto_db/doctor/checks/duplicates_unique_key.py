@@ -11,7 +11,16 @@ unique column's index is reported too. Exact duplicates are duplicate-index's.
 from __future__ import annotations
 
 from plinto_db.doctor.compare import keeper_rank, same_definition, unique_cover, usable
-from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need, Severity
+from plinto_db.doctor.model import (
+    Check,
+    Facts,
+    Finding,
+    IndexFact,
+    Kind,
+    Need,
+    Severity,
+    drop_statement,
+)
 
 ID = "duplicates-unique-key"
 
@@ -53,7 +62,7 @@ def _message(index: IndexFact, unique: IndexFact) -> str:
     if index.protected:
         fix = f"it {index.protected}: change that first, then drop the index"
     else:
-        fix = f"DROP INDEX CONCURRENTLY {index.qualified_name};"
+        fix = drop_statement(index)
     return (
         f"{head} leads with ({key}), the key of {_kind(unique)} {unique.qualified_name}: an "
         f"equality lookup finds at most one row through it already{tail}. Fix: {fix}"

@@ -11,7 +11,16 @@ GiST, BRIN) are only compared for exact duplicates: a prefix does not serve them
 from __future__ import annotations
 
 from plinto_db.doctor.compare import covers, keeper_rank, same_definition, unique_cover, usable
-from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need, Severity
+from plinto_db.doctor.model import (
+    Check,
+    Facts,
+    Finding,
+    IndexFact,
+    Kind,
+    Need,
+    Severity,
+    drop_statement,
+)
 
 ID = "redundant-index"
 
@@ -49,7 +58,7 @@ def find(facts: Facts) -> tuple[Finding, ...]:
                 message=(
                     f"{index.qualified_name} ({index.key_columns()}){where} is a leading prefix "
                     f"of {names}: every scan it serves, {best.qualified_name} serves too. "
-                    f"Fix: DROP INDEX CONCURRENTLY {index.qualified_name};"
+                    f"Fix: {drop_statement(index)}"
                 ),
                 table=index.qualified_table,
                 index=index,

@@ -8,7 +8,17 @@ the workload ran (run.py); an index the catalog lists but the database lacks is 
 
 from __future__ import annotations
 
-from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need, Severity, Unproven
+from plinto_db.doctor.model import (
+    Check,
+    Facts,
+    Finding,
+    IndexFact,
+    Kind,
+    Need,
+    Severity,
+    Unproven,
+    drop_statement,
+)
 
 ID = "unproven-index"
 
@@ -37,7 +47,7 @@ def find(facts: Facts) -> tuple[Finding, ...]:
                 (
                     f"{index.qualified_name}: no query of the workload uses it ({item.reason}). "
                     "Fix: if production has no such query either, "
-                    f"DROP INDEX CONCURRENTLY {index.qualified_name}; else add the query to checks/"
+                    f"{drop_statement(index)} else add the query to checks/"
                 ),
                 {"reason": item.reason, "file": item.file, "line": item.line},
             )

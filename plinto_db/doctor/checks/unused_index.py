@@ -18,6 +18,7 @@ from plinto_db.doctor.model import (
     Kind,
     Need,
     Severity,
+    drop_statement,
     human_bytes,
 )
 
@@ -50,7 +51,7 @@ def find(facts: Facts) -> tuple[Finding, ...]:
                 (
                     f"{index.qualified_name} ({human_bytes(index.size)}) has never been scanned "
                     f"({since}): it costs every write. Fix: make sure no replica uses it "
-                    f"either, then DROP INDEX CONCURRENTLY {index.qualified_name};"
+                    f"either, then {drop_statement(index)}"
                 ),
                 {"scans": index.scans, "size_bytes": index.size},
             )
