@@ -24,7 +24,7 @@ def test_forced_mode_hides_a_competitor_outside_the_search_path(app_db, tmp_path
     result = by_name(run(app_db, write_inputs(tmp_path, checks), mode="forced"))
     found = result["created_active"]
     assert found.verdict is Verdict.PASS, found.message
-    assert any("hid accounts_active_idx" in note for note in found.notes), found.notes
+    assert any("hid app.accounts_active_idx" in note for note in found.notes), found.notes
     with psycopg.connect(app_db) as conn:  # the hidden index is back
         row = conn.execute("SELECT to_regclass('app.accounts_active_idx')").fetchone()
         assert row[0] is not None
@@ -45,7 +45,7 @@ def test_forced_mode_hides_a_competing_partitioned_index(pg_server, tmp_path):
         result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_since"]
         assert result.verdict is Verdict.PASS, result.message
         assert result.used == ("events_account_idx",)
-        assert any("hid events_account_at_idx" in note for note in result.notes), result.notes
+        assert any("hid app.events_account_at_idx" in note for note in result.notes), result.notes
         with psycopg.connect(dsn) as conn:  # rolled back: every partition keeps its index
             count = conn.execute(
                 "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%(account_id, at)'"
@@ -70,7 +70,7 @@ def test_forced_mode_hides_a_partitions_own_competing_index(pg_server, tmp_path)
         }
         result = by_name(run(dsn, write_inputs(tmp_path, checks), mode="forced"))["account_in_may"]
         assert result.verdict is Verdict.PASS, result.message
-        assert any("hid events_2024_own_idx" in note for note in result.notes), result.notes
+        assert any("hid app.events_2024_own_idx" in note for note in result.notes), result.notes
         with psycopg.connect(dsn) as conn:
             row = conn.execute("SELECT to_regclass('app.events_2024_own_idx')").fetchone()
             assert row[0] is not None
@@ -112,7 +112,7 @@ def test_forced_mode_fails_a_full_index_read_and_keeps_filtering_or_ordering_one
         "by_uuid": Verdict.PASS,
     }, {name: r.message for name, r in got.items()}
     forced_off = "with no condition (the planner was forced off a sequential scan)"
-    assert got["like_anywhere"].reasons == (f"full scan of Accounts_Email_idx {forced_off}",)
+    assert got["like_anywhere"].reasons == (f'full scan of app."Accounts_Email_idx" {forced_off}',)
     for name in ("count_all", "count_no_seq"):
         assert got[name].reasons[0].startswith("full scan of "), got[name].reasons
         assert got[name].reasons[0].endswith(forced_off)

@@ -30,7 +30,7 @@ def test_natural_mode_refuses_an_unanalyzed_partitioned_table(pg_server, tmp_pat
     try:
         build_app(dsn, data=False)
         inputs = write_inputs(tmp_path, EVENTS_OF_ACCOUNT)
-        with pytest.raises(UserError, match="never analyzed: events"):
+        with pytest.raises(UserError, match="never analyzed: app.events"):
             run(dsn, inputs)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("ANALYZE")
@@ -103,7 +103,7 @@ def test_a_partitioned_index_must_serve_every_partition_the_plan_reads(major):
     got, judgements = verdict_of(major, "partitions_one_seq_scan", "index p_k_idx")
     assert got is Verdict.FAIL
     assert judgements[0].reason == (
-        "partition p_2025 of p is read by Seq Scan on p_2025 p_2, not public.p_k_idx"
+        "partition p_2025 of p is read by Seq Scan on p_2025 p_2, not p_k_idx"
     )
     assert verdict_of(major, "partitions_one_seq_scan", "index-on p")[0] is Verdict.FAIL
 
@@ -167,7 +167,7 @@ def test_index_on_a_partitioned_table_fails_when_a_partition_is_read_sequentiall
     skewed = results["skewed"]
     assert skewed.verdict is Verdict.FAIL, skewed.message
     assert skewed.reasons[0].startswith(
-        "partition events_2025 of events is read by Seq Scan on app.events_2025"
+        "partition app.events_2025 of app.events is read by Seq Scan on app.events_2025"
     ), skewed.reasons
     assert skewed.reasons[0].endswith(", not app.events_account_idx")
     assert skewed.used == ("events_account_idx",)  # events_2024 does use it

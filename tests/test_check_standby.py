@@ -93,7 +93,7 @@ def test_forced_mode_on_a_standby_says_it_could_not_hide_a_competitor(replica, t
     hidden = there["created_active"]
     assert hidden.verdict is Verdict.FAIL  # the competitor stays: the plan uses it
     assert any(
-        "could not hide accounts_active_idx" in note and "read-only (a hot standby)" in note
+        "could not hide app.accounts_active_idx" in note and "read-only (a hot standby)" in note
         for note in hidden.notes
     ), hidden.notes
     # the run went on: every other check has its primary's verdict

@@ -9,9 +9,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plinto_db.check.judge import Verdict, filtering_predicate
+from plinto_db.check.display import shown
+from plinto_db.check.judge import Verdict, filtering_predicate, on_table
 from plinto_db.check.names import Names, QName
 from plinto_db.check.results import CheckResult, CoverageState, IndexCoverage
+from plinto_db.pg.identifiers import quote_ident
 
 
 def coverage(
@@ -37,14 +39,16 @@ def _cover(
     skipped: Mapping[str, str],
 ) -> IndexCoverage:
     name, table = spec.name, spec.table
+    target = _qualified(spec, names)
 
     def make(state: CoverageState, reason: str, by: tuple[str, ...] = ()) -> IndexCoverage:
-        return IndexCoverage(name, table, state, reason, by, str(spec.file), spec.line)
+        return IndexCoverage(
+            name, table, state, reason, by, str(spec.file), spec.line, schema=target[0]
+        )
 
     if present is not None and name not in present:
         why = skipped.get(name) or "run plinto-db apply, or check with --mode hypothetical"
         return make(CoverageState.UNPROVEN, f"not built in the database ({why})")
-    target = _qualified(spec, names)
     proven = tuple(
         r.check.name
         for r in results
@@ -52,12 +56,12 @@ def _cover(
     )
     if proven:
         return make(CoverageState.PROVEN, f"used by {', '.join(proven)}", proven)
-    return make(CoverageState.UNPROVEN, _unproven_reason(spec, results))
+    return make(CoverageState.UNPROVEN, _unproven_reason(spec, (target[0], table), results))
 
 
-def _unproven_reason(spec: Any, results: Sequence[CheckResult]) -> str:
+def _unproven_reason(spec: Any, table: QName, results: Sequence[CheckResult]) -> str:
     """The closest reason why no passing check proves the index."""
-    name, table = spec.name, spec.table
+    name = spec.name
     passing = [r for r in results if r.verdict is Verdict.PASS and name in r.used]
     serving = [r for r in passing if any(q[1] == name for q in r.serving)]
     if serving:  # forced mode: filtered or ordered with it, but the check does not name it
@@ -81,26 +85,26 @@ def _unproven_reason(spec: Any, results: Sequence[CheckResult]) -> str:
         first = expecting[0]
         chosen = _chosen_on(first, table)
         return f"a cheaper plan wins: {first.check.name} expects it, the plan uses {chosen}"
-    touching = [r for r in results if any(n.relation == table for n in r.nodes)]
+    touching = [r for r in results if any(on_table(n, table) for n in r.nodes)]
     if touching:
-        return _touching_reason(spec, touching)
-    return f"no query uses it: no check reads {table}"
+        return _touching_reason(spec, table, touching)
+    return f"no query uses it: no check reads {shown(*table)}"
 
 
-def _touching_reason(spec: Any, touching: Sequence[CheckResult]) -> str:
-    table = spec.table
+def _touching_reason(spec: Any, table: QName, touching: Sequence[CheckResult]) -> str:
     others = sorted({i for r in touching for i in _chosen_on_list(r, table)})
     used = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
     checks = ", ".join(r.check.name for r in touching[:3]) + (", ..." if len(touching) > 3 else "")
     leading = spec.keys[0].column if getattr(spec, "keys", None) else None
+    on = f"{shown(*table)} ({checks})"
     if leading and not any(_mentions(r.check.sql, leading) for r in touching):
-        return f"no query uses it: no check on {table} ({checks}) filters or sorts by {leading}"
+        return f"no query uses it: no check on {on} filters or sorts by {quote_ident(leading)}"
     if filtering_predicate(spec.where):
         return (
             f"a predicate the queries never imply (WHERE {spec.where}): "
-            f"checks on {table} ({checks}) use {used or 'a sequential scan'}"
+            f"checks on {on} use {used or 'a sequential scan'}"
         )
-    return f"a cheaper index wins: checks on {table} ({checks}) use {used or 'a sequential scan'}"
+    return f"a cheaper index wins: checks on {on} use {used or 'a sequential scan'}"
 
 
 def _qualified(spec: Any, names: Names) -> QName:
@@ -120,14 +124,14 @@ def _mentions(sql: str, column: str) -> bool:
     return re.search(rf"(?<![\w$]){re.escape(column)}(?![\w$])", sql, re.IGNORECASE) is not None
 
 
-def _chosen_on_list(result: CheckResult, table: str) -> list[str]:
+def _chosen_on_list(result: CheckResult, table: QName) -> list[str]:
     return [
-        n.index or "a sequential scan"
+        shown(n.schema, n.index) if n.index else "a sequential scan"
         for n in result.nodes
-        if n.relation == table and (n.uses_index or n.is_seqscan)
+        if on_table(n, table) and (n.uses_index or n.is_seqscan)
     ]
 
 
-def _chosen_on(result: CheckResult, table: str) -> str:
+def _chosen_on(result: CheckResult, table: QName) -> str:
     chosen = _chosen_on_list(result, table)
-    return ", ".join(dict.fromkeys(chosen)) if chosen else "no scan of " + table
+    return ", ".join(dict.fromkeys(chosen)) if chosen else "no scan of " + shown(*table)

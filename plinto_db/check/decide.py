@@ -34,6 +34,7 @@ from plinto_db.check.results import CheckResult, Explained
 from plinto_db.check.sqltext import has_order_by
 from plinto_db.check.workload import Check, ExpectKind
 from plinto_db.pg.facts import ServerFacts
+from plinto_db.pg.identifiers import quote_ident
 
 
 def names_from(
@@ -111,7 +112,7 @@ def decide(
     if verdict is Verdict.FAIL:
         notes.extend(_failure_notes(check, explained.mode, judgements, facts, catalog))
         notes.extend(
-            f"{name}: {index_notes[name]}"
+            f"{quote_ident(name)}: {index_notes[name]}"
             for name in check.index_names()
             if index_notes and name in index_notes
         )
@@ -170,20 +171,42 @@ def _failure_notes(
     notes = []
     by_name = {spec.name: spec for spec in catalog}
     for judgement in judgements:
-        if judgement.passed or not judgement.expectation.names_indexes:
+        expectation = judgement.expectation
+        if judgement.passed or not expectation.names_indexes:
             continue
-        for name in judgement.expectation.targets:
+        for name, shown in zip(expectation.targets, expectation.shown, strict=True):
             fact = facts.index(name)
             spec = by_name.get(name.rsplit(".", 1)[-1])
             if fact is None and spec is not None and mode is not Mode.HYPOTHETICAL:
                 notes.append(
-                    f"{name} is in the catalog but not built in this database "
+                    f"{shown} is in the catalog but not built in this database "
                     "(run plinto-db apply, or check with --mode hypothetical)"
                 )
-            predicate = fact.predicate if fact else (spec.where if spec else None)
-            if mode is Mode.GENERIC and predicate and check.param_count:
-                notes.append(
-                    f"{name} is partial (WHERE {predicate}): a generic plan cannot prove the "
-                    "predicate from $n parameters; only a literal in the query can"
-                )
+            if mode is Mode.GENERIC and check.param_count:
+                predicate = fact.predicate if fact else (spec.where if spec else None)
+                notes.extend(_generic_notes(check, shown, predicate, spec))
+    return notes
+
+
+def _generic_notes(check: Check, shown: str, predicate: str | None, spec: Any) -> list[str]:
+    """What the query's parameters keep a generic plan from doing with the index."""
+    from plinto_db.check import generic
+
+    notes = []
+    if filtering_predicate(predicate):
+        compared = generic.predicate_compared_with_parameter(check.sql, str(predicate))
+        if compared:
+            notes.append(
+                f"{shown} is partial (WHERE {predicate}) and the query compares "
+                f"{', '.join(compared)} with a parameter: a generic plan cannot prove the "
+                "predicate from $n parameters; only a literal in the query can"
+            )
+    if spec is None or spec.method == "btree":
+        keys = generic.key_columns(key.expression for key in spec.keys) if spec else None
+        patterns = generic.parameter_patterns(check.sql, keys)
+        if patterns:
+            notes.append(
+                f"{shown}: a generic plan cannot turn {', '.join(patterns)} into a btree index "
+                "range; only a known pattern's fixed prefix gives one"
+            )
     return notes

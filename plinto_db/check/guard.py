@@ -6,14 +6,17 @@ Pure code on facts gathered earlier: raises UserError (exit 2) with `file:line` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES
 from plinto_db.check.workload import Check
 from plinto_db.errors import UserError
 from plinto_db.pg.facts import ServerFacts, TableFact
+from plinto_db.pg.identifiers import quote_ident
 
 
 def validate_names(
@@ -25,33 +28,66 @@ def validate_names(
     where = f"the catalog ({indexes_dir})" if indexes_dir else "the catalog (none loaded)"
     for item in workload:
         for expectation in item.expectations:
-            for name in expectation.targets:
-                at = f"{item.file}:{expectation.line}"
+            at = f"{item.file}:{expectation.line}"
+            for name, as_written in zip(expectation.targets, expectation.written, strict=True):
                 if expectation.names_indexes:
-                    found = facts.find_index(name)
-                    schema, _, bare = name.rpartition(".")
-                    in_catalog = any(
-                        n == bare and (not schema or s == schema) for s, n in known
-                    )  # an index lives in its table's schema
-                    if found.fact is None and len(found.candidates) > 1:
-                        raise UserError(_ambiguous(at, "index", name, found.candidates))
-                    if found.fact is None and not in_catalog:
-                        raise UserError(
-                            f"{at}: unknown index {name!r}: neither in {where} nor in the database"
-                        )
-                    continue
-                found_table = facts.find_table(name)
-                if found_table.fact is None and len(found_table.candidates) > 1:
-                    raise UserError(_ambiguous(at, "table", name, found_table.candidates))
-                if found_table.fact is None:
-                    raise UserError(f"{at}: unknown table {name!r}: not in the database")
+                    _known_index(at, name, as_written, facts, known, where)
+                else:
+                    _known_table(at, name, as_written, facts)
+
+
+def _known_index(
+    at: str, name: str, written: str, facts: ServerFacts, known: set[tuple[str, str]], where: str
+) -> None:
+    found = facts.find_index(name)
+    schema, _, bare = name.rpartition(".")
+    # an index lives in its table's schema
+    in_catalog = any(n == bare and (not schema or s == schema) for s, n in known)
+    if found.fact is None and len(found.candidates) > 1:
+        raise UserError(_ambiguous(at, "index", name, found.candidates))
+    if found.fact is None and not in_catalog:
+        spellings = [(i.schema, i.name) for i in facts.indexes] + sorted(known)
+        raise UserError(
+            f"{at}: unknown index {name!r}: neither in {where} nor in the database"
+            + _did_you_mean(name, written, spellings)
+        )
+
+
+def _known_table(at: str, name: str, written: str, facts: ServerFacts) -> None:
+    found = facts.find_table(name)
+    if found.fact is None and len(found.candidates) > 1:
+        raise UserError(_ambiguous(at, "table", name, found.candidates))
+    if found.fact is None:
+        spellings = [(t.schema, t.name) for t in facts.tables]
+        raise UserError(
+            f"{at}: unknown table {name!r}: not in the database"
+            + _did_you_mean(name, written, spellings)
+        )
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _did_you_mean(name: str, written: str, spellings: Sequence[tuple[str, str]]) -> str:
+    """The names that differ from `name` only in case, spelled as the check must write them."""
+    schema, _, bare = name.rpartition(".")
+    matches = dict.fromkeys(
+        f"{quote_ident(s)}.{quote_ident(n)}" if schema else quote_ident(n)
+        for s, n in spellings
+        if n.lower() == bare.lower() and (not schema or s.lower() == schema.lower())
+    )
+    if not matches:
+        return ""
+    unquoted = _QUOTED.sub("", written)
+    why = "an unquoted name is folded to lower case: " if unquoted != unquoted.lower() else ""
+    return f" ({why}did you mean {' or '.join(list(matches)[:3])}?)"
 
 
 def _ambiguous(at: str, kind: str, name: str, candidates: Sequence[Any]) -> str:
     schemas = ", ".join(sorted(c.schema for c in candidates))
     return (
         f"{at}: {kind} {name!r} is in several schemas ({schemas}) and none is on the "
-        f"search_path: qualify it (e.g. {candidates[0].schema}.{name})"
+        f"search_path: qualify it (e.g. {quote_ident(candidates[0].schema)}.{quote_ident(name)})"
     )
 
 
@@ -89,7 +125,8 @@ def natural_guard(
 def tiny_tables(
     check: Check, facts: ServerFacts, catalog_tables: Mapping[str, str] | None = None
 ) -> tuple[tuple[str, int], ...]:
-    """The check's tables (named, or owning a named index) too small for a natural plan.
+    """The check's tables (named, or owning a named index) too small for a natural plan, each
+    as messages show it, with its pages.
 
     `catalog_tables`: catalog index -> table, for indexes not built (yet) in the database.
     """
@@ -99,12 +136,12 @@ def tiny_tables(
         if fact is None:
             continue
         if fact.kind == "r" and fact.pages < TINY_TABLE_PAGES:
-            found[fact.name] = fact.pages
+            found[shown(fact.schema, fact.name)] = fact.pages
         elif fact.kind == "p":
             leaves = _leaves(fact, facts)
             pages = sum(leaf.pages for leaf in leaves)
             if leaves and pages < TINY_TABLE_PAGES:
-                found[fact.name] = pages
+                found[shown(fact.schema, fact.name)] = pages
     return tuple(found.items())
 
 
@@ -118,12 +155,12 @@ def never_analyzed(
             if fact is None:
                 continue
             if fact.kind == "r" and not fact.analyzed:
-                found.append(fact.name)
+                found.append(shown(fact.schema, fact.name))
             elif fact.kind == "p":
                 # an empty partition created ahead of time is normal; none analyzed is not
                 leaves = _leaves(fact, facts)
                 if leaves and not any(leaf.analyzed for leaf in leaves):
-                    found.append(fact.name)
+                    found.append(shown(fact.schema, fact.name))
     return tuple(dict.fromkeys(found))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from plinto_db.check.display import shown
 from plinto_db.check.judge import names_index
 from plinto_db.check.names import Names, QName, resolve
 from plinto_db.check.planwalk import walk
@@ -39,10 +40,10 @@ def isolate(
         rivals = _rivals(plan, wanted, hidden, names)
         if not rivals:
             break
-        shown = ", ".join(name for _, name in rivals)
+        listed = ", ".join(shown(*rival) for rival in rivals)
         if options.read_only:
             notes.append(
-                f"could not hide {shown} to isolate the expected index: the server is read-only "
+                f"could not hide {listed} to isolate the expected index: the server is read-only "
                 "(a hot standby); this is the plan with them present"
             )
             break
@@ -52,13 +53,13 @@ def isolate(
                     target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
                     conn.execute(sql.SQL("DROP INDEX {}").format(target))
         except psycopg.Error as exc:
-            notes.append(f"could not hide {shown} to isolate it: {server_message(exc)}")
+            notes.append(f"could not hide {listed} to isolate it: {server_message(exc)}")
             break
         hidden.extend(rivals)
         plan = replan()
     if hidden:
         notes.append(
-            f"hid {', '.join(name for _, name in hidden)} (dropped inside a rolled-back "
+            f"hid {', '.join(shown(*index) for index in hidden)} (dropped inside a rolled-back "
             "savepoint) to show that the expected index can serve the query"
         )
     return plan

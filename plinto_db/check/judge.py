@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES
-from plinto_db.check.names import Names, QName, show
+from plinto_db.check.names import Names, QName
 from plinto_db.check.planwalk import OTHER_SCANS, SEQ_NODES, PlanNode
 from plinto_db.check.sqltext import has_order_by
 from plinto_db.check.workload import Check, Expectation, ExpectKind
@@ -179,6 +180,12 @@ def names_index(node: PlanNode, wanted: Sequence[QName]) -> str | None:
     return None
 
 
+def _index_shown(node: PlanNode, name: str) -> str:
+    """`name` (the node's root index or the partition's own) as a message shows it."""
+    schema = node.schema if name == node.index else node.plan_schema
+    return shown(schema, name)
+
+
 def judge(
     check: Check,
     nodes: tuple[PlanNode, ...],
@@ -212,13 +219,13 @@ def _plan_label(node: PlanNode) -> str:
     ).label()
 
 
-def _shown(schema: str | None, name: str) -> str:
-    """A name as a message shows it: qualified outside `public`."""
-    return name if schema in (None, "public") else f"{schema}.{name}"
-
-
 def _natural_full_read(name: str) -> str:
     return f"{name}: full scan with no condition (the planner chose it over reading the table)"
+
+
+def _named(expectation: Expectation) -> str:
+    """The expectation's (first) name as the check names it, quoted where it must be."""
+    return expectation.shown[0]
 
 
 def _judge_index(expectation: Expectation, plan: _Plan) -> Judgement:
@@ -227,20 +234,21 @@ def _judge_index(expectation: Expectation, plan: _Plan) -> Judgement:
     counted = [(n, name) for n, name in hits if plan.counts(n)]
     if not counted:
         if hits:  # forced mode, and every use is a full read
-            return Judgement(expectation, False, FORCED_FULL_READ.format(index=hits[0][1]))
-        used = [_shown(n.schema, str(n.index)) for n in plan.nodes if n.uses_index and n.index]
-        shown = ", ".join(dict.fromkeys(used)) if used else "no index"
+            index = _index_shown(*hits[0])
+            return Judgement(expectation, False, FORCED_FULL_READ.format(index=index))
+        used = [shown(n.schema, str(n.index)) for n in plan.nodes if n.uses_index and n.index]
+        listed = ", ".join(dict.fromkeys(used)) if used else "no index"
         return Judgement(
-            expectation, False, f"expected {expectation.describe()}; plan uses {shown}"
+            expectation, False, f"expected {expectation.describe()}; plan uses {listed}"
         )
     serving = [(n, name) for n, name in counted if plan.use(n) is not Use.FULL_READ]
     node, name = (serving or counted)[0]
-    notes = [] if serving else [_natural_full_read(name)]
+    notes = [] if serving else [_natural_full_read(_index_shown(node, name))]
     problems, tiny = _partition_gaps(plan, wanted, counted)
     notes += tiny
     if problems:
         return Judgement(expectation, False, "; ".join(problems), tuple(notes))
-    return Judgement(expectation, True, f"uses {name}", tuple(notes))
+    return Judgement(expectation, True, f"uses {_index_shown(node, name)}", tuple(notes))
 
 
 def _partition_gaps(
@@ -263,13 +271,20 @@ def _partition_gaps(
                 continue
             if any(names_index(i, wanted) and plan.counts(i) for i in plan.index_nodes_of(read)):
                 continue
-            where = f"partition {read.plan_relation} of {table} is read by {_plan_label(read)}"
+            where = (
+                f"partition {_partition_shown(read)} of {shown(schema, str(table))} is read by "
+                f"{_plan_label(read)}"
+            )
             pages = plan.tiny_partition(read)
             if pages is not None:
                 notes.append(f"{where}: {pages} page(s), too small to show index use")
             else:
-                problems.append(f"{where}, not {', '.join(show(w) for w in wanted)}")
+                problems.append(f"{where}, not {', '.join(shown(*w) for w in wanted)}")
     return problems, notes
+
+
+def _partition_shown(read: PlanNode) -> str:
+    return shown(read.plan_schema, str(read.plan_relation))
 
 
 def _gap(read: PlanNode, plan: _Plan, table: str) -> str:
@@ -278,16 +293,17 @@ def _gap(read: PlanNode, plan: _Plan, table: str) -> str:
         return f"sequential scan of {table}: {_plan_label(read)}"
     index_nodes = plan.index_nodes_of(read)
     if index_nodes:
-        return FORCED_FULL_READ.format(index=index_nodes[0].plan_index)
+        first = index_nodes[0]
+        return FORCED_FULL_READ.format(index=shown(first.plan_schema, str(first.plan_index)))
     return f"no index on {table} is used ({table} is read by {_plan_label(read)})"
 
 
 def _judge_index_on(expectation: Expectation, plan: _Plan, table: QName) -> Judgement:
-    shown = expectation.targets[0]  # as the check names it
+    named = _named(expectation)
     reads = plan.reads_of(table)
     if not reads:
         return Judgement(
-            expectation, False, f"no index on {shown} is used ({shown} is not in the plan)"
+            expectation, False, f"no index on {named} is used ({named} is not in the plan)"
         )
     used: list[PlanNode] = []
     notes: list[str] = []
@@ -298,24 +314,25 @@ def _judge_index_on(expectation: Expectation, plan: _Plan, table: QName) -> Judg
             serving = [i for i in counted if plan.use(i) is not Use.FULL_READ]
             used.append((serving or counted)[0])
             if not serving:
-                notes.append(_natural_full_read(str(counted[0].index)))
+                notes.append(_natural_full_read(shown(counted[0].schema, str(counted[0].index))))
         elif (pages := plan.tiny_partition(read)) is not None:
             notes.append(
-                f"partition {read.plan_relation} is read by {_plan_label(read)}: {pages} "
+                f"partition {_partition_shown(read)} is read by {_plan_label(read)}: {pages} "
                 "page(s), too small to show index use"
             )
         else:
-            problems.append(_gap(read, plan, shown))
+            problems.append(_gap(read, plan, named))
     if problems:
         return Judgement(expectation, False, problems[0], tuple(notes))
     if not used:
-        how = f"{shown} is read by {_plan_label(reads[0])}"
-        return Judgement(expectation, False, f"no index on {shown} is used ({how})", tuple(notes))
-    return Judgement(expectation, True, f"uses {used[0].index} on {shown}", tuple(notes))
+        how = f"{named} is read by {_plan_label(reads[0])}"
+        return Judgement(expectation, False, f"no index on {named} is used ({how})", tuple(notes))
+    index = shown(used[0].schema, str(used[0].index))
+    return Judgement(expectation, True, f"uses {index} on {named}", tuple(notes))
 
 
 def _judge_no_seqscan(expectation: Expectation, plan: _Plan, table: QName) -> Judgement:
-    shown = expectation.targets[0]  # as the check names it
+    named = _named(expectation)
     reads = plan.reads_of(table)
     gaps = [r for r in reads if r.is_seqscan]
     if plan.forced:  # a full read is the sequential scan the planner was forced off
@@ -325,12 +342,12 @@ def _judge_no_seqscan(expectation: Expectation, plan: _Plan, table: QName) -> Ju
             and not any(plan.counts(i) for i in index_nodes)
         ]  # fmt: skip
     if gaps:
-        return Judgement(expectation, False, _gap(gaps[0], plan, shown))
-    return Judgement(expectation, True, f"no sequential scan of {shown}")
+        return Judgement(expectation, False, _gap(gaps[0], plan, named))
+    return Judgement(expectation, True, f"no sequential scan of {named}")
 
 
 def _judge_seqscan(expectation: Expectation, plan: _Plan, table: QName) -> Judgement:
-    shown = expectation.targets[0]  # as the check names it
+    named = _named(expectation)
     reads = plan.reads_of(table)
     seq = [r for r in reads if r.is_seqscan]
     if seq:
@@ -338,10 +355,10 @@ def _judge_seqscan(expectation: Expectation, plan: _Plan, table: QName) -> Judge
     serving = [r for r in reads if any(plan.counts(i) for i in plan.index_nodes_of(r))]
     if plan.forced and not serving:
         # seq scans were disabled: an index read without a condition is the same gap
-        return Judgement(expectation, True, f"known gap: no index condition on {shown}")
-    now = _plan_label(reads[0]) if reads else f"{shown} is not in the plan"
+        return Judgement(expectation, True, f"known gap: no index condition on {named}")
+    now = _plan_label(reads[0]) if reads else f"{named} is not in the plan"
     return Judgement(
         expectation,
         False,
-        f"documented a sequential scan of {shown}, but the plan changed ({now}): update the check",
+        f"documented a sequential scan of {named}, but the plan changed ({now}): update the check",
     )

@@ -22,10 +22,6 @@ def split_name(name: str) -> QName:
     return (schema or None, bare)
 
 
-def show(name: QName) -> str:
-    return f"{name[0]}.{name[1]}" if name[0] else name[1]
-
-
 @dataclass(frozen=True)
 class Names:
     """The server's naming, as facts for pure code.

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from plinto_db.check.display import shown
+from plinto_db.pg.identifiers import quote_ident
+
 INDEX_NODES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Index Scan"})
 SEQ_NODES = frozenset({"Seq Scan"})  # a parallel seq scan is "Seq Scan" with Parallel Aware
 # scan nodes whose relation is read by other means than an index (neither pass nor fail)
@@ -53,19 +56,15 @@ class PlanNode:
     def is_seqscan(self) -> bool:
         return self.node_type in SEQ_NODES
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.relation}" if self.schema else str(self.relation)
-
     def label(self) -> str:
+        """As EXPLAIN shows the node, names quoted, the relation qualified outside `public`."""
         text = ("Parallel " if self.parallel and self.is_seqscan else "") + self.node_type
         if self.index:
-            text += f" using {self.index}"
+            text += f" using {quote_ident(self.index)}"
         if self.relation:
-            shown = self.relation if self.schema in (None, "public") else self.qualified
-            text += f" on {shown}"
+            text += f" on {shown(self.schema, self.relation)}"
             if self.alias and self.alias != self.relation:
-                text += f" {self.alias}"
+                text += f" {quote_ident(self.alias)}"
         return text
 
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from plinto_db.check.display import shown
 from plinto_db.check.judge import Verdict
 from plinto_db.check.modes import TINY_TABLE_PAGES, Mode
 from plinto_db.check.names import QName
 from plinto_db.check.planwalk import PlanNode
 from plinto_db.check.workload import Check
+from plinto_db.pg.identifiers import quote_ident
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,12 @@ class CheckResult:
         return f"{self.check.file}:{self.line}"
 
     @property
+    def shown_used(self) -> tuple[str, ...]:
+        """The indexes used, as messages show them (quoted, qualified outside `public`)."""
+        names = (shown(n.schema, n.index) for n in self.nodes if n.uses_index and n.index)
+        return tuple(dict.fromkeys(names))
+
+    @property
     def message(self) -> str:
         head = "; ".join(self.reasons) if self.reasons else "ok"
         return head + (f" [{'; '.join(self.notes)}]" if self.notes else "")
@@ -81,6 +89,16 @@ class IndexCoverage:
     file: str
     line: int
     size_bytes: int | None = None  # on disk, when the index is built
+    schema: str | None = None  # the index's and its table's; None: the table was not found
+
+    @property
+    def shown_index(self) -> str:
+        return quote_ident(self.name)
+
+    @property
+    def shown_table(self) -> str:
+        """The table as messages show it: quoted as needed, qualified outside `public`."""
+        return shown(self.schema, self.table)
 
 
 @dataclass(frozen=True)

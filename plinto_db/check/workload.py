@@ -19,12 +19,14 @@ API all read the workload through `load_workload`.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from plinto_db.check.sqltext import param_count, split_params, strip_statement
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import quote_ident
 from plinto_db.pg.sqlfile import read_sql_text
 
 __all__ = [
@@ -51,11 +53,15 @@ class ExpectKind(StrEnum):
 @dataclass(frozen=True)
 class Expectation:
     kind: ExpectKind
-    targets: tuple[str, ...]  # index names (index, any-of) or one table name (index-on, no-seqscan)
+    # index names (index, any-of) or one table name (index-on, no-seqscan), as PostgreSQL reads
+    # them (`Shop.Users` is shop.users, `"Shop".users` is Shop.users): `schema.name` or `name`
+    targets: tuple[str, ...]
     line: int
+    written: tuple[str, ...]  # each target as the header wrote it
+    shown: tuple[str, ...]  # each target quoted where PostgreSQL needs quotes
 
     def describe(self) -> str:
-        return f"{self.kind.value} {', '.join(self.targets)}"
+        return f"{self.kind.value} {', '.join(self.shown)}"
 
     @property
     def names_indexes(self) -> bool:
@@ -110,9 +116,8 @@ _NO_COLON = re.compile(
     r"^--\s*expect\s+(?:index|any-of|index-on|no-seqscan|seqscan)\s+\S", re.IGNORECASE
 )
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
-_NAME = re.compile(
-    r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$'
-)
+# one identifier: bare (PostgreSQL folds it to lower case) or double-quoted (kept as written)
+_IDENTIFIER = re.compile(r'[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|"(?:[^"]|"")+"')
 
 
 def load_workload(path: Path) -> tuple[Check, ...]:
@@ -277,30 +282,48 @@ def parse_expectation(value: str, file: Path, line: int) -> Expectation:
     targets = tuple(t.strip() for t in rest.split(",")) if rest.strip() else ()
     if not targets or any(not t for t in targets):
         raise UserError(f"{file}:{line}: `{kind.value}` needs a name after it")
+    names = []
     for target in targets:
-        if not _NAME.match(target):
+        parts = _identifier_parts(target)
+        if parts is None:
             raise UserError(f"{file}:{line}: {target!r} is not an index or table name")
+        names.append(parts)
     if kind is not ExpectKind.ANY_OF and len(targets) > 1:
         hint = " (use any-of for alternatives)" if kind is ExpectKind.INDEX else ""
         raise UserError(f"{file}:{line}: `{kind.value}` takes exactly one name{hint}")
     if kind is ExpectKind.ANY_OF and len(targets) < 2:
         raise UserError(f"{file}:{line}: `any-of` needs at least two names (or use `index`)")
-    return Expectation(kind=kind, targets=tuple(_unquote(t) for t in targets), line=line)
+    return Expectation(
+        kind=kind,
+        targets=tuple(".".join(parts) for parts in names),
+        line=line,
+        written=targets,
+        shown=tuple(".".join(quote_ident(part) for part in parts) for parts in names),
+    )
 
 
-def _unquote(name: str) -> str:
-    return ".".join(part[1:-1] if part.startswith('"') else part for part in _split_dot(name))
+def _identifier_parts(text: str) -> tuple[str, ...] | None:
+    """`name` or `schema.name` as PostgreSQL reads it: a bare part folded to lower case, a
+    quoted one as written; None when `text` is not such a name."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        match = _IDENTIFIER.match(text, pos)
+        if match is None:
+            return None
+        part = match.group(0)
+        parts.append(part[1:-1].replace('""', '"') if part.startswith('"') else _fold(part))
+        pos = match.end()
+        if pos == len(text):
+            return tuple(parts) if len(parts) <= 2 else None
+        if text[pos] != ".":
+            return None
+        pos += 1
 
 
-def _split_dot(name: str) -> list[str]:
-    parts, current, quoted = [], "", False
-    for ch in name:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "." and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return parts
+def _fold(identifier: str) -> str:
+    """PostgreSQL lower-cases the ASCII letters of an unquoted identifier, nothing else."""
+    return identifier.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

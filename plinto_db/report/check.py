@@ -58,7 +58,7 @@ def print_table(run: CheckRun) -> None:
             result.check.name,
             Cell(result.verdict.value, VERDICT_STYLE[result.verdict]),
             result.mode.value,
-            ", ".join(result.used) or "-",
+            ", ".join(result.shown_used) or "-",
             _rows(result.estimated_rows),
             result.check.describe_expected(),
             "\n".join(result.scans) or "-",
@@ -97,7 +97,7 @@ def conclusion(run: CheckRun) -> str:
         text += f"; coverage: {proven} of {len(run.coverage)} catalog indexes proven"
         for item in unproven:
             size = f", {size_text(item.size_bytes)}" if item.size_bytes is not None else ""
-            text += f"\n  unproven {item.name} ({item.table}{size}): {item.reason}"
+            text += f"\n  unproven {item.shown_index} ({item.shown_table}{size}): {item.reason}"
         wasted = sum(item.size_bytes or 0 for item in unproven)
         if wasted:
             text += f"\n  {size_text(wasted)} of unproven indexes"
@@ -163,7 +163,9 @@ def result_document(result: CheckResult) -> dict[str, Any]:
 def coverage_document(item: IndexCoverage) -> dict[str, Any]:
     return {
         "index": item.name,
-        "table": item.table,
+        "schema": item.schema,
+        "table": item.shown_table,
+        "table_name": item.table,
         "state": item.state.value,
         "reason": item.reason,
         "proven_by": list(item.proven_by),
@@ -209,7 +211,7 @@ def print_markdown(run: CheckRun) -> None:
     ]
     for r in run.results:
         lines.append(
-            f"| {r.check.name} | {r.check.describe_expected()} | {', '.join(r.used) or '-'} "
+            f"| {r.check.name} | {r.check.describe_expected()} | {', '.join(r.shown_used) or '-'} "
             f"| {_rows(r.estimated_rows)} | {r.verdict.value} | {r.mode.value} |"
         )
     for r in run.failed:
@@ -217,7 +219,7 @@ def print_markdown(run: CheckRun) -> None:
         lines += [r.plan_text or "(no plan)", "```"]
     if run.unproven:
         lines += ["", "Unproven catalog indexes:", ""]
-        lines += [f"- `{c.name}` ({c.table}): {c.reason}" for c in run.unproven]
+        lines += [f"- `{c.shown_index}` ({c.shown_table}): {c.reason}" for c in run.unproven]
     passed = len(run.results) - len(run.failed)
     lines += ["", f"{passed} passed, {len(run.failed)} failed of {len(run.results)} "]
     lines[-1] += f"({run.modes_text()})"
@@ -256,7 +258,8 @@ def junit_xml(run: CheckRun) -> str:
             element = ET.SubElement(case, "error", message=result.message, type="error")
             element.text = result.message
         out = ET.SubElement(case, "system-out")
-        out.text = f"expected: {result.check.describe_expected()}\nused: {', '.join(result.used)}"
+        used = ", ".join(result.shown_used)
+        out.text = f"expected: {result.check.describe_expected()}\nused: {used}"
     root = ET.Element("testsuites", name="plinto-db", tests=suite.get("tests", "0"))
     root.append(suite)
     ET.indent(root)
@@ -305,7 +308,7 @@ def annotations(run: CheckRun) -> list[str]:
         if item.state is CoverageState.UNPROVEN:
             lines.append(
                 f"::warning file={_escape_property(_relative(item.file))},line={item.line},"
-                f"title={_escape_property('unproven index ' + item.name)}::"
+                f"title={_escape_property('unproven index ' + item.shown_index)}::"
                 f"{_escape_data(item.reason)}"
             )
     return lines

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import not_valid_fix, relation
+from plinto_db.lint.rules.common import ident, not_valid_fix, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -18,7 +18,7 @@ def check(statement: Statement) -> Iterator[str]:
         if constraint is None or constraint.skip_validation:
             continue
         table = relation(node.relation)
-        name = constraint.conname or "<name>"
+        name = ident(constraint.conname)
         yield (
             f"adding CHECK {name} checks every row of {table} under an ACCESS EXCLUSIVE lock: "
             f"reads and writes of {table} wait until it ends; "

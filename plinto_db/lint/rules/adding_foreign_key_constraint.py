@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import not_valid_fix, relation
+from plinto_db.lint.rules.common import ident, not_valid_fix, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -18,7 +18,7 @@ def check(statement: Statement) -> Iterator[str]:
         if constraint is None or constraint.skip_validation:
             continue
         table, referenced = relation(node.relation), relation(constraint.pktable)
-        name = constraint.conname or "<name>"
+        name = ident(constraint.conname)
         yield (
             f"adding FOREIGN KEY {name} checks every row of {table} while it holds SHARE ROW "
             f"EXCLUSIVE locks on {table} and {referenced}: writes to both wait until it ends; "

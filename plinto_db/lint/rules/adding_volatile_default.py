@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import relation
+from plinto_db.lint.rules.common import ident, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -21,9 +21,9 @@ def check(statement: Statement) -> Iterator[str]:
             continue
         cause = _per_row_value(cmd.def_)
         if cause is not None:
-            table = relation(node.relation)
+            table, column = relation(node.relation), ident(cmd.def_.colname)
             yield (
-                f"ADD COLUMN {cmd.def_.colname} {cause}, so PostgreSQL rewrites every row of "
+                f"ADD COLUMN {column} {cause}, so PostgreSQL rewrites every row of "
                 f"{table} under an ACCESS EXCLUSIVE lock (reads and writes wait; a constant "
                 "default is instant since PostgreSQL 11): add the column with no default, SET "
                 "DEFAULT in a second statement (new rows only), backfill old rows in batches"

@@ -8,7 +8,7 @@ from pglast.enums import AlterTableType
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import relation
+from plinto_db.lint.rules.common import ident, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -18,9 +18,9 @@ def check(statement: Statement) -> Iterator[str]:
     for cmd in nodes.alter_commands(node):
         if cmd.subtype != AlterTableType.AT_AlterColumnType:
             continue
-        table = relation(node.relation)
+        column = f"{relation(node.relation)}.{ident(cmd.name)}"
         yield (
-            f"changing the type of {table}.{cmd.name} rewrites the table and its indexes under "
+            f"changing the type of {column} rewrites the table and its indexes under "
             "an ACCESS EXCLUSIVE lock (reads and writes wait), unless the new type is "
             "binary-compatible (varchar(n) to a longer varchar or to text): add a new column, "
             "backfill it in batches and switch to it; if the change is binary-compatible, "

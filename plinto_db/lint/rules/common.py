@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pglast import ast
 
 from plinto_db.lint.model import Origin, Statement
+from plinto_db.pg.identifiers import quote_ident
 
 AUTOCOMMIT = "`with op.get_context().autocommit_block():`"
 
 
 def relation(rangevar: object) -> str:
+    """A table as the statement names it, quoted where PostgreSQL needs quotes."""
     if not isinstance(rangevar, ast.RangeVar):
         return "?"
-    return f"{rangevar.schemaname}.{rangevar.relname}" if rangevar.schemaname else rangevar.relname
+    if rangevar.schemaname:
+        return f"{quote_ident(rangevar.schemaname)}.{quote_ident(rangevar.relname)}"
+    return quote_ident(rangevar.relname)
+
+
+def ident(identifier: str | None, missing: str = "<name>") -> str:
+    """A column, constraint or index name as SQL must write it; `missing` when there is none."""
+    return quote_ident(identifier) if identifier else missing
+
+
+def dotted(parts: Iterable[str]) -> str:
+    """A possibly qualified name (`schema.index`) as SQL must write it."""
+    return ".".join(quote_ident(part) for part in parts)
 
 
 def in_alembic(statement: Statement) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from plinto_db.lint.model import Rule, Severity, Statement
+from plinto_db.lint.rules.common import ident
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -14,7 +15,7 @@ def check(statement: Statement) -> Iterator[str]:
     if not (isinstance(node, ast.IndexStmt) and node.concurrent and node.if_not_exists):
         return
     yield (
-        f"IF NOT EXISTS also skips an INVALID index {node.idxname} left by an interrupted "
+        f"IF NOT EXISTS also skips an INVALID index {ident(node.idxname)} left by an interrupted "
         "concurrent build: the migration succeeds, the index is never used and still slows "
         "every write; drop IF NOT EXISTS so a rerun fails loudly, or build the index with "
         "`plinto-db apply`, which checks validity and rebuilds an INVALID index"

@@ -8,7 +8,7 @@ from pglast import ast
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import concurrently_fix
+from plinto_db.lint.rules.common import concurrently_fix, dotted
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -18,8 +18,9 @@ def check(statement: Statement) -> Iterator[str]:
         return
     if all(n.rsplit(".", 1)[-1] in statement.context.new_indexes for n in names):
         return  # indexes of tables this file created
+    dropped = ", ".join(dotted(part.sval for part in parts) for parts in node.objects)
     yield (
-        f"DROP INDEX {', '.join(names)} takes an ACCESS EXCLUSIVE lock on its table: reads and "
+        f"DROP INDEX {dropped} takes an ACCESS EXCLUSIVE lock on its table: reads and "
         "writes of the table queue behind it while it waits for the lock; "
         + concurrently_fix(statement, "DROP INDEX CONCURRENTLY (one index per statement)")
     )

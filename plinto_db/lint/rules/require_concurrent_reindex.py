@@ -9,7 +9,7 @@ from pglast.enums import ReindexObjectType
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import outside_transaction, relation
+from plinto_db.lint.rules.common import ident, outside_transaction, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -23,7 +23,7 @@ def check(statement: Statement) -> Iterator[str]:
         context.is_new(node.relation.relname) or node.relation.relname in context.new_indexes
     ):
         return
-    target = relation(node.relation) if node.relation is not None else node.name
+    target = relation(node.relation) if node.relation is not None else ident(node.name, "?")
     yield (
         f"REINDEX {target} blocks writes to the table, and reads that use the index, until it "
         f"ends: use REINDEX ... CONCURRENTLY (PostgreSQL 12+), {outside_transaction(statement)}; "

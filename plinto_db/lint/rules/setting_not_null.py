@@ -8,7 +8,7 @@ from pglast.enums import AlterTableType
 
 from plinto_db.lint import nodes
 from plinto_db.lint.model import Rule, Severity, Statement
-from plinto_db.lint.rules.common import relation
+from plinto_db.lint.rules.common import ident, relation
 
 
 def check(statement: Statement) -> Iterator[str]:
@@ -21,11 +21,11 @@ def check(statement: Statement) -> Iterator[str]:
             continue
         if (table, cmd.name) in statement.context.not_null_checked:
             continue
-        name = relation(node.relation)
+        name, column = relation(node.relation), ident(cmd.name)
         yield (
-            f"SET NOT NULL on {name}.{cmd.name} scans every row under an ACCESS EXCLUSIVE lock: "
+            f"SET NOT NULL on {name}.{column} scans every row under an ACCESS EXCLUSIVE lock: "
             f"reads and writes of {name} wait until it ends; first ADD CONSTRAINT "
-            f"<name> CHECK ({cmd.name} IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT <name>, "
+            f"<name> CHECK ({column} IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT <name>, "
             "then SET NOT NULL skips the scan (PostgreSQL 12+) and the CHECK can be dropped"
         )
 
