@@ -82,8 +82,12 @@ def test_an_unwritable_junit_path_is_refused_before_running(run_cli, app_db, tmp
     ("option", "message"),
     [
         (("--statement-timeout", "-5"), "--statement-timeout '-5': give seconds"),
-        (("--lock-timeout", "99999999999"), "--lock-timeout 1e+08s: out of range"),
+        (
+            ("--lock-timeout", "99999999999"),
+            "--lock-timeout 99,999,999.999s: out of range; give 0 (no limit) to 2,147,483 seconds",
+        ),
         (("--lock-timeout", "3 weeks"), "--lock-timeout '3 weeks': give seconds"),
+        (("--statement-timeout", "3000000s"), "--statement-timeout 3,000,000s: out of range"),
     ],
 )
 def test_out_of_range_timeouts_are_bad_input(run_cli, app_db, tmp_path, option, message):

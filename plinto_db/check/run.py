@@ -67,8 +67,9 @@ def validate(request: CheckRequest) -> Mode:
     ):
         if not 0 <= value <= MAX_TIMEOUT_MS:
             raise UserError(
-                f"{option} {value / 1000:g}s: out of range; give 0 (no limit) to "
-                f"{MAX_TIMEOUT_MS / 1000:g} seconds"
+                f"{option} {f'{value / 1000:,.3f}'.rstrip('0').rstrip('.')}s: out of range; "
+                "give 0 (no limit) to "
+                f"{MAX_TIMEOUT_MS // 1000:,} seconds"
             )
     return mode
 
