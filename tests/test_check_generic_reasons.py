@@ -93,3 +93,26 @@ def test_the_predicate_is_the_reason_when_the_query_compares_its_column_with_a_p
     assert result.plan_text.startswith("Seq Scan on products"), result.plan_text
     # `code LIKE $2` is on a column the index does not hold: not a reason for it
     assert result.notes == (PARTIAL_NOTE,)
+
+
+def test_a_pattern_is_blamed_on_a_btree_index_only_even_when_the_catalog_does_not_list_it(
+    products_db, tmp_path
+):
+    """The server's own access method decides for an index the catalog does not describe: a
+    hash index never serves LIKE, with or without a value, so the pattern is no reason."""
+    with psycopg.connect(products_db, autocommit=True) as conn:
+        conn.execute("CREATE INDEX IF NOT EXISTS products_code_hash ON products USING hash (code)")
+        conn.execute("CREATE INDEX IF NOT EXISTS products_code_btree ON products (code)")
+    checks = {
+        f"by_{kind}": (
+            f"-- expect: index products_code_{kind}\n-- params: 'c1%'\n"
+            "SELECT * FROM products WHERE code LIKE $1;\n"
+        )
+        for kind in ("hash", "btree")
+    }
+    results = by_name(run(products_db, write_inputs(tmp_path, checks, CATALOG), mode="generic"))
+    assert not any("LIKE $1" in note for note in results["by_hash"].notes), results["by_hash"]
+    assert any(
+        "products_code_btree: a generic plan cannot turn LIKE $1 into a btree index range" in n
+        for n in results["by_btree"].notes
+    ), results["by_btree"].notes

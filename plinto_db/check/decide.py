@@ -184,11 +184,13 @@ def _failure_notes(
                 )
             if mode is Mode.GENERIC and check.param_count:
                 predicate = fact.predicate if fact else (spec.where if spec else None)
-                notes.extend(_generic_notes(check, shown, predicate, spec))
+                notes.extend(_generic_notes(check, shown, predicate, spec, fact))
     return notes
 
 
-def _generic_notes(check: Check, shown: str, predicate: str | None, spec: Any) -> list[str]:
+def _generic_notes(
+    check: Check, shown: str, predicate: str | None, spec: Any, fact: Any
+) -> list[str]:
     """What the query's parameters keep a generic plan from doing with the index."""
     from plinto_db.check import generic
 
@@ -201,7 +203,8 @@ def _generic_notes(check: Check, shown: str, predicate: str | None, spec: Any) -
                 f"{', '.join(compared)} with a parameter: a generic plan cannot prove the "
                 "predicate from $n parameters; only a literal in the query can"
             )
-    if spec is None or spec.method == "btree":
+    method = spec.method if spec else getattr(fact, "method", None)
+    if method in (None, "btree"):  # None: an index neither the catalog nor the server describes
         keys = generic.key_columns(key.expression for key in spec.keys) if spec else None
         patterns = generic.parameter_patterns(check.sql, keys)
         if patterns:

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
        pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname,
-       pg_relation_size(ic.oid)
+       pg_relation_size(ic.oid), am.amname
 FROM pg_index x
 JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_am am ON am.oid = ic.relam
 JOIN pg_class tc ON tc.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
 LEFT JOIN pg_class r ON ic.relispartition AND r.oid = pg_partition_root(ic.oid)
@@ -55,6 +56,7 @@ class IndexFact:
     root: str | None  # the partitioned index this partition's index belongs to
     root_schema: str | None = None  # its schema (None: the index's own)
     size_bytes: int | None = None
+    method: str | None = None  # btree, gin, ...
 
 
 @dataclass(frozen=True)
