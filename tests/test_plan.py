@@ -15,6 +15,7 @@ from plinto_db.apply.plan import (
     classify,
     make_drop_plan,
     make_plan,
+    taken_meanwhile,
 )
 from plinto_db.apply.run import ApplyResult
 from plinto_db.apply.select import select
@@ -265,6 +266,17 @@ def test_select_only_and_table(specs):
         select(specs, ["nope"], None)
     with pytest.raises(UserError, match="no catalog index on t2"):
         select(specs, None, ["t2"])
+
+
+def test_a_name_taken_while_apply_waited_skips_that_index_and_names_the_taker(specs):
+    waited = make_plan(specs, state()).actions[0]
+    sequence = Relation(9, "public", waited.name, "S", None, False, False, False, None, 0, 0)
+    with pytest.raises(NameTaken) as taken:
+        make_plan(specs, state(sequence))
+    action = taken_meanwhile(waited, taken.value)
+    assert action.kind == ActionKind.SKIP and action.name == waited.name
+    assert action.reason.endswith(f"already taken by sequence public.{waited.name}; not built")
+    assert not action.steps  # nothing runs for it; the run goes on with the others
 
 
 def test_exit_codes(specs):

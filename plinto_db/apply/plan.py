@@ -341,6 +341,19 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
     return Plan(tuple(actions))
 
 
+def taken_meanwhile(action: Action, why: NameTaken) -> Action:
+    """Another relation took the catalog's name while apply waited for another session's
+    build: nothing is built; the index stays in `remaining` and the run is not converged."""
+    return Action(
+        action.name,
+        action.table,
+        ActionKind.SKIP,
+        action.state,
+        reason=f"{why}; not built",
+        table_oid=action.table_oid,
+    )
+
+
 def after_wait(action: Action, fresh: Action | None) -> Action:
     """What to do once another session's build of `action`'s index has ended.
 

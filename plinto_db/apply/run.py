@@ -27,6 +27,7 @@ from plinto_db.apply.plan import (
     after_wait,
     classify,
     make_plan,
+    taken_meanwhile,
 )
 from plinto_db.apply.select import narrow, select
 from plinto_db.apply.state import DatabaseState
@@ -219,7 +220,10 @@ def _replanner(
             return after_wait(action, None)
         with connect(dsn, application_name=f"{options.application_name} (replan)") as conn:
             fresh_state = read_state(conn, (spec,))
-        fresh = plan_for((spec,), fresh_state, replace_drifted=replace_drifted).actions[0]
+        try:
+            fresh = make_plan((spec,), fresh_state, replace_drifted=replace_drifted).actions[0]
+        except NameTaken as exc:  # the run goes on: other indexes may be built already
+            return taken_meanwhile(action, exc)
         return after_wait(action, fresh)
 
     return replan
