@@ -41,6 +41,8 @@ COMMAND_MODULES = (
     "demo",
 )
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
 _debug = {"enabled": os.environ.get("PLINTO_DB_DEBUG", "") not in ("", "0")}
 
 
@@ -105,7 +107,7 @@ def main() -> None:
         _traceback_if_debug()
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             print("plinto-db: interrupted", file=sys.stderr)
-            sys.exit(130)
+            sys.exit(INTERRUPTED)
         print("plinto-db: error: aborted (no answer)", file=sys.stderr)
         sys.exit(int(ExitCode.FAILED))
     except PlintoError as exc:
@@ -115,7 +117,7 @@ def main() -> None:
     except KeyboardInterrupt:
         _traceback_if_debug()
         print("plinto-db: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except Exception as exc:  # an unexpected bug: one line unless --debug
         _traceback_if_debug()
         print(
@@ -124,6 +126,8 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.FAILED))
+    if code == INTERRUPTED:  # typer turns a KeyboardInterrupt into Exit(130), silently
+        print("plinto-db: interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n): its code
 
 

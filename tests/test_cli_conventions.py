@@ -88,3 +88,29 @@ def test_a_command_group_without_its_command_shows_its_help_with_exit_2(run_cli,
     result = run_cli(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("Usage: plinto-db") and "Commands:" in result.stderr
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_exit_130(new_db):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    dsn = new_db("schema")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLINTO_DB_DSN", "DATABASE_URL")}
+    seed = subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "seed", "--users", "400000", "--dsn", dsn],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        time.sleep(4)  # well into loading the rows
+        seed.send_signal(signal.SIGINT)
+        _, err = seed.communicate(timeout=120)
+    finally:
+        if seed.poll() is None:
+            seed.kill()
+            seed.wait(30)
+    assert seed.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "plinto-db: interrupted", err
+    assert "Traceback" not in err
