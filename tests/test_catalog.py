@@ -110,12 +110,15 @@ def test_bad_input_names_file_and_line(tmp_path, text, line, fragment):
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
-        ("CREATE INDEX a ON t (x);\nCREATE INDEX b ON t (x;\n", "2:23", 'syntax error at or near ";"'),
+        ("CREATE INDEX a ON t (x);\nCREATE INDEX b ON t (x;\n", "2:23",
+         'syntax error at or near ";"'),
         ("CREATE INDEX b ON t (x) WHERE;\n", "1:30", 'syntax error at or near ";"'),
         ("-- ours\nCREATE INDEX c ON t\n  ((lower(x));\n", "3:14", 'syntax error at or near ";"'),
         ("CREATE INDEX d ON t (x) WHERE x = 'a;\nCREATE INDEX e ON t (x);\n", "1:35",
          "unterminated quoted string at or near \"'a; CREATE INDEX e ON t (x); \""),
         ("  SELEC 1;\n", "1:3", 'syntax error at or near "SELEC"'),
+        ("CREATE INDEX f ON t ((lower(x))\n-- the end\n;\n", "3:1", 'syntax error at or near ";"'),
+        ("CREATE INDEX g ON t (x) WHERE", "1:30", "syntax error at end of input"),
     ],
 )  # fmt: skip
 def test_a_syntax_error_is_postgresqls_own_message_at_its_line_and_column(

@@ -57,13 +57,14 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
 def parse_file(file: Path) -> list[IndexSpec]:
     text = read_sql_text(file)
     return [
-        parse_statement(sql, file, line, column)
-        for sql, line, column in split_statements(text, file)
+        parse_statement(sql, file, line, column, through)
+        for sql, line, column, through in split_statements(text, file)
     ]
 
 
-def split_statements(text: str, file: Path) -> list[tuple[str, int, int]]:
-    """(statement text, line, column of its first token) for each ;-separated statement."""
+def split_statements(text: str, file: Path) -> list[tuple[str, int, int, str]]:
+    """(statement text, line and column of its first token, and its text through its `;`)
+    for each ;-separated statement."""
     from sqlglot.dialects.postgres import Postgres
     from sqlglot.errors import TokenError
     from sqlglot.tokens import TokenType
@@ -72,27 +73,32 @@ def split_statements(text: str, file: Path) -> list[tuple[str, int, int]]:
         tokens = Postgres().tokenize(text)
     except TokenError as exc:
         raise _syntax_error(text, file, 1, 1, fallback=f"cannot read SQL: {exc}") from None
-    statements: list[tuple[str, int, int]] = []
+    statements: list[tuple[str, int, int, str]] = []
     current: list = []
     for token in [*tokens, None]:
         if token is None or token.token_type == TokenType.SEMICOLON:
             if current:
                 first, last = current[0], current[-1]
                 column = first.start - text.rfind("\n", 0, first.start)
-                statements.append((text[first.start : last.end + 1], first.line, column))
+                end = token.end + 1 if token is not None else last.end + 1
+                statement = text[first.start : last.end + 1]
+                statements.append((statement, first.line, column, text[first.start : end]))
             current = []
         else:
             current.append(token)
     return statements
 
 
-def parse_statement(text: str, file: Path, line: int, column: int = 1) -> IndexSpec:
-    """One CREATE INDEX statement (its first token at `line`:`column` of `file`)."""
+def parse_statement(
+    text: str, file: Path, line: int, column: int = 1, through: str | None = None
+) -> IndexSpec:
+    """One CREATE INDEX statement (its first token at `line`:`column` of `file`; `through`:
+    its text through its `;`, where a syntax error is placed)."""
     from sqlglot import exp
 
     where_at = f"{file}:{line}"
     source = text
-    tree = _parse_create_index(text, file, line, column)
+    tree = _parse_create_index(text, file, line, column, through or text + ";")
     text, nulls_not_distinct = without_nulls_distinct(text)
     index = tree.this
     name = _index_name(index.this, where_at)
@@ -129,8 +135,9 @@ def parse_statement(text: str, file: Path, line: int, column: int = 1) -> IndexS
     )
 
 
-def _parse_create_index(text: str, file: Path, line: int, column: int):
-    """sqlglot's tree of a CREATE INDEX statement; anything else is a UserError."""
+def _parse_create_index(text: str, file: Path, line: int, column: int, through: str):
+    """sqlglot's tree of a CREATE INDEX statement; anything else is a UserError. A syntax
+    error is judged on `through`, the text with its `;`: "near ;", not "at end of input"."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError
@@ -141,8 +148,7 @@ def _parse_create_index(text: str, file: Path, line: int, column: int):
         tree = sqlglot.parse_one(without_nulls_distinct(text)[0], read="postgres")
     except ParseError:
         unsupported = f"unsupported CREATE INDEX syntax: {_snippet(text)}"
-        # the split left the statement's `;` out: put it back, for "near ;", not "at end"
-        raise _syntax_error(text + ";", file, line, column, fallback=unsupported) from None
+        raise _syntax_error(through, file, line, column, fallback=unsupported) from None
     if isinstance(tree, exp.Command):
         head = " ".join(text.split()[:3]).upper()
         if head.startswith("CREATE") and " INDEX" in f" {head}":
