@@ -91,3 +91,26 @@ def test_without_recorded_shapes_a_standby_says_unverified_and_goes_on(replica, 
     assert state == "unverified"
     assert "read-only" in detail and "plinto-db apply" in detail
     assert states["items_missing"][0] == "missing"
+
+
+def test_apply_with_nothing_to_build_on_a_standby_names_what_it_could_not_verify(
+    replica, run_cli, tmp_path
+):
+    primary, standby, _ = replica
+    one = tmp_path / "one.sql"
+    one.write_text("CREATE INDEX items_name ON app.items (name);\n")
+    with psycopg.connect(primary, autocommit=True) as conn:  # built by hand, not by apply
+        conn.execute("CREATE INDEX items_name ON app.items (name)")
+    standby.catch_up(primary)
+    env = {"PLINTO_DB_CACHE_DIR": str(tmp_path / "standby")}
+    base = ("apply", "--dsn", standby.dsn(primary), "--indexes", str(one))
+    done = run_cli(*base, "--format", "json", env=env)
+    assert done.returncode == 1, done.stderr  # not converged: not proven, never silently valid
+    document = json.loads(done.stdout)
+    assert document["converged"] is False and document["remaining"] == ["items_name"]
+    text = run_cli(*base, env=env)
+    conclusion = " ".join(text.stdout.split())
+    assert "not valid:" not in conclusion, conclusion  # it is valid; its shape is unknown
+    assert "valid but unverified (a read-only server cannot compare definitions): items_name" in (
+        conclusion
+    ), conclusion

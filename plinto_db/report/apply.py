@@ -90,15 +90,21 @@ def apply_conclusion(result) -> str:
         if o.result != "skipped":
             key = f"{o.action.kind} {o.result}" if o.result != "done" else str(o.action.kind)
             counts[key] = counts.get(key, 0) + 1
-    same = sum(1 for o in result.outcomes if o.result == "skipped")
+    unverified = [o.name for o in result.outcomes if o.action.state == "unverified"]
+    same = sum(1 for o in result.outcomes if o.result == "skipped") - len(unverified)
     changes = ", ".join(f"{n} {what}" for what, n in counts.items()) or "nothing to do"
     took = f" in {result.seconds:.1f}s" if result.seconds else ""
     verdict = "converged" if result.converged else "NOT converged"
     text = f"{verdict}{took}: {changes}; {same} index(es) already as in the catalog"
     refused = [o.name for o in result.outcomes if o.result == "refused"]
-    not_valid = [name for name in result.remaining if name not in refused]
+    not_valid = [name for name in result.remaining if name not in (*refused, *unverified)]
     if not_valid:
         text += f"; not valid: {', '.join(not_valid)}"
+    if unverified:
+        text += (
+            f"; valid but unverified (a read-only server cannot compare definitions): "
+            f"{', '.join(unverified)} (run plinto-db apply on the primary once)"
+        )
     if refused:
         text += f"; drift refused: {', '.join(refused)} (see detail; --replace-drifted)"
     return text
