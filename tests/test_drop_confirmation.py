@@ -20,6 +20,12 @@ def one_index(new_db, tmp_path):
     return dsn, catalog
 
 
+def still_there(one_index) -> bool:
+    dsn, _ = one_index
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT to_regclass('products_title')").fetchone()[0] is not None
+
+
 def drop(run_cli, one_index, answer, *args):
     dsn, catalog = one_index
     return run_cli("drop", "--dsn", dsn, "--indexes", str(catalog), *args, input=answer)
@@ -33,11 +39,13 @@ def test_no_leaves_stdout_empty_and_asks_on_stderr(run_cli, one_index):
     assert proc.stderr.strip().splitlines()[-1] == (
         "plinto-db: error: not confirmed: nothing was dropped"
     )
+    assert still_there(one_index)
 
 
 def test_end_of_input_drops_nothing_and_leaves_stdout_empty(run_cli, one_index):
     proc = drop(run_cli, one_index, "")
     assert proc.returncode == 2 and proc.stdout == ""
+    assert still_there(one_index)
 
 
 def test_yes_prints_exactly_the_json_document(run_cli, one_index):
@@ -47,6 +55,7 @@ def test_yes_prints_exactly_the_json_document(run_cli, one_index):
     doc = json.loads(proc.stdout)
     assert doc["command"] == "drop"
     assert [(a["name"], a["result"]) for a in doc["actions"]] == [("products_title", "done")]
+    assert not still_there(one_index)
 
 
 def test_yes_prints_the_text_report_from_its_first_byte(run_cli, one_index):
