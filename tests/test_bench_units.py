@@ -19,7 +19,13 @@ from plinto_db.bench.writes import (
     update_statement,
 )
 from plinto_db.check.workload import parse_check
-from plinto_db.commands.bench_request import parse_only, parse_phases, parse_write_tables
+from plinto_db.commands.bench_request import (
+    BenchOptions,
+    parse_only,
+    parse_phases,
+    parse_write_tables,
+    write_options,
+)
 from plinto_db.errors import UserError
 
 BOTH = (Phase.BEFORE, Phase.AFTER)
@@ -161,6 +167,40 @@ def test_write_tables_parse_with_optional_columns_and_none():
     with pytest.raises(UserError, match="TABLE:COLUMN"):
         parse_write_tables("sessions:")
     assert parse_only(("03*,25*", "09*")) == ("03*", "25*", "09*")
+
+
+def test_write_tables_split_at_commas_and_colons_outside_double_quotes_only():
+    assert parse_write_tables('"a,b"."c:d"') == (WriteTarget('"a,b"."c:d"'),)
+    assert parse_write_tables(' "Shop"."A:B" : "Moved At" , x."y""z":Created_At') == (
+        WriteTarget('"Shop"."A:B"', "Moved At"),
+        WriteTarget('x."y""z"', "created_at"),
+    )
+    assert parse_write_tables('t:"a:""b"""') == (WriteTarget("t", 'a:"b"'),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a:b:c", "--write-tables: expected TABLE or TABLE:COLUMN, got 'a:b:c'"),
+        ("sessions,,x", "--write-tables: expected TABLE or TABLE:COLUMN, got ''"),
+        (':"c"', """--write-tables: expected TABLE or TABLE:COLUMN, got ':"c"'"""),
+        ('"Shop"."A,B', """--write-tables: unterminated quoted name in '"Shop"."A,B'"""),
+    ],
+)
+def test_a_write_tables_entry_that_is_not_table_or_table_colon_column_is_one_line(text, message):
+    with pytest.raises(UserError) as refused:
+        parse_write_tables(text)
+    assert refused.value.message == message
+
+
+def test_only_write_tables_the_user_named_are_refused_when_missing():
+    default = write_options(BenchOptions())
+    assert default is not None and not default.named
+    assert default.targets == (WriteTarget("sessions"), WriteTarget("activity_logs"))
+    named = write_options(BenchOptions(write_tables="sessions,activity_logs", write_rows=7))
+    assert named is not None and named.named and named.rows == 7
+    assert named.targets == default.targets
+    assert write_options(BenchOptions(write_tables="none")) is None
 
 
 def check(sql: str, params: str) -> object:

@@ -2,8 +2,8 @@
 
 Shape (docs/bench.md documents every field):
     {"tool", "version", "started_at", "seconds", "exit_code", "server", "machine", "rows",
-     "options", "catalog", "phases", "queries", "writes", "catalog_size", "http", "pgbench",
-     "notes"}
+     "options", "catalog", "phases", "queries", "writes", "writes_not_measured",
+     "catalog_size", "http", "pgbench", "notes"}
 A phase entry without numbers has {"error": ...} and nothing else; a speedup is present only
 when both phases measured the query.
 """
@@ -55,6 +55,9 @@ def results_document(result: BenchResult) -> dict[str, Any]:
         "phases": [_phase(p) for p in result.phases],
         "queries": [_query(row) for row in sorted(result.queries, key=sort_key)],
         "writes": [_write(row) for row in result.writes],
+        "writes_not_measured": [
+            {"table": name, "reason": why} for name, why in result.writes_not_measured.items()
+        ],
         "catalog_size": [asdict(size) for size in result.sizes],
         "http": _http(result.phases, request.http),
         "pgbench": result.pgbench,

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from plinto_db.apply.introspect import TABLES_SQL
-from plinto_db.apply.state import TableRef
+from plinto_db.apply.state import RELKIND_NAMES, TableRef
 from plinto_db.errors import UserError
 from plinto_db.pg.messages import server_message
 
@@ -34,6 +34,7 @@ SETTINGS = (
     "effective_io_concurrency",
     "plan_cache_mode",
 )
+WRITABLE = ("r", "p")  # ordinary and partitioned tables: what INSERT and UPDATE take
 Q_SETTINGS = "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS s(name)"
 # other client sessions in this database: not ours, not background workers or autovacuum
 Q_OTHER_SESSIONS = """
@@ -104,19 +105,44 @@ def require_schema(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, 
     return {name: table for name, table in tables.items() if table is not None}
 
 
-def require_write_tables(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, TableRef]:
-    """Every --write-tables table exists (else exit 2, before anything changes): each name as
-    given -> its table."""
+def write_tables(
+    conn: psycopg.Connection, names: Iterable[str], *, named: bool
+) -> tuple[dict[str, TableRef], dict[str, str]]:
+    """Each --write-tables name -> its table, and each name the write cost cannot use -> why.
+    Only an ordinary or partitioned table takes the inserts and updates. A name the user gave
+    that is anything else is refused (exit 2, before anything changes); a default one is left
+    out with the reason."""
     tables: dict[str, TableRef] = {}
+    unusable: dict[str, str] = {}
     for name in dict.fromkeys(names):
         try:
-            table = resolve_tables(conn, [name])[name]
+            row = conn.execute(TABLES_SQL, {"names": [name]}).fetchone()
         except psycopg.Error as exc:  # not a name at all, e.g. a.b.c.d
-            raise UserError(f"--write-tables {name}: {server_message(exc)}") from None
-        if table is None:
-            raise UserError(f"--write-tables {name}: the database has no such table")
-        tables[name] = table
-    return tables
+            reason = server_message(exc)
+        else:
+            reason = _not_writable(row)
+            if reason is None:
+                tables[name] = TableRef(*row[1:4])
+                continue
+        if named:
+            raise UserError(f"--write-tables {name}: {reason}")
+        unusable[name] = reason
+    return tables, unusable
+
+
+def _not_writable(row: tuple) -> str | None:
+    """Why the relation TABLES_SQL found cannot be written to, or None."""
+    _, oid, schema, name, relkind = row[:5]
+    if oid is None:
+        return "the database has no such table"
+    if relkind in WRITABLE:
+        return None
+    kind = RELKIND_NAMES.get(relkind, f"relation of kind {relkind!r}")
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"{TableRef(oid, schema, name).qualified} is {article} {kind}, "
+        "not an ordinary or partitioned table"
+    )
 
 
 def row_counts(conn: psycopg.Connection, tables: Iterable[TableRef]) -> dict[str, int]:

@@ -116,11 +116,16 @@ def _queries(doc: dict[str, Any]) -> str:
 
 
 def _writes(doc: dict[str, Any]) -> str:
-    if not doc["writes"]:
+    skipped = doc.get("writes_not_measured") or []
+    if not doc["writes"] and not skipped:
         return ""
-    lines = [
-        "## Write cost",
-        "",
+    lines = ["## Write cost", ""]
+    if skipped:
+        shown = "; ".join(f"`{s['table']}` ({_cell(s['reason'])})" for s in skipped)
+        lines += [f"Not measured (a default `--write-tables` table): {shown}.", ""]
+    if not doc["writes"]:
+        return "\n".join(lines[:-1])
+    lines += [
         "Rows per second of one batch (median of the rounds), each batch in a transaction "
         "that is rolled back. The update moves a column the catalog indexes, so with the "
         "catalog it cannot be HOT: the pessimistic case.",

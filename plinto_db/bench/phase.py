@@ -94,9 +94,10 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
             measured["queries"] = time_checks(
                 conn, context.checks, context.values, request.timing, tick
             )
-        if request.writes is not None and request.writes.targets:
+        targets = _write_targets(context)
+        if request.writes is not None and targets:
             events.note(f"{phase.value}: write cost ({request.writes.rows:,} rows per batch)")
-            measured["writes"] = measure_writes(conn, _write_targets(context), request.writes)
+            measured["writes"] = measure_writes(conn, targets, request.writes)
         if phase is Phase.AFTER:
             tables = tuple(context.tables.values())
             measured["sizes"] = catalog_sizes(conn, tables, [s.name for s in context.specs])
@@ -108,11 +109,11 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
 
 def _write_targets(context: PhaseContext) -> list[tuple[TableRef, WriteTarget, tuple[str, ...]]]:
     """(table, target, key columns the catalog indexes on it) for each --write-tables table
-    (two spellings of one table: the first)."""
-    targets = []
-    for target in context.request.writes.targets:  # type: ignore[union-attr]
-        table = context.write_tables[target.table]
-        if any(table == chosen for chosen, _, _ in targets):
+    (two spellings of one table: the first; a default table the database lacks: none)."""
+    targets: list[tuple[TableRef, WriteTarget, tuple[str, ...]]] = []
+    for target in context.request.writes.targets if context.request.writes else ():
+        table = context.write_tables.get(target.table)
+        if table is None or any(table == chosen for chosen, _, _ in targets):
             continue
         keys = tuple(
             key.column

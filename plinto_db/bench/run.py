@@ -82,6 +82,7 @@ class BenchResult:
     sizes: tuple[CatalogSize, ...]
     pgbench: dict | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    writes_not_measured: dict[str, str] = field(default_factory=dict)  # default table -> why
 
     @property
     def exit_code(self) -> ExitCode:
@@ -137,12 +138,15 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
     )
     with connection(request.dsn, application_name=indexes.APPLICATION_NAME) as conn:
         server, tables, rows, notes = _preflight(conn, request, specs)
-        targets = _write_targets(conn, request)
+        targets, not_measured = _write_targets(conn, request)
         states = indexes.catalog_states(request.dsn, specs)
         indexes.refuse_unrestorable(states)
         found = tuple(n for n, s in states.items() if s == indexes.VALID)
         _require_confirmation(request, specs, found)
         values = resolve_values(conn, checks)
+    if not_measured:
+        notes.append(_not_measured_note(not_measured))
+        events.note(notes[-1])
     context = PhaseContext(
         request, checks, specs, values, chosen, server["version_num"], events, tables, targets
     )
@@ -168,6 +172,7 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
         sizes=next((o.sizes for o in outcomes if o.sizes), ()),
         pgbench=_pgbench(chosen, phases, context),
         notes=tuple(notes),
+        writes_not_measured=not_measured,
     )
 
 
@@ -186,9 +191,17 @@ def _preflight(
     return server, tables, rows, notes
 
 
-def _write_targets(conn, request: BenchRequest) -> dict[str, TableRef]:
-    targets = request.writes.targets if request.writes is not None else ()
-    return facts.require_write_tables(conn, [t.table for t in targets])
+def _write_targets(conn, request: BenchRequest) -> tuple[dict[str, TableRef], dict[str, str]]:
+    """The tables the write cost times, and the default ones it leaves out (name -> why)."""
+    if request.writes is None:
+        return {}, {}
+    names = [t.table for t in request.writes.targets]
+    return facts.write_tables(conn, names, named=request.writes.named)
+
+
+def _not_measured_note(not_measured: dict[str, str]) -> str:
+    shown = "; ".join(f"{name}: {why}" for name, why in not_measured.items())
+    return f"write cost not measured on the default --write-tables ({shown})"
 
 
 def _require_confirmation(request: BenchRequest, specs, found: tuple[str, ...]) -> None:

@@ -231,7 +231,7 @@ def _vacuum(conn: psycopg.Connection, tables: list[tuple]) -> None:
 def _ok(result: pq.abc.PGresult, what: str) -> pq.abc.PGresult:
     if result.status in OK:
         return result
-    primary = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
+    primary = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
     text = (
         primary.decode(errors="replace")
         if primary

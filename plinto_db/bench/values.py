@@ -63,7 +63,7 @@ def _resolve_one(conn: psycopg.Connection, check: Check) -> Values:
         )
     result = conn.pgconn.exec_(query.encode())
     if result.status != pq.ExecStatus.TUPLES_OK:
-        message = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
+        message = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
         text = message.decode(errors="replace") if message else "failed"
         return Values(error=f"{where} failed: {text}")
     if result.ntuples == 0:

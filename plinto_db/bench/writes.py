@@ -71,6 +71,9 @@ class WriteOptions:
     targets: tuple[WriteTarget, ...] = (WriteTarget("sessions"), WriteTarget("activity_logs"))
     rows: int = 2_000
     rounds: int = 3
+    # the user named the targets (--write-tables): one the write cost cannot use is refused;
+    # a default one (sessions, activity_logs) is left out with a note
+    named: bool = False
 
 
 class WriteSetupError(Exception):
@@ -239,7 +242,7 @@ def _timed(
         finally:
             pg.exec_(b"ROLLBACK")
         if result.status != pq.ExecStatus.COMMAND_OK:
-            primary = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
+            primary = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
             error = primary.decode(errors="replace") if primary else "failed"
             return WritePhase(table.qualified, operation, shown, error=error)
         rows = int(result.command_tuples or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from plinto_db.bench.model import Phase, WriteTarget
 from plinto_db.bench.run import BenchRequest
 from plinto_db.bench.timing import TimingOptions
 from plinto_db.bench.writes import WriteOptions
+from plinto_db.check.sqltext import quoted_end
 from plinto_db.errors import UserError
 
 
@@ -23,7 +25,7 @@ class BenchOptions:
     only: tuple[str, ...] = ()
     checks: Path | None = None
     indexes: Path | None = None
-    write_tables: str = "sessions,activity_logs"
+    write_tables: str | None = None  # None: the default tables, left out when missing
     write_rows: int = 2_000
     write_rounds: int = 3
     pgbench_checks: tuple[str, ...] | None = None
@@ -56,16 +58,54 @@ def parse_phases(text: str) -> tuple[Phase, ...]:
 
 
 def parse_write_tables(text: str) -> tuple[WriteTarget, ...]:
-    """`sessions,activity_logs:created_at` -> targets; `none` (or empty) -> no write cost."""
+    """`sessions,"Shop"."A:B":created_at` -> targets, split at `,` and `:` outside double
+    quotes; `none` (or empty) -> no write cost."""
     if text.strip().lower() in ("", "none"):
         return ()
     targets = []
-    for item in text.split(","):
-        table, _, column = item.strip().partition(":")
-        if not table.strip() or (":" in item and not column.strip()):
+    for item in _split_outside_quotes(text, ","):
+        parts = [part.strip() for part in _split_outside_quotes(item, ":")]
+        if len(parts) > 2 or not all(parts):
             raise UserError(f"--write-tables: expected TABLE or TABLE:COLUMN, got {item!r}")
-        targets.append(WriteTarget(table.strip(), column.strip() or None))
+        column = _column_name(parts[1]) if len(parts) == 2 else None
+        targets.append(WriteTarget(parts[0], column))
     return tuple(targets)
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """`text` cut at each `separator` that is not inside a double-quoted name."""
+    pieces, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == '"':
+            end = quoted_end(text, i)
+            if end < 0:
+                raise UserError(f"--write-tables: unterminated quoted name in {text!r}")
+            i = end
+        elif text[i] == separator:
+            pieces.append(text[start:i])
+            start = i + 1
+        i += 1
+    return [*pieces, text[start:]]
+
+
+def _column_name(text: str) -> str:
+    """A column as PostgreSQL reads it: `"Created At"` as written, `Created_At` folded."""
+    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+        return text[1:-1].replace('""', '"')
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def write_options(options: BenchOptions) -> WriteOptions | None:
+    """The write cost asked for: the tables named by --write-tables, else the defaults."""
+    if options.write_tables is None:
+        return WriteOptions(rows=options.write_rows, rounds=options.write_rounds)
+    targets = parse_write_tables(options.write_tables)
+    if not targets:
+        return None
+    return WriteOptions(targets, options.write_rows, options.write_rounds, named=True)
 
 
 def parse_only(only: tuple[str, ...]) -> tuple[str, ...]:
@@ -107,7 +147,7 @@ def build_request(
     from plinto_db.settings import resolve_target
 
     phases = parse_phases(options.phases)
-    writes = parse_write_tables(options.write_tables)
+    writes = write_options(options)
     if options.pgbench_seconds < 0:
         raise UserError(f"--pgbench-seconds must be 0 or more, got {options.pgbench_seconds}")
     load = http_load(options)
@@ -129,7 +169,7 @@ def build_request(
             max_seconds=options.max_seconds,
             statement_timeout_ms=options.statement_timeout,
         ),
-        writes=WriteOptions(writes, options.write_rows, options.write_rounds) if writes else None,
+        writes=writes,
         pgbench_checks=options.pgbench_checks,
         pgbench_seconds=options.pgbench_seconds,
         http=load,
