@@ -159,6 +159,8 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
             f"write {w['table']} {w['operation']}: {_rate(b)} → {_rate(a)} rows/s "
             f"({format_ratio(w['after_over_before'])})"
         )
+    for skipped in doc.get("writes_not_measured") or []:
+        lines.append(f"write {skipped['table']}: not measured ({skipped['reason']})")
     sizes = doc.get("catalog_size") or []
     if sizes:
         total = sum(s["bytes"] for s in sizes)
