@@ -116,3 +116,54 @@ def test_a_pattern_is_blamed_on_a_btree_index_only_even_when_the_catalog_does_no
         "products_code_btree: a generic plan cannot turn LIKE $1 into a btree index range" in n
         for n in results["by_btree"].notes
     ), results["by_btree"].notes
+
+
+ITEMS = """
+CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY, title text NOT NULL, code text NOT NULL);
+INSERT INTO items SELECT i, 'Title ' || i, 'c1' FROM generate_series(1, 20000) i
+ON CONFLICT DO NOTHING;
+CREATE INDEX IF NOT EXISTS items_code ON items (code);
+CREATE INDEX IF NOT EXISTS items_title ON items (title);
+CREATE INDEX IF NOT EXISTS "Items_Lower_Title" ON items (lower(title)) INCLUDE (code);
+ANALYZE items;
+"""
+
+
+def test_a_pattern_is_blamed_only_on_the_key_columns_the_server_says_the_index_has(
+    products_db, tmp_path
+):
+    """Indexes only the database has (not in the catalog): their key columns and expressions
+    come from the server. A pattern on another column (or an INCLUDE column) is no reason."""
+    with psycopg.connect(products_db, autocommit=True) as conn:
+        conn.execute(ITEMS)
+    checks = {
+        # one code: a generic plan expects `code = $2` to match every row, so it scans the table
+        "pattern_beside_the_key": (
+            "-- expect: index items_code\n-- params: 'Title 5%', 'c1'\n"
+            "SELECT * FROM items WHERE code = $2 AND title LIKE $1;\n"
+        ),
+        "pattern_on_the_key": (
+            "-- expect: index items_title\n-- params: 'Title 5%'\n"
+            "SELECT * FROM items WHERE title LIKE $1;\n"
+        ),
+        "pattern_on_the_key_expression": (
+            "-- expect: index \"Items_Lower_Title\"\n-- params: 'title 5%'\n"
+            "SELECT * FROM items WHERE lower(title) LIKE $1;\n"
+        ),
+        "pattern_on_an_included_column": (
+            "-- expect: index \"Items_Lower_Title\"\n-- params: 'c1%'\n"
+            "SELECT * FROM items WHERE code LIKE $1;\n"
+        ),
+    }
+    results = by_name(run(products_db, write_inputs(tmp_path, checks, CATALOG), mode="generic"))
+    assert {name: r.verdict for name, r in results.items()} == dict.fromkeys(checks, Verdict.FAIL)
+    assert results["pattern_beside_the_key"].notes == ()
+    assert results["pattern_on_the_key"].notes == (
+        "items_title: a generic plan cannot turn LIKE $1 into a btree index range; only a known "
+        "pattern's fixed prefix gives one",
+    )
+    assert results["pattern_on_the_key_expression"].notes == (
+        '"Items_Lower_Title": a generic plan cannot turn LIKE $1 into a btree index range; only '
+        "a known pattern's fixed prefix gives one",
+    )
+    assert results["pattern_on_an_included_column"].notes == ()

@@ -66,7 +66,8 @@ def test_every_expectation_form_and_values():
     assert check.sql_line == 9
     assert check.description == "Sign-in by email."
     assert check.source == "auth.py:236"
-    assert check.tables() == ("users", "sessions", "policies")
+    assert check.tables() == ((None, "users"), (None, "sessions"), (None, "policies"))
+    assert check.indexes() == ((None, "idx_a"), ("public", "idx_b"), (None, "idx_c"))
     assert check.index_names() == ("idx_a", "public.idx_b", "idx_c")
     assert check.line == 3 and check.location == "signin.sql:3"
 

@@ -75,7 +75,7 @@ def _unproven_reason(spec: Any, table: QName, results: Sequence[CheckResult]) ->
     if failing:
         return f"used only by failing checks: {', '.join(failing)}"
     expecting = [  # an expectation may name it schema-qualified (`app.users_email_idx`)
-        r for r in results if name in {n.rsplit(".", 1)[-1] for n in r.check.index_names()}
+        r for r in results if name in {bare for _, bare in r.check.indexes()}
     ]
     if expecting and all(r.verdict is Verdict.ERROR for r in expecting):
         checks = ", ".join(r.check.name for r in expecting)
@@ -111,7 +111,7 @@ def _qualified(spec: Any, names: Names) -> QName:
     """A catalog index lives in its table's schema: as written, else where the table resolves."""
     if spec.schema:
         return (spec.schema, spec.name)
-    return (names.qualify(spec.table)[0], spec.name)
+    return (names.qualify((None, spec.table))[0], spec.name)
 
 
 def _same(proved: QName, target: QName) -> bool:

@@ -34,7 +34,6 @@ from plinto_db.check.results import CheckResult, Explained
 from plinto_db.check.sqltext import has_order_by
 from plinto_db.check.workload import Check, ExpectKind
 from plinto_db.pg.facts import ServerFacts
-from plinto_db.pg.identifiers import quote_ident
 
 
 def names_from(
@@ -60,9 +59,9 @@ def names_from(
         schemas.setdefault(item.name, []).append(item.schema)
     partial = {(i.schema, i.name) for i in facts.indexes if filtering_predicate(i.predicate)}
     for spec in catalog:  # an index only the catalog knows lives in its table's schema
-        if facts.index(spec.name if not spec.schema else f"{spec.schema}.{spec.name}"):
+        if facts.index((spec.schema, spec.name)):
             continue
-        table = facts.table(f"{spec.schema}.{spec.table}" if spec.schema else spec.table)
+        table = facts.table((spec.schema, spec.table))
         schema = spec.schema or (table.schema if table else None)
         if schema:
             schemas.setdefault(spec.name, []).append(schema)
@@ -112,8 +111,10 @@ def decide(
     if verdict is Verdict.FAIL:
         notes.extend(_failure_notes(check, explained.mode, judgements, facts, catalog))
         notes.extend(
-            f"{quote_ident(name)}: {index_notes[name]}"
-            for name in check.index_names()
+            f"{shown}: {index_notes[name]}"
+            for expectation in check.expectations
+            if expectation.names_indexes
+            for (_, name), shown in zip(expectation.names, expectation.shown, strict=True)
             if index_notes and name in index_notes
         )
     return CheckResult(
@@ -149,9 +150,9 @@ def proves(
         and index_use(n, nodes, names, ordered=ordered) is not Use.FULL_READ
     ]
     if forced:
-        named = [names.qualify(t) for t in check.index_names()]
+        named = [names.qualify(t) for t in check.indexes()]
         tables = [
-            names.qualify(e.targets[0]) for e in check.expectations if e.kind is ExpectKind.INDEX_ON
+            names.qualify(e.names[0]) for e in check.expectations if e.kind is ExpectKind.INDEX_ON
         ]
         serving = [
             n
@@ -174,9 +175,9 @@ def _failure_notes(
         expectation = judgement.expectation
         if judgement.passed or not expectation.names_indexes:
             continue
-        for name, shown in zip(expectation.targets, expectation.shown, strict=True):
+        for name, shown in zip(expectation.names, expectation.shown, strict=True):
             fact = facts.index(name)
-            spec = by_name.get(name.rsplit(".", 1)[-1])
+            spec = by_name.get(name[1])
             if fact is None and spec is not None and mode is not Mode.HYPOTHETICAL:
                 notes.append(
                     f"{shown} is in the catalog but not built in this database "
@@ -203,9 +204,10 @@ def _generic_notes(
                 f"{', '.join(compared)} with a parameter: a generic plan cannot prove the "
                 "predicate from $n parameters; only a literal in the query can"
             )
-    method = spec.method if spec else getattr(fact, "method", None)
-    if method in (None, "btree"):  # None: an index neither the catalog nor the server describes
-        keys = generic.key_columns(key.expression for key in spec.keys) if spec else None
+    method = fact.method if fact and fact.method else getattr(spec, "method", None)
+    keys = _key_columns(spec, fact)
+    # unknown keys give no pattern note: the pattern may well be on a column the index lacks
+    if method == "btree" and keys is not None:
         patterns = generic.parameter_patterns(check.sql, keys)
         if patterns:
             notes.append(
@@ -213,3 +215,15 @@ def _generic_notes(
                 "range; only a known pattern's fixed prefix gives one"
             )
     return notes
+
+
+def _key_columns(spec: Any, fact: Any) -> frozenset[str] | None:
+    """The columns the index's keys use, as the server's index has them (else the catalog's);
+    None when neither describes them or a key expression cannot be read."""
+    from plinto_db.check import generic
+
+    if fact is not None and fact.keys is not None:
+        return generic.key_columns(fact.keys)
+    if spec is not None:
+        return generic.key_columns(key.expression for key in spec.keys)
+    return None

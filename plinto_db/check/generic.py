@@ -47,11 +47,9 @@ def predicate_compared_with_parameter(sql: str, predicate: str) -> tuple[str, ..
     return tuple(dict.fromkeys(compared))
 
 
-def parameter_patterns(sql: str, on_columns: frozenset[str] | None = None) -> tuple[str, ...]:
-    """Each pattern match in the query whose pattern is a parameter, as `LIKE $1`.
-
-    `on_columns`: only the matches whose left side uses one of these columns; None: any.
-    """
+def parameter_patterns(sql: str, on_columns: frozenset[str]) -> tuple[str, ...]:
+    """Each pattern match in the query whose pattern is a parameter, as `LIKE $1`, whose left
+    side uses one of `on_columns` (an index's key columns)."""
     statement = _statement(sql)
     if statement is None:
         return ()
@@ -60,7 +58,7 @@ def parameter_patterns(sql: str, on_columns: frozenset[str] | None = None) -> tu
         operator = _PATTERN_OPERATORS.get(expr.kind, {}).get(_operator_name(expr))
         if operator is None or not _has_parameter(expr.rexpr):
             continue
-        if on_columns is not None and not _columns(expr.lexpr) & on_columns:
+        if not _columns(expr.lexpr) & on_columns:
             continue
         found.append(f"{operator} {_pattern_text(expr.rexpr)}")
     return tuple(dict.fromkeys(found))

@@ -15,7 +15,7 @@ from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES
 from plinto_db.check.workload import Check
 from plinto_db.errors import UserError
-from plinto_db.pg.facts import ServerFacts, TableFact
+from plinto_db.pg.facts import QName, ServerFacts, TableFact
 from plinto_db.pg.identifiers import quote_ident
 
 
@@ -29,38 +29,45 @@ def validate_names(
     for item in workload:
         for expectation in item.expectations:
             at = f"{item.file}:{expectation.line}"
-            for name, as_written in zip(expectation.targets, expectation.written, strict=True):
+            named = zip(expectation.names, expectation.targets, expectation.written, strict=True)
+            for name, target, as_written in named:
                 if expectation.names_indexes:
-                    _known_index(at, name, as_written, facts, known, where)
+                    _known_index(at, name, target, as_written, facts, known, where)
                 else:
-                    _known_table(at, name, as_written, facts)
+                    _known_table(at, name, target, as_written, facts)
 
 
 def _known_index(
-    at: str, name: str, written: str, facts: ServerFacts, known: set[tuple[str, str]], where: str
+    at: str,
+    name: QName,
+    target: str,
+    written: str,
+    facts: ServerFacts,
+    known: set[tuple[str, str]],
+    where: str,
 ) -> None:
     found = facts.find_index(name)
-    schema, _, bare = name.rpartition(".")
+    schema, bare = name
     # an index lives in its table's schema
     in_catalog = any(n == bare and (not schema or s == schema) for s, n in known)
     if found.fact is None and len(found.candidates) > 1:
-        raise UserError(_ambiguous(at, "index", name, found.candidates))
+        raise UserError(_ambiguous(at, "index", bare, found.candidates))
     if found.fact is None and not in_catalog:
         spellings = [(i.schema, i.name) for i in facts.indexes] + sorted(known)
         raise UserError(
-            f"{at}: unknown index {name!r}: neither in {where} nor in the database"
+            f"{at}: unknown index {target!r}: neither in {where} nor in the database"
             + _did_you_mean(name, written, spellings)
         )
 
 
-def _known_table(at: str, name: str, written: str, facts: ServerFacts) -> None:
+def _known_table(at: str, name: QName, target: str, written: str, facts: ServerFacts) -> None:
     found = facts.find_table(name)
     if found.fact is None and len(found.candidates) > 1:
-        raise UserError(_ambiguous(at, "table", name, found.candidates))
+        raise UserError(_ambiguous(at, "table", name[1], found.candidates))
     if found.fact is None:
         spellings = [(t.schema, t.name) for t in facts.tables]
         raise UserError(
-            f"{at}: unknown table {name!r}: not in the database"
+            f"{at}: unknown table {target!r}: not in the database"
             + _did_you_mean(name, written, spellings)
         )
 
@@ -68,9 +75,9 @@ def _known_table(at: str, name: str, written: str, facts: ServerFacts) -> None:
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 
 
-def _did_you_mean(name: str, written: str, spellings: Sequence[tuple[str, str]]) -> str:
+def _did_you_mean(name: QName, written: str, spellings: Sequence[tuple[str, str]]) -> str:
     """The names that differ from `name` only in case, spelled as the check must write them."""
-    schema, _, bare = name.rpartition(".")
+    schema, bare = name
     matches = dict.fromkeys(
         f"{quote_ident(s)}.{quote_ident(n)}" if schema else quote_ident(n)
         for s, n in spellings
@@ -175,12 +182,12 @@ def _leaves(fact: TableFact, facts: ServerFacts) -> tuple[TableFact, ...]:
 
 def _check_tables(
     check: Check, facts: ServerFacts, catalog_tables: Mapping[str, str] | None
-) -> tuple[str, ...]:
+) -> tuple[QName, ...]:
     tables = list(check.tables())
-    for name in check.index_names():
+    for name in check.indexes():
         fact = facts.index(name)
         if fact is not None:
-            tables.append(f"{fact.schema}.{fact.table}")
-        elif catalog_tables and name.rsplit(".", 1)[-1] in catalog_tables:
-            tables.append(catalog_tables[name.rsplit(".", 1)[-1]])
+            tables.append((fact.schema, fact.table))
+        elif catalog_tables and name[1] in catalog_tables:
+            tables.append((None, catalog_tables[name[1]]))
     return tuple(dict.fromkeys(tables))

@@ -34,7 +34,7 @@ def isolate(
 ) -> Any:
     """The plan once competing indexes are hidden (or the plan as it was); notes say which."""
     names = options.names
-    wanted = [names.qualify(name) for name in check.index_names()]
+    wanted = [names.qualify(name) for name in check.indexes()]
     hidden: list[QName] = []
     while wanted and len(hidden) < options.max_hidden:
         rivals = _rivals(plan, wanted, hidden, names)

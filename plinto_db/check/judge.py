@@ -204,7 +204,7 @@ def judge_expectation(expectation: Expectation, plan: _Plan) -> Judgement:
     kind = expectation.kind
     if kind in (ExpectKind.INDEX, ExpectKind.ANY_OF):
         return _judge_index(expectation, plan)
-    table = plan.names.qualify(expectation.targets[0])
+    table = plan.names.qualify(expectation.names[0])
     if kind is ExpectKind.SEQSCAN:
         return _judge_seqscan(expectation, plan, table)
     if kind is ExpectKind.NO_SEQSCAN:
@@ -229,7 +229,7 @@ def _named(expectation: Expectation) -> str:
 
 
 def _judge_index(expectation: Expectation, plan: _Plan) -> Judgement:
-    wanted = [plan.names.qualify(t) for t in expectation.targets]
+    wanted = [plan.names.qualify(t) for t in expectation.names]
     hits = [(n, name) for n in plan.nodes if n.uses_index and (name := names_index(n, wanted))]
     counted = [(n, name) for n, name in hits if plan.counts(n)]
     if not counted:

@@ -13,13 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from plinto_db.check.planwalk import PlanNode
+from plinto_db.pg.facts import QName  # schema None: unknown, matches any schema
 
-QName = tuple[str | None, str]  # (schema, name); schema None: unknown, matches any schema
-
-
-def split_name(name: str) -> QName:
-    schema, _, bare = name.rpartition(".")
-    return (schema or None, bare)
+__all__ = ["Names", "QName", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +43,9 @@ class Names:
     def empty() -> Names:
         return Names()
 
-    def qualify(self, name: str) -> QName:
+    def qualify(self, name: QName) -> QName:
         """A check's name with its schema: as written, else through the search_path."""
-        schema, bare = split_name(name)
+        schema, bare = name
         if schema:
             return (schema, bare)
         holders = self.schemas.get(bare, ())

@@ -149,7 +149,7 @@ def _prepare(
 
     facts = session.facts
     # named indexes the server lacks: only the catalog can vouch for them
-    unbuilt = {n for c in workload for n in c.index_names() if facts.index(n) is None}
+    unbuilt = {n for c in workload for n in c.indexes() if facts.index(n) is None}
     if unbuilt or mode is Mode.HYPOTHETICAL:
         session.catalog_early = loader.get()
     guard.validate_names(workload, session.catalog_early, facts, loader.folder)
@@ -246,7 +246,7 @@ def _with_sizes(items, catalog, facts) -> tuple:
     sized = []
     for item in items:
         schema = schemas.get(item.name)
-        fact = facts.index(f"{schema}.{item.name}" if schema else item.name)
+        fact = facts.index((schema, item.name))
         sized.append(replace(item, size_bytes=fact.size_bytes if fact else None))
     return tuple(sized)
 

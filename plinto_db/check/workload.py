@@ -26,7 +26,8 @@ from pathlib import Path
 
 from plinto_db.check.sqltext import param_count, split_params, strip_statement
 from plinto_db.errors import UserError
-from plinto_db.pg.identifiers import quote_ident
+from plinto_db.pg.facts import QName
+from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
 from plinto_db.pg.sqlfile import read_sql_text
 
 __all__ = [
@@ -54,11 +55,17 @@ class ExpectKind(StrEnum):
 class Expectation:
     kind: ExpectKind
     # index names (index, any-of) or one table name (index-on, no-seqscan), as PostgreSQL reads
-    # them (`Shop.Users` is shop.users, `"Shop".users` is Shop.users): `schema.name` or `name`
-    targets: tuple[str, ...]
+    # them (`Shop.Users` is shop.users, `"Shop".users` is Shop.users, each part cut to 63
+    # bytes): (schema, name), schema None when the header does not qualify the name
+    names: tuple[QName, ...]
     line: int
     written: tuple[str, ...]  # each target as the header wrote it
     shown: tuple[str, ...]  # each target quoted where PostgreSQL needs quotes
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Each name unquoted, `schema.name` when qualified (what JSON shows)."""
+        return tuple(f"{schema}.{name}" if schema else name for schema, name in self.names)
 
     def describe(self) -> str:
         return f"{self.kind.value} {', '.join(self.shown)}"
@@ -99,10 +106,14 @@ class Check:
     def describe_expected(self) -> str:
         return "; ".join(e.describe() for e in self.expectations)
 
-    def tables(self) -> tuple[str, ...]:
-        return tuple(e.targets[0] for e in self.expectations if not e.names_indexes and e.targets)
+    def tables(self) -> tuple[QName, ...]:
+        return tuple(e.names[0] for e in self.expectations if not e.names_indexes and e.names)
+
+    def indexes(self) -> tuple[QName, ...]:
+        return tuple(n for e in self.expectations if e.names_indexes for n in e.names)
 
     def index_names(self) -> tuple[str, ...]:
+        """The indexes as JSON shows them (`schema.name` when qualified)."""
         return tuple(n for e in self.expectations if e.names_indexes for n in e.targets)
 
 
@@ -295,7 +306,9 @@ def parse_expectation(value: str, file: Path, line: int) -> Expectation:
         raise UserError(f"{file}:{line}: `any-of` needs at least two names (or use `index`)")
     return Expectation(
         kind=kind,
-        targets=tuple(".".join(parts) for parts in names),
+        names=tuple(
+            (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0]) for parts in names
+        ),
         line=line,
         written=targets,
         shown=tuple(".".join(quote_ident(part) for part in parts) for parts in names),
@@ -304,7 +317,7 @@ def parse_expectation(value: str, file: Path, line: int) -> Expectation:
 
 def _identifier_parts(text: str) -> tuple[str, ...] | None:
     """`name` or `schema.name` as PostgreSQL reads it: a bare part folded to lower case, a
-    quoted one as written; None when `text` is not such a name."""
+    quoted one as written, each cut to 63 bytes; None when `text` is not such a name."""
     parts: list[str] = []
     pos = 0
     while True:
@@ -312,7 +325,8 @@ def _identifier_parts(text: str) -> tuple[str, ...] | None:
         if match is None:
             return None
         part = match.group(0)
-        parts.append(part[1:-1].replace('""', '"') if part.startswith('"') else _fold(part))
+        read = part[1:-1].replace('""', '"') if part.startswith('"') else _fold(part)
+        parts.append(_truncated(read))
         pos = match.end()
         if pos == len(text):
             return tuple(parts) if len(parts) <= 2 else None
@@ -327,3 +341,9 @@ def _fold(identifier: str) -> str:
 
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _truncated(identifier: str) -> str:
+    """PostgreSQL keeps an identifier's first 63 bytes, never part of a UTF-8 character."""
+    kept = identifier.encode()[:MAX_IDENTIFIER_BYTES]
+    return kept.decode("utf-8", "ignore")

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
        pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname,
-       pg_relation_size(ic.oid), am.amname
+       pg_relation_size(ic.oid), am.amname,
+       ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true)
+             FROM generate_series(1, x.indnkeyatts) k ORDER BY k)
 FROM pg_index x
 JOIN pg_class ic ON ic.oid = x.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
@@ -44,6 +46,8 @@ WHERE c.relkind IN ('r', 'p', 'm')
 # the schemas an unqualified name is looked up in, in order; a standby is read-only
 SESSION_SQL = "SELECT current_schemas(false)::text[], pg_is_in_recovery()"
 
+QName = tuple[str | None, str]  # (schema, name); schema None: unqualified
+
 
 @dataclass(frozen=True)
 class IndexFact:
@@ -57,6 +61,9 @@ class IndexFact:
     root_schema: str | None = None  # its schema (None: the index's own)
     size_bytes: int | None = None
     method: str | None = None  # btree, gin, ...
+    # each key column or expression as pg_get_indexdef prints it (INCLUDE columns are no keys);
+    # None: not read
+    keys: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,23 +97,23 @@ class ServerFacts:
     search_path: tuple[str, ...] = ("public",)
     in_recovery: bool = False  # a hot standby: read-only
 
-    def index(self, name: str) -> IndexFact | None:
+    def index(self, name: QName) -> IndexFact | None:
         return self.find_index(name).fact
 
-    def table(self, name: str) -> TableFact | None:
+    def table(self, name: QName) -> TableFact | None:
         return self.find_table(name).fact
 
-    def find_index(self, name: str) -> Found[IndexFact]:
+    def find_index(self, name: QName) -> Found[IndexFact]:
         return _find(self.indexes, name, self.search_path)
 
-    def find_table(self, name: str) -> Found[TableFact]:
+    def find_table(self, name: QName) -> Found[TableFact]:
         return _find(self.tables, name, self.search_path)
 
 
-def _find(items: tuple[Fact, ...], name: str, search_path: tuple[str, ...]) -> Found[Fact]:
+def _find(items: tuple[Fact, ...], name: QName, search_path: tuple[str, ...]) -> Found[Fact]:
     """As PostgreSQL resolves a name: `schema.name` there; `name` in the first schema of the
     search_path that has it; else, when exactly one schema has it, there."""
-    schema, _, bare = name.rpartition(".")
+    schema, bare = name
     matches = tuple(i for i in items if i.name == bare and (not schema or i.schema == schema))
     if schema or len(matches) <= 1:
         return Found(matches[0] if matches else None, matches)
@@ -118,7 +125,9 @@ def _find(items: tuple[Fact, ...], name: str, search_path: tuple[str, ...]) -> F
 
 
 def gather_facts(conn: psycopg.Connection) -> ServerFacts:
-    indexes = tuple(IndexFact(*row) for row in conn.execute(INDEXES_SQL).fetchall())
+    indexes = tuple(
+        IndexFact(*row[:-1], keys=tuple(row[-1])) for row in conn.execute(INDEXES_SQL).fetchall()
+    )
     tables = tuple(
         TableFact(s, n, k, int(p), float(t), bool(a), r, rs)
         for s, n, k, p, t, a, r, rs in conn.execute(TABLES_SQL).fetchall()
