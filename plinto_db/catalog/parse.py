@@ -15,7 +15,7 @@ from plinto_db.catalog.source import source_parts, without_nulls_distinct
 from plinto_db.catalog.spec import IndexKey, IndexSpec
 from plinto_db.errors import UserError
 from plinto_db.pg.grammar import grammar_error
-from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
+from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident, truncated
 from plinto_db.pg.sqlfile import read_sql_text
 
 
@@ -169,7 +169,7 @@ def _index_name(node, where_at: str) -> str:
         )
     name = _ident(node)
     if len(name.encode()) > MAX_IDENTIFIER_BYTES:
-        kept = name.encode()[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
+        kept = truncated(name)
         raise UserError(
             f"{where_at}: index name {name!r} is {len(name.encode())} bytes; PostgreSQL keeps "
             f"only {MAX_IDENTIFIER_BYTES} (it would create {kept!r}, which the catalog would "

@@ -27,7 +27,7 @@ from pathlib import Path
 from plinto_db.check.sqltext import param_count, split_params, strip_statement
 from plinto_db.errors import UserError
 from plinto_db.pg.facts import QName
-from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
+from plinto_db.pg.identifiers import quote_ident, truncated
 from plinto_db.pg.sqlfile import read_sql_text
 
 __all__ = [
@@ -326,7 +326,7 @@ def _identifier_parts(text: str) -> tuple[str, ...] | None:
             return None
         part = match.group(0)
         read = part[1:-1].replace('""', '"') if part.startswith('"') else _fold(part)
-        parts.append(_truncated(read))
+        parts.append(truncated(read))
         pos = match.end()
         if pos == len(text):
             return tuple(parts) if len(parts) <= 2 else None
@@ -341,9 +341,3 @@ def _fold(identifier: str) -> str:
 
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
-def _truncated(identifier: str) -> str:
-    """PostgreSQL keeps an identifier's first 63 bytes, never part of a UTF-8 character."""
-    kept = identifier.encode()[:MAX_IDENTIFIER_BYTES]
-    return kept.decode("utf-8", "ignore")

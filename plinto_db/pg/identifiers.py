@@ -31,4 +31,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names
+def truncated(identifier: str, size: int = MAX_IDENTIFIER_BYTES) -> str:
+    """What PostgreSQL keeps of a longer identifier: its first `size` bytes (63), never part
+    of a UTF-8 character."""
+    return identifier.encode()[:size].decode("utf-8", "ignore")
