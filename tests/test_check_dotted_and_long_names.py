@@ -118,3 +118,19 @@ def test_each_part_is_kept_apart_and_cut_to_63_bytes(written, pair):
     expectation = expect(f"index-on {written}")
     assert expectation.names == (pair,)
     assert expectation.written == (written,)
+
+
+def test_json_gives_each_expected_name_as_a_schema_and_name_pair(dotted_db, run_cli, tmp_path):
+    import json
+
+    checks_dir, indexes_dir = write_inputs(
+        tmp_path, {"dotted_schema_and_index": CHECKS["dotted_schema_and_index"]}, CATALOG
+    )
+    done = run_cli(
+        "check", "--dsn", dotted_db, "--checks", str(checks_dir), "--indexes", str(indexes_dir),
+        "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (expected,) = json.loads(done.stdout)["results"][0]["expected"]
+    assert expected["names"] == [["my.schema", "idx.v2"]]
+    assert expected["targets"] == ["my.schema.idx.v2"]  # the ambiguous text the pairs resolve

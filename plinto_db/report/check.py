@@ -145,7 +145,12 @@ def result_document(result: CheckResult) -> dict[str, Any]:
         "file": str(check.file),
         "line": result.line,
         "expected": [
-            {"kind": e.kind.value, "targets": list(e.targets), "line": e.line}
+            {
+                "kind": e.kind.value,
+                "targets": list(e.targets),
+                "names": [[schema or None, name] for schema, name in e.names],
+                "line": e.line,
+            }
             for e in check.expectations
         ],
         "used": list(result.used),
