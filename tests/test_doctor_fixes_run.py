@@ -1,16 +1,18 @@
 """Every CREATE INDEX fix doctor prints runs: executed statement by statement (autocommit) on
 real PostgreSQL 15 and 18 it succeeds, the finding is gone afterwards, plinto-db lint accepts
-it, and the index names are the ones PostgreSQL itself would choose."""
+it, the index names are the ones PostgreSQL itself would choose, and no two fixes of one
+report pick the same name."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psycopg
 import pytest
 from doctor_support import doctor
 
-from plinto_db.doctor.fixes import BLOCKING_OK, IndexShape, Names, build_index
+from plinto_db.doctor.fixes import BLOCKING_OK, IndexShape, Names, build_index, index_columns
 from plinto_db.doctor.model import Facts, PartitionFact, TableFact
 from plinto_db.lint.run import LintRequest, lint
 
@@ -101,10 +103,99 @@ def test_an_invalid_partitioned_index_fix_attaches_what_is_missing_and_runs(new_
     fixes = _fixes(doctor(dsn, "invalid-index"), "invalid-index")
     # the attached, INVALID o25 is completed by its parent's fix, not reported twice
     assert list(fixes) == [('sales.orders."Orders by day"',)]
+    body = "USING btree (created, lower((id)::text)) INCLUDE (customer_id) WHERE (id > 0);"
+    # named after the key columns, the expression's function and the INCLUDE column, as
+    # PostgreSQL names them; each attached to the index of its own parent table
+    built = [
+        (f"sales.{leaf}", f"{leaf}_created_lower_customer_id_idx", parent)
+        for leaf, parent in (
+            ("orders_2024", 'sales."Orders by day"'),
+            ("orders_2025_h1", "sales.o25"),
+            ("orders_2025_rest", "sales.o25"),
+        )
+    ]
+    assert fixes[('sales.orders."Orders by day"',)] == [
+        statement
+        for table, name, parent in built
+        for statement in (
+            f"CREATE INDEX CONCURRENTLY {name} ON {table} {body}",
+            f"ALTER INDEX {parent} ATTACH PARTITION sales.{name};",
+        )
+    ]
     statements = fixes[('sales.orders."Orders by day"',)]
-    assert len(statements) == 6 and not any("ON ONLY" in s for s in statements)
     assert _lint_errors(tmp_path, statements) == []
     _execute(dsn, statements)
+    assert doctor(dsn, "invalid-index").findings == ()
+
+
+def test_fk_and_invalid_index_fixes_of_one_report_take_different_names_and_all_run(new_db):
+    dsn = new_db("empty")
+    _execute(
+        dsn,
+        [
+            "CREATE TABLE customers (id int PRIMARY KEY)",
+            "CREATE TABLE orders (id int, customer_id int REFERENCES customers, "
+            "created date NOT NULL) PARTITION BY RANGE (created)",
+            "CREATE TABLE orders_2024 PARTITION OF orders "
+            "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+            "CREATE INDEX orders_customer_id_idx ON ONLY orders (customer_id)",
+        ],
+    )
+    report = doctor(dsn, "invalid-index", "fk-without-index")
+    assert {f.check for f in report.findings} == {"invalid-index", "fk-without-index"}
+    statements = [s for finding in report.findings for s in finding.statements]
+    created = [re.match(r"CREATE INDEX (?:CONCURRENTLY )?(\S+) ON", s) for s in statements]
+    names = [m.group(1) for m in created if m]
+    assert names == [
+        "orders_2024_customer_id_idx",  # invalid-index: the partition orders_2024 lacks one
+        "orders_customer_id_idx1",  # fk-without-index: its own ON ONLY index...
+        "orders_2024_customer_id_idx1",  # ...and the partition's, not the name taken above
+    ]
+    _execute(dsn, statements)  # in report order, as a DBA would paste them: every one runs
+    assert doctor(dsn, "invalid-index", "fk-without-index").findings == ()
+
+
+def test_with_schema_a_partition_attached_in_another_schema_is_not_built_again(new_db):
+    dsn = new_db("empty")
+    _execute(
+        dsn,
+        [
+            "CREATE SCHEMA sales",
+            "CREATE SCHEMA archive",
+            "CREATE TABLE sales.orders (id int, status text, created date NOT NULL) "
+            "PARTITION BY RANGE (created)",
+            "CREATE TABLE archive.orders_2022 PARTITION OF sales.orders "
+            "FOR VALUES FROM ('2022-01-01') TO ('2023-01-01') PARTITION BY RANGE (created)",
+            "CREATE TABLE archive.orders_2022_h1 PARTITION OF archive.orders_2022 "
+            "FOR VALUES FROM ('2022-01-01') TO ('2022-07-01')",
+            "CREATE TABLE archive.orders_2022_h2 PARTITION OF archive.orders_2022 "
+            "FOR VALUES FROM ('2022-07-01') TO ('2023-01-01')",
+            "CREATE TABLE archive.orders_2023 PARTITION OF sales.orders "
+            "FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')",
+            "CREATE TABLE sales.orders_2024 PARTITION OF sales.orders "
+            "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+            "CREATE INDEX orders_status ON ONLY sales.orders (status)",
+            # archive: one partition's index attached, one sub-partitioned with half of its own
+            "CREATE INDEX o23 ON archive.orders_2023 (status)",
+            "ALTER INDEX sales.orders_status ATTACH PARTITION archive.o23",
+            "CREATE INDEX o22 ON ONLY archive.orders_2022 (status)",
+            "CREATE INDEX o22_h1 ON archive.orders_2022_h1 (status)",
+            "ALTER INDEX archive.o22 ATTACH PARTITION archive.o22_h1",
+            "ALTER INDEX sales.orders_status ATTACH PARTITION archive.o22",
+        ],
+    )
+    fixes = _fixes(doctor(dsn, "invalid-index", schemas=("sales",)), "invalid-index")
+    assert fixes == {
+        ("sales.orders.orders_status",): [
+            "CREATE INDEX CONCURRENTLY orders_2022_h2_status_idx ON archive.orders_2022_h2 "
+            "USING btree (status);",
+            "ALTER INDEX archive.o22 ATTACH PARTITION archive.orders_2022_h2_status_idx;",
+            "CREATE INDEX CONCURRENTLY orders_2024_status_idx ON sales.orders_2024 "
+            "USING btree (status);",
+            "ALTER INDEX sales.orders_status ATTACH PARTITION sales.orders_2024_status_idx;",
+        ]
+    }
+    _execute(dsn, fixes[("sales.orders.orders_status",)])
     assert doctor(dsn, "invalid-index").findings == ()
 
 
@@ -153,6 +244,38 @@ def test_index_names_are_the_ones_postgresql_chooses(new_db, table, columns):
         ]
     names = Names(taken)
     assert chosen == [names.choose("public", table, columns) for _ in range(2)]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        "(lower(email))",
+        "((a::text))",
+        "((a + b), (b * 2))",  # expr, expr1
+        "(coalesce(a, b), nullif(a, b), greatest(a, b), least(a, b))",
+        "((CASE WHEN a > 0 THEN 'x y' END), (CASE WHEN a > 0 THEN 1 ELSE b END))",
+        '((email COLLATE "C"), lower(email), lower(email))',  # email, lower, lower1
+        '((ARRAY[a, b]), upper("Some Col"), ((1 + a)::text))',
+        '(a, "Some Col") INCLUDE (b, email)',
+    ],
+)
+@pytest.mark.parametrize("create", ["CREATE INDEX", "CREATE UNIQUE INDEX"])
+def test_expression_and_unique_index_names_are_the_ones_postgresql_chooses(new_db, create, keys):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute('CREATE TABLE t (a int, b int, email text, "Some Col" text)')
+        taken = set(conn.execute("SELECT 'public', relname::text FROM pg_class").fetchall())
+        for _ in range(2):  # the second one clashes with the first: idx1
+            conn.execute(f"{create} ON t {keys}")
+        chosen = conn.execute(
+            "SELECT relname::text, pg_get_indexdef(oid) FROM pg_class "
+            "WHERE relkind = 'i' AND relname <> ALL(%s) ORDER BY oid",
+            ([name for _, name in taken],),
+        ).fetchall()
+    # doctor's fixes reuse pg_get_indexdef's text: the name comes from that
+    columns = index_columns(chosen[0][1])
+    names = Names(taken)
+    assert [name for name, _ in chosen] == [names.choose("public", "t", columns) for _ in range(2)]
 
 
 def test_a_foreign_table_partition_gets_the_blocking_build_and_says_why():

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from plinto_db.doctor.model import Facts, IndexFact, PartitionFact, TableFact, qualified
+from plinto_db.doctor.model import (
+    AttachedIndexFact,
+    Facts,
+    IndexFact,
+    PartitionFact,
+    TableFact,
+    qualified,
+)
 from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
 
 # lint's rule against a blocking build: the foreign-partition fallback blocks knowingly
@@ -23,23 +30,32 @@ BLOCKING_OK = "  -- plinto-db: ignore[require-concurrent-index-creation]"
 
 
 class Names:
-    """Index names chosen as PostgreSQL chooses them (ChooseRelationName): table_columns_idx,
-    cut to 63 bytes (the longer part first), then idx1, idx2... while the name is taken by a
-    relation of the schema or by a name chosen earlier in the same report."""
+    """Index names chosen as PostgreSQL chooses them for an index that backs no constraint
+    (ChooseIndexName): table_columns_idx, unique or not, cut to 63 bytes (the longer part
+    first), then idx1, idx2... while the name is taken by a relation of the schema or by a
+    name chosen earlier (`chosen`: one set for every check of a report)."""
 
-    def __init__(self, taken: Iterable[tuple[str, str]]):
-        self._taken = set(taken)
+    def __init__(
+        self, taken: Iterable[tuple[str, str]], chosen: set[tuple[str, str]] | None = None
+    ):
+        self._taken = frozenset(taken)
+        self._chosen = set() if chosen is None else chosen
 
-    def choose(self, schema: str, table: str, columns: Sequence[str], label: str = "idx") -> str:
+    def choose(self, schema: str, table: str, columns: Sequence[str]) -> str:
         addition = _columns_part(columns)
-        tried, attempt = label, 0
+        tried, attempt = "idx", 0
         while True:
             name = _object_name(table, addition, tried)
-            if (schema, name) not in self._taken:
-                self._taken.add((schema, name))
+            if (schema, name) not in self._taken and (schema, name) not in self._chosen:
+                self._chosen.add((schema, name))
                 return name
             attempt += 1
-            tried = f"{label}{attempt}"
+            tried = f"idx{attempt}"
+
+
+def report_names(facts: Facts) -> Names:
+    """The names of one report: unique against the schema and every fix of the report."""
+    return Names(facts.relation_names, facts.chosen_index_names)
 
 
 def _columns_part(columns: Sequence[str]) -> str:
@@ -88,12 +104,8 @@ class IndexShape:
     """What every index of the build shares: the part after `ON table`, how names are made."""
 
     body: str  # e.g. `(customer_id)` or `USING btree (lower(email)) WHERE active`
-    columns: tuple[str, ...]  # the names the index name is made of (expressions: expr)
+    columns: tuple[str, ...]  # the names the index name is made of (see index_columns)
     unique: bool = False
-
-    @property
-    def label(self) -> str:
-        return "key" if self.unique else "idx"
 
     @property
     def create(self) -> str:
@@ -115,7 +127,7 @@ def build_index(
     facts: Facts, names: Names, table: TableFact | PartitionFact, shape: IndexShape
 ) -> Build:
     """The statements that build the index on `table` without blocking its writes."""
-    name = names.choose(table.schema, table.name, shape.columns, shape.label)
+    name = names.choose(table.schema, table.name, shape.columns)
     if table.relkind != "p":
         create = f"{shape.create} CONCURRENTLY {quote_ident(name)} ON {table.qualified_name}"
         return Build(name, (f"{create} {shape.body};",))
@@ -128,11 +140,13 @@ def build_index(
     return Build(name, (on_only, *_each_partition(facts, names, table, name, shape)))
 
 
-def attach_missing(facts: Facts, names: Names, index: IndexFact, shape: IndexShape) -> list[str]:
+def attach_missing(
+    facts: Facts, names: Names, index: IndexFact | AttachedIndexFact, shape: IndexShape
+) -> list[str]:
     """For a partitioned index: build and attach an index on each partition that has none
     attached to it, and complete the partitioned indexes attached below it."""
     statements = []
-    attached = {i.table_oid: i for i in facts.indexes if i.parent == index.oid}
+    attached = {i.table_oid: i for i in facts.attached_to(index.oid)}
     parent = qualified(index.schema, index.name)
     for partition in facts.partitions_of(index.table_oid):
         child = attached.get(partition.oid)
@@ -179,13 +193,78 @@ def shape_of(index: IndexFact) -> IndexShape | None:
     marker = f" USING {index.method} ("
     if index.definition is None or marker not in index.definition:
         return None
+    columns = index_columns(index.definition)
+    if columns is None:
+        return None
     body = index.definition[index.definition.index(marker) + 1 :]
-    keys = [_unquote(k.text) if k.attnum > 0 else "expr" for k in index.keys]
-    return IndexShape(body, (*keys, *map(_unquote, index.include_names)), index.unique)
+    return IndexShape(body, columns, index.unique)
 
 
-def _unquote(text: str) -> str:
-    """A column as pg_get_indexdef prints it, back to its name."""
-    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
-        return text[1:-1].replace('""', '"')
-    return text
+def index_columns(definition: str) -> tuple[str, ...] | None:
+    """ChooseIndexColumnNames for a CREATE INDEX statement: the name of each key and INCLUDE
+    column; an expression's as FigureIndexColname gives it (lower(email): lower), else expr.
+    None when the statement does not parse."""
+    from pglast import ast, parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        statement = parse_sql(definition)[0].stmt
+    except (ParseError, IndexError):
+        return None
+    if not isinstance(statement, ast.IndexStmt):
+        return None
+    elements = (*statement.indexParams, *(statement.indexIncludingParams or ()))
+    return tuple(e.name or _figure(e.expr)[0] or "expr" for e in elements)
+
+
+# FigureColnameInternal's expressions that are named like a function
+_AS_FUNCTION = {
+    "A_ArrayExpr": "array",
+    "RowExpr": "row",
+    "CoalesceExpr": "coalesce",
+    "GroupingFunc": "grouping",
+    "XmlSerialize": "xmlserialize",
+    "JsonParseExpr": "json",
+    "JsonScalarExpr": "json_scalar",
+    "JsonSerializeExpr": "json_serialize",
+    "JsonObjectConstructor": "json_object",
+    "JsonArrayConstructor": "json_array",
+    "JsonArrayQueryConstructor": "json_array",
+}
+
+
+def _figure(node: object) -> tuple[str | None, int]:
+    """FigureColnameInternal (parse_target.c): a name for an expression and how strong it is
+    (2: a column's or a function's, 1: a cast's type or `case`, 0: none)."""
+    from pglast import ast, enums
+
+    kind = type(node).__name__
+    if kind in _AS_FUNCTION:
+        return _AS_FUNCTION[kind], 2
+    if isinstance(node, ast.ColumnRef | ast.A_Indirection):
+        parts = node.fields if isinstance(node, ast.ColumnRef) else node.indirection
+        fields = [part.sval for part in parts or () if isinstance(part, ast.String)]
+        if fields:
+            return fields[-1], 2
+        return _figure(node.arg) if isinstance(node, ast.A_Indirection) else (None, 0)
+    if isinstance(node, ast.FuncCall):
+        return node.funcname[-1].sval, 2
+    if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_NULLIF:
+        return "nullif", 2
+    if isinstance(node, ast.TypeCast):
+        name, strength = _figure(node.arg)
+        if strength <= 1 and node.typeName is not None:
+            return node.typeName.names[-1].sval, 1
+        return name, strength
+    if isinstance(node, ast.CollateClause):
+        return _figure(node.arg)
+    if isinstance(node, ast.CaseExpr):
+        name, strength = _figure(node.defresult)
+        return (name, strength) if strength > 1 else ("case", 1)
+    if isinstance(node, ast.MinMaxExpr):
+        return ("greatest" if node.op == enums.MinMaxOp.IS_GREATEST else "least"), 2
+    if isinstance(node, ast.XmlExpr) and node.op != enums.XmlExprOp.IS_DOCUMENT:
+        return node.op.name.removeprefix("IS_").lower(), 2
+    if isinstance(node, ast.JsonFuncExpr):
+        return node.op.name.removesuffix("_OP").lower(), 2
+    return None, 0

@@ -11,6 +11,7 @@ import psycopg
 
 from plinto_db.doctor import sql
 from plinto_db.doctor.model import (
+    AttachedIndexFact,
     BtreeSize,
     Build,
     Facts,
@@ -77,6 +78,10 @@ def gather(
         if Need.PARTITIONS in needs:
             found = rows("partitions", sql.PARTITIONS, with_params=False)
             partitions = tuple(PartitionFact(*row) for row in found)
+        attached: tuple[AttachedIndexFact, ...] = ()
+        if Need.ATTACHED_INDEXES in needs:
+            found = rows("attached_indexes", sql.ATTACHED_INDEXES, with_params=False)
+            attached = tuple(AttachedIndexFact(*row) for row in found)
         names: frozenset[tuple[str, str]] = frozenset()
         if Need.RELATION_NAMES in needs:
             found = rows("relation_names", sql.RELATION_NAMES, with_params=False)
@@ -95,6 +100,7 @@ def gather(
         btree_sizes=sizes,
         stats=stats,
         partitions=partitions,
+        attached_indexes=attached,
         relation_names=names,
     )
 

@@ -42,6 +42,7 @@ class Need(StrEnum):
     BUILDS = "builds"
     BTREE_SIZES = "btree_sizes"
     PARTITIONS = "partitions"
+    ATTACHED_INDEXES = "attached_indexes"
     RELATION_NAMES = "relation_names"
 
 
@@ -202,6 +203,24 @@ class PartitionFact:
 
 
 @dataclass(frozen=True)
+class AttachedIndexFact:
+    """An index attached to a partitioned index, at any level, in any schema (--schema
+    filters the indexes reported on, not the ones a fix must know are already there)."""
+
+    oid: int
+    parent: int  # the partitioned index it is attached to
+    table_oid: int  # its partition
+    schema: str
+    name: str
+    relkind: str  # i index, I partitioned index
+    valid: bool
+
+    @property
+    def partitioned(self) -> bool:
+        return self.relkind == "I"
+
+
+@dataclass(frozen=True)
 class ForeignKeyFact:
     name: str
     table_oid: int
@@ -267,7 +286,11 @@ class Facts:
     stats: StatsWindow | None = None
     unproven: tuple[Unproven, ...] = ()  # catalog indexes no check of the workload proves
     partitions: tuple[PartitionFact, ...] = ()
+    attached_indexes: tuple[AttachedIndexFact, ...] = ()
     relation_names: frozenset[tuple[str, str]] = frozenset()  # (schema, name) of every relation
+    # the index names the fixes of this report chose so far: every check shares the one set,
+    # so two fixes never pick the same name (fixes.report_names)
+    chosen_index_names: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
     def table(self, oid: int) -> TableFact | None:
         return self._tables.get(oid)
@@ -282,6 +305,10 @@ class Facts:
         """The direct partitions of a partitioned table."""
         return self._partitions_by_parent.get(table_oid, ())
 
+    def attached_to(self, index_oid: int) -> tuple[AttachedIndexFact, ...]:
+        """The indexes attached directly to a partitioned index."""
+        return self._attached_by_parent.get(index_oid, ())
+
     # lookups by oid, built once: checks ask per index, and a database has thousands
     @cached_property
     def _tables(self) -> dict[int, TableFact]:
@@ -294,6 +321,10 @@ class Facts:
     @cached_property
     def _partitions_by_parent(self) -> dict[int, tuple[PartitionFact, ...]]:
         return _group(self.partitions, lambda p: p.parent)
+
+    @cached_property
+    def _attached_by_parent(self) -> dict[int, tuple[AttachedIndexFact, ...]]:
+        return _group(self.attached_indexes, lambda i: i.parent)
 
     @cached_property
     def _foreign_keys_by_table(self) -> dict[int, tuple[ForeignKeyFact, ...]]:

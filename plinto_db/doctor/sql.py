@@ -111,6 +111,20 @@ WHERE p.relkind = 'p' AND c.relispartition
 ORDER BY n.nspname, c.relname
 """
 
+# Every index attached to a partitioned index, in every schema: a partition (and its index)
+# may live outside --schema, and a fix must not build a second one there
+ATTACHED_INDEXES = """
+SELECT c.oid::bigint, i.inhparent::bigint, x.indrelid::bigint, n.nspname, c.relname,
+       c.relkind::text, x.indisvalid
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_index x ON x.indexrelid = c.oid
+JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relkind = 'I'
+ORDER BY n.nspname, c.relname
+"""
+
 # The names a new index must not take: every relation of a schema shares one namespace
 RELATION_NAMES = """
 SELECT n.nspname, c.relname

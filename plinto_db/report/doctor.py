@@ -86,9 +86,8 @@ def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None
             console.print(Text(indent + name), highlight=False, soft_wrap=True)
     for line in _wrap(finding.message, "      ", width):
         console.print(Text(line), highlight=False)
-    for statement in finding.statements:  # each on lines of its own, ready to copy
-        for line in _wrap_sql(statement, width):
-            console.print(Text(line), highlight=False, soft_wrap=True)
+    for statement in finding.statements:  # each on lines of its own, ready to paste
+        _print_sql(console, statement, width, first=" " * 8, indent=" " * 10)
 
 
 def _wrap(text: str, indent: str, width: int | None) -> list[str]:
@@ -97,11 +96,69 @@ def _wrap(text: str, indent: str, width: int | None) -> list[str]:
     return wrap(text, width, first=indent, indent=indent)
 
 
-def _wrap_sql(statement: str, width: int | None) -> list[str]:
-    """A statement wrapped between words, never inside a quoted name ("Order Lines")."""
+def _print_sql(console: Any, statement: str, width: int | None, *, first: str, indent: str) -> None:
+    from rich.text import Text
+
+    for line in sql_lines(statement, width, first=first, indent=indent):
+        console.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def sql_lines(statement: str, width: int | None, *, first: str, indent: str) -> list[str]:
+    """A statement in lines that paste as the same statement: broken only at a single space
+    outside quoted names and string literals and before the trailing comment, which stays on
+    the line of the `;` (lint's ignore directive applies to the statement ending on its
+    line). A part wider than its indented line goes unindented; nothing is ever cut."""
     if width is None:
-        return [f"        {statement}"]
-    return wrap(statement, width, first=" " * 8, indent=" " * 10)
+        return [first + statement]
+    lines: list[str] = []
+    current = ""
+    for part in _sql_parts(statement):
+        if current and len(current) + 1 + len(part) <= width:
+            current += " " + part
+            continue
+        if current:
+            lines.append(current)
+        lead = indent if lines else first
+        current = lead + part if len(lead) + len(part) <= width else part
+    lines.append(current)
+    return lines
+
+
+def _sql_parts(statement: str) -> list[str]:
+    cuts = [-1, *_break_points(statement), len(statement)]
+    return [statement[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _break_points(statement: str) -> list[int]:
+    """The single spaces outside quotes, before the spaces that lead to a `--` comment."""
+    spaces, quote, i = [], "", 0
+    while i < len(statement):
+        char = statement[i]
+        if quote:
+            if quote == "E" and char == "\\":
+                i += 1  # E'...' takes backslash escapes: \' is no closing quote
+            elif char == ("'" if quote == "E" else quote):
+                quote = ""
+        elif char == '"':
+            quote = char
+        elif char == "'":
+            quote = "E" if _escape_string(statement, i) else char
+        elif statement.startswith("--", i):
+            code = len(statement[:i].rstrip())
+            return [at for at in spaces if at < code]
+        elif char == " " and statement[i - 1 : i] != " " and statement[i + 1 : i + 2] != " ":
+            spaces.append(i)
+        i += 1
+    return spaces
+
+
+def _escape_string(statement: str, quote_at: int) -> bool:
+    before = statement[max(quote_at - 2, 0) : quote_at]
+    return before[-1:] in ("e", "E") and not (len(before) == 2 and _word_char(before[0]))
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char in "_$"
 
 
 def _print_drops(report: DoctorReport, console: Any) -> None:
@@ -140,8 +197,9 @@ def _print_drops(report: DoctorReport, console: Any) -> None:
             )
         print_table(table, console)
         console.print(Text("\n  statements to run (doctor never runs them):"), highlight=False)
+        width = console.width if console.is_terminal else None
         for candidate in drops.candidates:
-            console.print(Text(f"    {candidate.statement}"), highlight=False)
+            _print_sql(console, candidate.statement, width, first=" " * 4, indent=" " * 6)
             if candidate.index.partitioned:
                 console.print(
                     Text("      -- partitioned: no CONCURRENTLY; locks every partition"),

@@ -12,7 +12,7 @@ partitioned table).
 from __future__ import annotations
 
 from plinto_db.doctor.compare import fk_covers
-from plinto_db.doctor.fixes import Build, IndexShape, Names, build_index
+from plinto_db.doctor.fixes import Build, IndexShape, build_index, report_names
 from plinto_db.doctor.model import (
     Check,
     Facts,
@@ -31,7 +31,7 @@ _ON_DELETE = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
 def find(facts: Facts) -> tuple[Finding, ...]:
-    names = Names(facts.relation_names)
+    names = report_names(facts)
     built: dict[tuple[int, tuple[str, ...]], str] = {}  # (table, columns) -> the first FK
     findings = []
     for fk in facts.foreign_keys:

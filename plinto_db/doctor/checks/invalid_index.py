@@ -9,7 +9,13 @@ attaches the missing ones (fixes.py).
 
 from __future__ import annotations
 
-from plinto_db.doctor.fixes import Names, attach_missing, foreign_partition, shape_of
+from plinto_db.doctor.fixes import (
+    Names,
+    attach_missing,
+    foreign_partition,
+    report_names,
+    shape_of,
+)
 from plinto_db.doctor.model import Check, Facts, Finding, IndexFact, Kind, Need, Severity
 
 ID = "invalid-index"
@@ -17,7 +23,7 @@ ID = "invalid-index"
 
 def find(facts: Facts) -> tuple[Finding, ...]:
     building = {build.index_oid for build in facts.builds}
-    names = Names(facts.relation_names)
+    names = report_names(facts)
     findings = []
     for index in facts.indexes:
         if index.valid or index.oid in building:
@@ -77,6 +83,8 @@ CHECK = Check(
     kind=Kind.STATIC,
     title="Invalid indexes",
     fix="REINDEX INDEX CONCURRENTLY it, or drop it and build it again",
-    needs=frozenset({Need.INDEXES, Need.BUILDS, Need.PARTITIONS, Need.RELATION_NAMES}),
+    needs=frozenset(
+        {Need.INDEXES, Need.BUILDS, Need.PARTITIONS, Need.ATTACHED_INDEXES, Need.RELATION_NAMES}
+    ),
     find=find,
 )
