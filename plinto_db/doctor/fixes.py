@@ -23,7 +23,7 @@ from plinto_db.doctor.model import (
     TableFact,
     qualified,
 )
-from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident
+from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident, truncated
 
 # lint's rule against a blocking build: the foreign-partition fallback blocks knowingly
 BLOCKING_OK = "  -- plinto-db: ignore[require-concurrent-index-creation]"
@@ -75,7 +75,7 @@ def _distinct(columns: Sequence[str]) -> list[str]:
         name, number = column, 0
         while name in found:
             number += 1
-            name = _clip(column.encode(), MAX_IDENTIFIER_BYTES - len(str(number))) + str(number)
+            name = truncated(column, MAX_IDENTIFIER_BYTES - len(str(number))) + str(number)
         found.append(name)
     return found
 
@@ -91,12 +91,8 @@ def _object_name(table: str, addition: str, label: str) -> str:
             keep_first -= 1
         else:
             keep_second -= 1
-    parts = [_clip(first, keep_first), _clip(second, keep_second), label]
+    parts = [truncated(table, keep_first), truncated(addition, keep_second), label]
     return "_".join(part for part in parts if part)
-
-
-def _clip(text: bytes, size: int) -> str:
-    return text[:size].decode("utf-8", errors="ignore")
 
 
 @dataclass(frozen=True)
