@@ -116,6 +116,10 @@ def test_sarif_output_has_what_sarif_2_1_0_requires():
     [
         (("no/such/folder",), "plinto-db: error: no/such/folder: no such file or folder\n"),
         (
+            ("--catalog", "no/such/catalog", "indexes"),
+            "plinto-db: error: --catalog no/such/catalog: no such file or folder\n",
+        ),
+        (
             ("--rule", "no-such-rule", "indexes"),
             "plinto-db: error: --rule no-such-rule: no such rule "
             "(plinto-db lint --list-rules shows them)\n",

@@ -141,3 +141,12 @@ def test_apply_at_80_columns_keeps_its_header_with_long_names(run_cli, new_db, t
     ]
     for i in rows:  # the seconds below every row, under a label
         assert lines[i + 1].startswith("    seconds: "), lines
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_lint_list_rules_fits_and_keeps_rule_ids_whole(run_cli, width):
+    from plinto_db.lint.rules import RULES
+
+    lines = screen(run_cli, width, "lint", "--list-rules")
+    assert lines[0].split() == ["rule", "severity", "summary"]
+    assert_whole(lines, [rule.id for rule in RULES])

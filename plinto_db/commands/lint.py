@@ -102,10 +102,10 @@ def lint(
 
 def _list_rules(fmt: LintFormat) -> None:
     from plinto_db.lint.rules import RULES
-    from plinto_db.report.lint import rules_table
+    from plinto_db.report.lint import print_rules
 
     if fmt == LintFormat.text:
-        typer.echo(rules_table(RULES))
+        print_rules(RULES)
     else:
         report.print_json(
             [{"id": r.id, "severity": str(r.severity), "summary": r.summary} for r in RULES]

@@ -64,6 +64,9 @@ class Loaded:
 
 
 def discover(paths: Sequence[Path], catalogs: Sequence[Path] = ()) -> list[SourceFile]:
+    for catalog in catalogs:  # a typo would lint the catalog's files as migrations
+        if not Path(catalog).exists():
+            raise UserError(f"--catalog {catalog}: no such file or folder")
     roots = [Path(c).resolve() for c in (*_DEFAULT_CATALOGS, *catalogs)]
     found: list[SourceFile] = []
     for given in paths:

@@ -9,6 +9,7 @@ from typing import Any
 from plinto_db import report
 from plinto_db.lint.model import Rule, Severity
 from plinto_db.lint.run import LintOutcome
+from plinto_db.report.layout import Column, Table, print_table
 from plinto_db.report.sarif import SarifResult, SarifRule, sarif_log
 
 
@@ -79,9 +80,19 @@ def sarif_document(outcome: LintOutcome) -> dict[str, Any]:
     return sarif_log("plinto-db lint", rules, results)
 
 
-def rules_table(rules: tuple[Rule, ...]) -> str:
-    width = max(len(r.id) for r in rules)
-    return "\n".join(f"{r.id:<{width}}  {r.severity!s:<7}  {r.summary}" for r in rules)
+RULE_COLUMNS = (
+    Column("rule", name=True),
+    Column("severity", brief=True),
+    Column("summary", wrap=True),
+)
+
+
+def print_rules(rules: tuple[Rule, ...]) -> None:
+    """The rules as a table that fits the terminal (the summaries wrap)."""
+    table = Table(RULE_COLUMNS)
+    for rule in rules:
+        table.add(rule.id, str(rule.severity), rule.summary)
+    print_table(table)
 
 
 def _plural(count: int, word: str) -> str:
