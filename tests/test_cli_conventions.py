@@ -36,6 +36,13 @@ def test_every_timeout_takes_seconds_or_a_unit():
     assert seconds(" 1.5 S ", "--build-timeout") == 1.5
 
 
+def test_a_bare_zero_is_no_limit_in_any_unit_without_a_warning(capsys):
+    from plinto_db.commands.durations import seconds
+
+    assert seconds("0", "--statement-timeout", bare_milliseconds=True) == 0.0
+    assert capsys.readouterr().err == ""
+
+
 def test_a_bare_number_where_milliseconds_were_the_unit_still_means_them_with_a_warning(
     capsys,
 ):
@@ -81,6 +88,14 @@ def test_a_bad_option_is_one_line_with_exit_2_like_every_other_error(run_cli, ar
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("plinto-db: error: ") and says in line, line
     assert "--help" in line and result.stdout == ""
+
+
+def test_an_empty_only_is_refused_rather_than_running_every_check(run_cli):
+    result = run_cli("check", "--only", "", "--only", " , ")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        "plinto-db: error: --only '': give a check name or a glob (e.g. '*sessions*')"
+    )
 
 
 @pytest.mark.parametrize("args", [(), ("server",)])

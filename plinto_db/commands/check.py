@@ -113,7 +113,7 @@ def check(
         indexes_path=indexes,
         mode=mode,
         analyze=analyze,
-        only=tuple(p.strip() for item in only or () for p in item.split(",") if p.strip()),
+        only=_patterns(only),
         statement_timeout_ms=_milliseconds(statement_timeout, "--statement-timeout"),
         lock_timeout_ms=_milliseconds(lock_timeout, "--lock-timeout"),
         require_coverage=require_coverage,
@@ -169,3 +169,11 @@ def _dsn(dsn: str | None, data_dir: Path | None) -> str:
     from plinto_db.commands.common import target_dsn
 
     return target_dsn(dsn, data_dir)
+
+
+def _patterns(only: list[str] | None) -> tuple[str, ...]:
+    """--only's names and globs; one that names nothing would quietly run every check."""
+    patterns = tuple(p.strip() for item in only or () for p in item.split(",") if p.strip())
+    if only and not patterns:
+        raise UserError(f"--only {only[0]!r}: give a check name or a glob (e.g. '*sessions*')")
+    return patterns

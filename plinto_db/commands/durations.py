@@ -20,13 +20,12 @@ def seconds(text: str, option: str, *, bare_milliseconds: bool = False) -> float
     match = _DURATION.match(text.lower())
     if match is None or match.group(2) not in ("", *UNITS):
         raise UserError(
-            f"{option} {text!r}: give seconds (2, 0.5) or a value with its unit "
-            "(500ms, 2s, 1min)"
+            f"{option} {text!r}: give seconds (2, 0.5) or a value with its unit (500ms, 2s, 1min)"
         )
     number, unit = float(match.group(1)), match.group(2)
     if unit:
         return number * UNITS[unit]
-    if bare_milliseconds:
+    if bare_milliseconds and number:  # 0 (no limit) means the same in any unit
         from plinto_db import report
 
         report.note(
