@@ -41,8 +41,6 @@ COMMAND_MODULES = (
     "demo",
 )
 
-INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-
 _debug = {"enabled": os.environ.get("PLINTO_DB_DEBUG", "") not in ("", "0")}
 
 
@@ -64,6 +62,10 @@ def root(
 ) -> None:
     if debug:
         _debug["enabled"] = True
+    else:  # its warnings (a rollback cut short by Ctrl-C) are not ours to show
+        import logging
+
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 
 def _register_commands() -> None:
@@ -107,7 +109,7 @@ def main() -> None:
         _traceback_if_debug()
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             print("plinto-db: interrupted", file=sys.stderr)
-            sys.exit(INTERRUPTED)
+            sys.exit(int(ExitCode.INTERRUPTED))
         print("plinto-db: error: aborted (no answer)", file=sys.stderr)
         sys.exit(int(ExitCode.FAILED))
     except PlintoError as exc:
@@ -117,7 +119,7 @@ def main() -> None:
     except KeyboardInterrupt:
         _traceback_if_debug()
         print("plinto-db: interrupted", file=sys.stderr)
-        sys.exit(INTERRUPTED)
+        sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # an unexpected bug: one line unless --debug
         _traceback_if_debug()
         print(
@@ -126,7 +128,7 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.FAILED))
-    if code == INTERRUPTED:  # typer turns a KeyboardInterrupt into Exit(130), silently
+    if code == ExitCode.INTERRUPTED:  # typer turns a KeyboardInterrupt into Exit(130), silently
         print("plinto-db: interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n): its code
 

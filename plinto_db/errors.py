@@ -9,6 +9,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad input, unusable database, unreachable server
     DRIFT = 3  # apply refused to touch a drifted index
     BLOCKED = 4  # blocked, timed out, or another apply holds the lock
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class PlintoError(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from plinto_db.errors import UserError
+from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.seed.checks import preflight
 from plinto_db.seed.finish import finish
 from plinto_db.seed.load import LoadProgress, load_tables
@@ -140,8 +140,16 @@ def run_seed(
             rows = load_tables(conn, specs, world, reset=reset, progress=bar, timings=timings)
             timings["copy"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            bar.step("VACUUM (ANALYZE)" if vacuum else "ANALYZE")
-            finish(dsn, names, vacuum=vacuum)
+            step = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+            bar.step(step)
+            try:
+                finish(dsn, names, vacuum=vacuum)
+            except KeyboardInterrupt:  # the rows are committed: say so, and what is left
+                raise PlintoError(
+                    f"interrupted after the rows were committed: the seed is in, but its "
+                    f"{step} did not finish; run ANALYZE before relying on plans",
+                    ExitCode.INTERRUPTED,
+                ) from None
         finally:
             bar.done()
         timings["vacuum_analyze" if vacuum else "analyze"] = time.perf_counter() - mark
