@@ -63,3 +63,27 @@ def test_an_applications_own_migrations_folder_in_the_working_directory_is_not_r
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     assert "users" in _relations(dsn)
+
+
+def test_an_env_py_that_runs_nothing_is_an_error_not_revisions_reported_as_run(
+    new_db, run_cli, tmp_path
+):
+    """alembic returns quietly when env.py never runs the migrations: migrate must not list
+    revisions the database does not record."""
+    dsn = new_db("empty")
+    folder = tmp_path / "mine"
+    (folder / "versions").mkdir(parents=True)
+    (folder / "env.py").write_text("# configures nothing, runs nothing\n")
+    (folder / "alembic.ini").write_text("[alembic]\nscript_location = .\n")
+    (folder / "versions" / "a1_first.py").write_text(
+        '"""First."""\nrevision = "a1"\ndown_revision = None\n'
+        "def upgrade():\n    pass\ndef downgrade():\n    pass\n"
+    )
+    result = run_cli("migrate", "--migrations", str(folder), "--dsn", dsn, "--to", "a1")
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line == (
+        "plinto-db: error: migration to a1 (First) did not take effect: the database records "
+        "revision none; does the migrations folder's env.py run the migrations?"
+    ), result.stderr
+    assert result.stdout == ""

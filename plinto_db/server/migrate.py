@@ -171,9 +171,23 @@ def _steps(config, dsn: str, before: str | None, target: str, *, downgrade: bool
             command.downgrade(config, step_target)
         else:
             command.upgrade(config, step_target)
+        if revision is not None:  # a relative step names no revision to compare with
+            _require_reached(dsn, None if step_target == "base" else step_target, description)
         after = snapshot(dsn)
         yield change(revision or step_target, description, state, after)
         state = after
+
+
+def _require_reached(dsn: str, expected: str | None, description: str) -> None:
+    """alembic returns quietly when the env.py does not run the migrations: never report a
+    revision as run that the database does not record."""
+    now = current_revision(dsn)
+    if now != expected:
+        shown = f"{expected} ({description})" if description else str(expected or "base")
+        raise UserError(
+            f"migration to {shown} did not take effect: the database records revision "
+            f"{now or 'none'}; does the migrations folder's env.py run the migrations?"
+        )
 
 
 def _describe(revision) -> str:
