@@ -61,6 +61,30 @@ def test_a_parameter_the_endpoint_does_not_take_is_refused(query, words):
         endpoint().values(query)
 
 
+def test_a_nul_byte_in_a_value_is_refused_naming_its_parameter():
+    with pytest.raises(BadParameter, match=r"^p2 holds a NUL byte"):
+        endpoint().values([("p1", "x"), ("p2", "a\x00b")])
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "words"),
+    [
+        ("session-validation", [("jti", "a"), ("jti", "b")], "^jti given twice$"),
+        ("session-validation", [("user", "x")], r"unknown parameter 'user' \(takes jti\)"),
+        ("webhook-retry-sweep", [("x", "1")], r"\(takes no parameters\)"),
+        ("sign-in", [("email", "\x00")], "^email holds a NUL byte"),
+    ],
+)
+def test_a_flow_refuses_a_parameter_as_a_check_does(name, query, words):
+    with pytest.raises(BadParameter, match=words):
+        flows.flow_values(name, query)
+
+
+def test_a_flow_takes_each_of_its_parameters_once():
+    query = [("user_id", "u"), ("organization_id", "o")]
+    assert flows.flow_values("org-dashboard", query) == {"user_id": "u", "organization_id": "o"}
+
+
 def test_a_query_without_parameters_refuses_any():
     with pytest.raises(BadParameter, match="takes no parameters"):
         endpoint(0, ()).values([("p1", "x")])

@@ -18,16 +18,24 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 from plinto_db.api.database import Database, QueryError, Rows
 from plinto_db.api.encode import JSON, dumps, records
 from plinto_db.api.endpoints import ApiState, BadParameter
-from plinto_db.api.flows import FLOW_PARAMS, Flows
+from plinto_db.api.flows import FLOW_PARAMS, Flows, flow_values
 from plinto_db.api.metrics import ROUTE_KEY, Metrics, Timing
 
 STATE_ENV = "PLINTO_DB_API_STATE"
 POOL_ENV = "PLINTO_DB_API_POOL_SIZE"
 DEFAULT_POOL_SIZE = 8
+
+# route templates, also the /metrics labels (a known check or flow is labelled by its own path)
+QUERY = "/q/{check}"
+FLOW = "/flow/{name}"
+INDEX = "/q"
+HEALTH = "/health"
+METRICS = "/metrics"
 
 
 # FastAPI's native OpenTelemetry (0.16x) asks the global providers on every request; the API
@@ -77,6 +85,7 @@ class _Handlers:
         name = request.path_params["check"]
         endpoint = self.endpoints.get(name)
         if endpoint is None:
+            request.scope[ROUTE_KEY] = QUERY
             return _error(404, f"unknown check {name!r} (GET /q lists the endpoints)")
         request.scope[ROUTE_KEY] = endpoint.path
         try:
@@ -95,32 +104,57 @@ class _Handlers:
         name = request.path_params["name"]
         handler = self.flows.get(name)
         if handler is None:
+            request.scope[ROUTE_KEY] = FLOW
             return _error(404, f"unknown flow {name!r} (GET /q lists the flows)")
         request.scope[ROUTE_KEY] = f"/flow/{name}"
-        query = request.query_params
-        unknown = sorted(set(query) - set(FLOW_PARAMS[name]))
-        if unknown:
-            takes = ", ".join(FLOW_PARAMS[name]) or "no parameters"
-            return _error(422, f"{name}: unknown parameter {unknown[0]!r} (takes {takes})")
         try:
+            if request.scope["query_string"]:
+                query = flow_values(name, request.query_params.multi_items())
+            else:
+                query = {}
             status, document = await handler(query)
+        except BadParameter as exc:
+            return _error(422, f"{name}: {exc}")
         except QueryError as exc:
             return _error(exc.status, f"{name}: {exc.message}")
         return _json(status, document)
 
     async def index(self, request: Request) -> Response:
+        request.scope[ROUTE_KEY] = INDEX
         flows = {f: {"path": f"/flow/{f}", "params": FLOW_PARAMS[f]} for f in self.state.flows}
         checks = {e.name: e.describe() for e in self.state.endpoints}
         return _json(200, {"checks": checks, "flows": flows})
 
     async def health(self, request: Request) -> Response:
+        request.scope[ROUTE_KEY] = HEALTH
         up, document = await self.db.health()
         status = "ok" if up else "unavailable"
         return _json(200 if up else 503, {"status": status, "pid": os.getpid(), **document})
 
     async def metrics(self, request: Request) -> Response:
+        request.scope[ROUTE_KEY] = METRICS
         body, content_type = self._metrics.render()
         return Response(body, media_type=content_type)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    path = request.scope["path"]
+    hint = "without the trailing slash; " if path.endswith("/") and path != "/" else ""
+    return _error(404, f"no endpoint at {path!r} ({hint}GET /q lists the endpoints)")
+
+
+def _method_not_allowed(templates: dict[Any, str]) -> Any:
+    async def refuse(request: Request, exc: Exception) -> Response:
+        # the route matched but for its method: label it as that route, as a GET would be
+        template = templates.get(request.scope.get("endpoint"))
+        if template is not None:
+            request.scope[ROUTE_KEY] = template
+        response = _error(405, f"{request.method} {request.scope['path']}: every endpoint is GET")
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return refuse
 
 
 def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAPI:
@@ -141,17 +175,24 @@ def create_app(state: ApiState, *, pool_size: int = DEFAULT_POOL_SIZE) -> FastAP
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        redirect_slashes=False,  # `/q/` is a 404 that says so, not a redirect with no body
         **_NO_TELEMETRY,
     )
     app.metrics = Metrics()
     app.state.db = db
     handlers = _Handlers(state, db, app.metrics)
+    routes = {
+        QUERY: handlers.query,
+        FLOW: handlers.flow,
+        INDEX: handlers.index,
+        HEALTH: handlers.health,
+        METRICS: handlers.metrics,
+    }
     # plain Starlette routes: FastAPI's dependency and validation machinery costs per request
-    app.add_route("/q/{check}", handlers.query, methods=["GET"])
-    app.add_route("/flow/{name}", handlers.flow, methods=["GET"])
-    app.add_route("/q", handlers.index, methods=["GET"])
-    app.add_route("/health", handlers.health, methods=["GET"])
-    app.add_route("/metrics", handlers.metrics, methods=["GET"])
+    for template, endpoint in routes.items():
+        app.add_route(template, endpoint, methods=["GET"])
+    app.add_exception_handler(404, _not_found)
+    app.add_exception_handler(405, _method_not_allowed({e: t for t, e in routes.items()}))
     return app
 
 

@@ -45,7 +45,7 @@ class Endpoint:
             position = _position(key, self.param_count, self.name)
             if position in given:
                 raise BadParameter(f"{key} given twice")
-            given[position] = value
+            given[position] = text_value(key, value)
         if not self.param_count:
             return ()
         values: list[str | None] = []
@@ -70,6 +70,13 @@ class Endpoint:
             "mode": self.mode.value,
             "file": self.location,
         }
+
+
+def text_value(key: str, value: str) -> str:
+    """A query-string value as a statement parameter: text, which cannot hold a NUL byte."""
+    if "\x00" in value:
+        raise BadParameter(f"{key} holds a NUL byte (%00), which PostgreSQL text cannot hold")
+    return value
 
 
 _P = re.compile(r"^p([1-9][0-9]{0,3})$")

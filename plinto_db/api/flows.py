@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from plinto_db.api.database import Database, QueryError, rolled_back
 from plinto_db.api.encode import record, records
-from plinto_db.api.endpoints import Endpoint, FlowKeys
+from plinto_db.api.endpoints import BadParameter, Endpoint, FlowKeys, text_value
 
 
 class Flow(StrEnum):
@@ -204,3 +204,18 @@ FLOW_PARAMS: dict[str, tuple[str, ...]] = {
     Flow.ORG_DASHBOARD: ("user_id", "organization_id"),
     Flow.WEBHOOK_RETRY_SWEEP: (),
 }
+
+
+def flow_values(name: str, query: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A flow's parameters from the query string, refused as a check's are: unknown, given
+    twice, or a value PostgreSQL text cannot hold (BadParameter, HTTP 422)."""
+    takes = FLOW_PARAMS[name]
+    given: dict[str, str] = {}
+    for key, value in query:
+        if key not in takes:
+            listed = ", ".join(takes) or "no parameters"
+            raise BadParameter(f"unknown parameter {key!r} (takes {listed})")
+        if key in given:
+            raise BadParameter(f"{key} given twice")
+        given[key] = text_value(key, value)
+    return given

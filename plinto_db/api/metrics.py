@@ -2,8 +2,9 @@
 
 A pure ASGI wrapper (not BaseHTTPMiddleware, which costs a task and a queue per request) around
 the whole application, error handler included. It times each request to its response start
-and labels it with the route: `/q/<check>` and `/flow/<name>` per endpoint (the handlers set
-the label), else the route's template, `unmatched` for no route: the label set stays bounded.
+and labels it with the route the handler set in the scope: `/q/<check>` and `/flow/<name>`
+per endpoint, else the route's template (`/q/{check}` for an unknown check, `/health`, ...),
+`unmatched` for no route: the label set stays bounded.
 
 With several uvicorn workers, prometheus-client's multiprocess mode aggregates the workers'
 samples (PROMETHEUS_MULTIPROC_DIR, set by the runner before the workers start).
@@ -15,7 +16,9 @@ import os
 from time import perf_counter
 from typing import Any
 
-ROUTE_KEY = "plinto.route"  # set in the ASGI scope by a handler that knows its endpoint
+# set in the ASGI scope by every handler: FastAPI's router puts no `route` there for a plain
+# Starlette route, so without it every response would count as `unmatched`
+ROUTE_KEY = "plinto.route"
 HEADER = b"x-response-time"
 BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075,

@@ -9,6 +9,7 @@ the server, so its start-up is only uvicorn's.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import signal
@@ -31,20 +32,33 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 def free_port(host: str = DEFAULT_HOST) -> int:
     """A port nothing listens on now (the OS picks it: bind to port 0)."""
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+    return _bind(host, 0)
 
 
 def require_free(host: str, port: int) -> None:
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        try:
+    _bind(host, port)
+
+
+# bind() errors that are the address's fault (not this machine's, IPv6 off, link-local without
+# a scope); any other (in use, permission) is the port's
+_HOST_ERRORS = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EINVAL}
+
+
+def _bind(host: str, port: int) -> int:
+    """Bind a probe socket to host:port and release it: the port bound, or one line naming
+    what is wrong, the host (not resolvable, not this machine's) or the port (in use)."""
+    try:
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
             probe.bind((host, port))
-        except OSError as exc:
-            raise UserError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-                "(pass another --port; --port 0 picks a free one)"
-            ) from None
+            return probe.getsockname()[1]
+    except OSError as exc:
+        place = f"{host}:{port}" if port else host
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, socket.gaierror) or exc.errno in _HOST_ERRORS:
+            hint = "pass another --host: an address of this machine"
+        else:
+            hint = "pass another --port; --port 0 picks a free one"
+        raise UserError(f"cannot listen on {place}: {reason} ({hint})") from None
 
 
 def _family(host: str) -> socket.AddressFamily:
