@@ -167,3 +167,12 @@ def test_serve_with_a_host_that_does_not_resolve_is_one_line_and_exit_2(
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on {UNRESOLVABLE}" in errors[0] and "--host" in errors[0]
     assert "--port" not in errors[0]
+
+
+def test_a_bad_host_is_named_before_the_database_is_read(tmp_path: Path):
+    unreachable = f"postgresql://nobody@/nodb?host={tmp_path / 'no-server-here'}"
+    result = run_serve(tmp_path, "--dsn", unreachable, "--host", UNRESOLVABLE)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"plinto-db: error: cannot listen on {UNRESOLVABLE}:8000"
+    ), result.stderr

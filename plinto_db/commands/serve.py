@@ -40,6 +40,7 @@ def serve(
     without the schema or data the checks need."""
     from plinto_db import report
     from plinto_db.api.prepare import prepare_state
+    from plinto_db.api.runner import require_free
     from plinto_db.api.runner import serve as run
     from plinto_db.check.workload import load_workload
     from plinto_db.commands.common import target_dsn
@@ -52,6 +53,8 @@ def serve(
         raise UserError(f"--pool-size must be 1 or more, got {pool_size}")
     if not 0 <= port <= 65535:
         raise UserError(f"--port must be between 0 and 65535, got {port}")
+    if port:  # a bad --host or a port in use is named before the database is read
+        require_free(host, port)
     checks_dir = resolve_dir("checks", checks)
     workload = load_workload(checks_dir)
     state = prepare_state(target_dsn(dsn, data_dir), workload, checks_dir)
