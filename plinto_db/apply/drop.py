@@ -39,7 +39,7 @@ def drop_catalog(
         version = control.info.server_version
         lock.acquire(control, wait=False)
         state = preflight(control, specs, "nothing was dropped")
-        specs, state = narrow(specs, state, tables)
+        specs, state = narrow(control, specs, state, tables)
         try:
             plan = make_drop_plan(specs, state)
         except NameTaken as exc:

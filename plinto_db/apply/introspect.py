@@ -200,6 +200,22 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
     return tables
 
 
+def find_relations(conn: psycopg.Connection, names: list[str]) -> tuple[dict[str, int | None], str]:
+    """What each name (SQL text, quoted as needed) means to PostgreSQL in this session: the
+    oid of the relation it resolves to through the search_path, None when there is none (or
+    its schema is one the role may not use); and that search_path."""
+    found: dict[str, int | None] = {}
+    for name in names:
+        try:
+            with conn.transaction():
+                row = conn.execute("SELECT pg_catalog.to_regclass(%s)::oid", (name,)).fetchone()
+        except psycopg.errors.InsufficientPrivilege:
+            row = (None,)
+        found[name] = row[0]
+    path = conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
+    return found, path
+
+
 READ_ONLY_SQL = """
 SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')::bool
 """

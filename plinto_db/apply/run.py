@@ -170,7 +170,7 @@ def apply_catalog(
         if not dry_run:
             lock.acquire(control, wait=wait_for_lock, note=note)
         state = preflight(control, specs, "nothing was applied")
-        specs, state = narrow(specs, state, tables)
+        specs, state = narrow(control, specs, state, tables)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
         refuse_not_owned(control, plan, state, "create or drop")
         found = not_converged(specs, state)

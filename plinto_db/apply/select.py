@@ -1,12 +1,26 @@
-"""Choosing part of the catalog: --only NAME and --table T (both repeatable)."""
+"""Choosing part of the catalog: --only NAME and --table T (both repeatable).
+
+Names are read as PostgreSQL reads them: an unquoted name folds to lower case
+(`Shop.Customers` is shop.customers), a quoted one keeps its case (`"Shop"."Customers"`),
+each part is cut to 63 bytes, and an unqualified table is the one the search_path finds
+first. A name that matches nothing is refused; when only its case differs from a catalog
+name, the refusal spells that name.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
-from plinto_db.apply.state import DatabaseState
+import psycopg
+
+from plinto_db.apply.introspect import find_relations
+from plinto_db.apply.state import DatabaseState, TableRef
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import name_parts, quote_ident
+
+QName = tuple[str | None, str]  # (schema, name); schema None: unqualified
 
 
 def select(
@@ -14,85 +28,113 @@ def select(
 ) -> tuple[IndexSpec, ...]:
     """The part of the catalog chosen by --only NAME and --table T (both repeatable).
 
-    `--table` takes `T`, `schema.T`, or the quoted forms the reports print
-    (`"App"."Orders"`). A catalog statement without a schema is kept here when its table
-    name matches a qualified `--table`; `narrow` decides once the table is resolved.
+    Before connecting, `--table` keeps every statement whose table could be the one named,
+    whatever the case (a statement without a schema names the table its search_path
+    finds); `narrow` decides once the names are resolved, and names the spelling that
+    exists when only the case differs.
     """
     chosen = specs
     if only:
-        known = {s.name for s in specs}
-        unknown = [n for n in only if n not in known]
-        if unknown:
-            raise UserError(f"--only: not in the catalog: {', '.join(unknown)}")
-        chosen = tuple(s for s in chosen if s.name in set(only))
+        names = _index_names(specs, only)
+        chosen = tuple(s for s in chosen if s.name in names)
     if tables:
         wanted = [_table_arg(t) for t in tables]
-        chosen = tuple(s for s in chosen if any(_may_match(s.schema, s.table, w) for w in wanted))
+        for text, name in zip(tables, wanted, strict=True):
+            if not any(_may_be(s.schema, s.table, name) for s in specs):
+                raise UserError(f"--table {text}: no catalog index on {_shown(name)}")
+        chosen = tuple(s for s in chosen if any(_may_be(s.schema, s.table, w) for w in wanted))
         if not chosen:
-            raise UserError(f"--table: no catalog index on {', '.join(tables)}")
+            raise UserError(f"--table {', '.join(tables)}: none of the --only indexes is on it")
     return chosen
 
 
 def narrow(
-    specs: tuple[IndexSpec, ...], state: DatabaseState, tables: list[str] | None
+    conn: psycopg.Connection,
+    specs: tuple[IndexSpec, ...],
+    state: DatabaseState,
+    tables: list[str] | None,
 ) -> tuple[tuple[IndexSpec, ...], DatabaseState]:
-    """Apply --table to the resolved tables (a catalog statement without a schema names
-    the table its search_path finds); the state keeps only the chosen tables."""
+    """Keep the catalog indexes on the tables --table names, resolved by the server as
+    PostgreSQL resolves a table name; the state keeps only the chosen tables."""
     if not tables:
         return specs, state
     wanted = [_table_arg(t) for t in tables]
-    kept = tuple(
-        s
-        for s in specs
-        if any(
-            _may_match(state.tables[s.name].schema, state.tables[s.name].name, w) for w in wanted
-        )
-    )
-    if not kept:
-        raise UserError(f"--table: no catalog index on {', '.join(tables)}")
+    found, search_path = find_relations(conn, [_shown(w) for w in wanted])
+    oids = [found[_shown(w)] for w in wanted]
+    return _narrowed(specs, state, list(zip(tables, wanted, oids, strict=True)), search_path)
+
+
+def _narrowed(
+    specs: tuple[IndexSpec, ...],
+    state: DatabaseState,
+    resolved: list[tuple[str, QName, int | None]],
+    search_path: str,
+) -> tuple[tuple[IndexSpec, ...], DatabaseState]:
+    """Pure: `resolved` is each --table text, its name, and the oid the server resolved it
+    to (None: no such table)."""
+    catalog = {t.oid: t for t in state.tables.values()}
+    for text, name, oid in resolved:
+        if oid in catalog:
+            continue
+        hint = _did_you_mean(name, catalog.values())
+        if oid is None:
+            where = f" in the search_path ({search_path})" if name[0] is None else ""
+            raise UserError(f"--table {text}: no table {_shown(name)}{where}{hint}")
+        raise UserError(f"--table {text}: no catalog index on {_shown(name)}{hint}")
+    oids = {oid for _, _, oid in resolved}
+    kept = tuple(s for s in specs if state.tables[s.name].oid in oids)
     names = {s.name for s in kept}
     chosen = {n: t for n, t in state.tables.items() if n in names}
     return kept, dataclasses.replace(state, tables=chosen)
 
 
-_Part = tuple[str, bool]  # (text, quoted)
+def _index_names(specs: tuple[IndexSpec, ...], only: list[str]) -> set[str]:
+    """The catalog's index names --only gives, each read as PostgreSQL reads a name."""
+    known = {s.name for s in specs}
+    chosen = set()
+    for text in only:
+        parts = name_parts(text)
+        if parts is None or len(parts) != 1 or parts[0] not in known:
+            near = sorted(n for n in known if n.casefold() == _loose(text))
+            hint = f" (did you mean {_alternatives([quote_ident(n) for n in near])}?)"
+            raise UserError(f"--only {text}: not in the catalog{hint if near else ''}")
+        chosen.add(parts[0])
+    return chosen
 
 
-def _table_arg(text: str) -> tuple[_Part | None, _Part]:
-    """`T`, `s.T`, `"S"."T"` -> ((schema, quoted) or None, (table, quoted))."""
-    parts: list[_Part] = []
-    current, quoted, inside, i = "", False, False, 0
-    while i < len(text):
-        ch = text[i]
-        if inside:
-            if ch == '"' and text[i + 1 : i + 2] == '"':
-                current += '"'
-                i += 1
-            elif ch == '"':
-                inside = False
-            else:
-                current += ch
-        elif ch == '"':
-            inside, quoted = True, True
-        elif ch == ".":
-            parts.append((current, quoted))
-            current, quoted = "", False
-        else:
-            current += ch
-        i += 1
-    parts.append((current, quoted))
-    if len(parts) > 2 or not all(p for p, _ in parts):
-        raise UserError(f"--table: expected TABLE or SCHEMA.TABLE, got {text!r}")
-    return (parts[0] if len(parts) == 2 else None), parts[-1]
+def _table_arg(text: str) -> QName:
+    """`T`, `s.T`, `"S"."T"` -> (schema or None, table), as PostgreSQL reads the name."""
+    parts = name_parts(text)
+    if parts is None or len(parts) > 2:
+        raise UserError(
+            f'--table {text}: expected TABLE or SCHEMA.TABLE (quote a name as in SQL: "My Table")'
+        )
+    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
 
 
-def _same(stored: str, part: _Part) -> bool:
-    text, quoted = part
-    return stored == text or (not quoted and stored == text.lower())
-
-
-def _may_match(schema: str | None, table: str, wanted: tuple[_Part | None, _Part]) -> bool:
+def _may_be(schema: str | None, table: str, wanted: QName) -> bool:
+    """The catalog's table could be the one named, whatever the case of either."""
     want_schema, want_table = wanted
-    if not _same(table, want_table):
+    if table.casefold() != want_table.casefold():
         return False
-    return want_schema is None or schema is None or _same(schema, want_schema)
+    return want_schema is None or schema is None or schema.casefold() == want_schema.casefold()
+
+
+def _did_you_mean(name: QName, tables: Iterable[TableRef]) -> str:
+    """The catalog's tables the name would match, were the case and the search_path ignored."""
+    near = sorted({t.qualified for t in tables if _may_be(t.schema, t.name, name)})
+    return f" (did you mean {_alternatives(near)}?)" if near else ""
+
+
+def _shown(name: QName) -> str:
+    """The name as SQL text that reads back as it: quoted where PostgreSQL needs it."""
+    schema, table = name
+    return f"{quote_ident(schema)}.{quote_ident(table)}" if schema else quote_ident(table)
+
+
+def _loose(text: str) -> str:
+    return text.replace('"', "").casefold()
+
+
+def _alternatives(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -29,7 +29,7 @@ def read_status(
 ) -> StatusReport:
     with connect(dsn, application_name="plinto-db status") as conn:
         state = inspect(conn, specs)
-        specs, state = narrow(specs, state, tables)
+        specs, state = narrow(conn, specs, state, tables)
         server = format_version(conn.info.server_version)
     return StatusReport(server, tuple(status_rows(specs, state)))
 

@@ -21,11 +21,22 @@ IndexesOption = Annotated[
 ]
 OnlyOption = Annotated[
     list[str] | None,
-    typer.Option("--only", help="Only this catalog index (repeatable).", show_default=False),
+    typer.Option(
+        "--only",
+        help='Only this catalog index (repeatable). Names read as in SQL: Idx is idx, "Idx" keeps '
+        "its case.",
+        show_default=False,
+    ),
 ]
 TableOption = Annotated[
     list[str] | None,
-    typer.Option("--table", help="Only indexes on this table (repeatable).", show_default=False),
+    typer.Option(
+        "--table",
+        help="Only indexes on this table: TABLE (found through the search_path) or "
+        'SCHEMA.TABLE, read as in SQL (Shop.Orders is shop.orders; "Shop"."Orders" keeps its '
+        "case). Repeatable.",
+        show_default=False,
+    ),
 ]
 LockTimeoutOption = Annotated[
     str,

@@ -208,6 +208,8 @@ def print_json_report(run: CheckRun) -> None:
 
 
 def print_markdown(run: CheckRun) -> None:
+    from plinto_db.report.status import markdown_row
+
     lines = [
         f"### plinto-db check ({run.server}, mode {run.mode.value})",
         "",
@@ -215,10 +217,9 @@ def print_markdown(run: CheckRun) -> None:
         "|---|---|---|---:|---|---|",
     ]
     for r in run.results:
-        lines.append(
-            f"| {r.check.name} | {r.check.describe_expected()} | {', '.join(r.shown_used) or '-'} "
-            f"| {_rows(r.estimated_rows)} | {r.verdict.value} | {r.mode.value} |"
-        )
+        used = ", ".join(r.shown_used) or "-"
+        cells = (r.check.name, r.check.describe_expected(), used, _rows(r.estimated_rows))
+        lines.append(markdown_row((*cells, r.verdict.value, r.mode.value)))
     for r in run.failed:
         lines += ["", f"**{r.check.name}** ({r.location}): {r.message}", "", "```"]
         lines += [r.plan_text or "(no plan)", "```"]

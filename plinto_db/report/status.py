@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from plinto_db import report
@@ -124,10 +125,16 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
 
 
 def _markdown(headers: tuple[str, ...], rows: list[tuple]) -> None:
-    _raw("| " + " | ".join(headers) + " |")
+    _raw(markdown_row(headers))
     _raw("|" + "---|" * len(headers))
     for row in rows:
-        _raw("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
+        _raw(markdown_row(row))
+
+
+def markdown_row(values: Iterable[object]) -> str:
+    """One row of a Markdown table (every command's): a `|` in a value is escaped, or it
+    would end its cell."""
+    return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
 
 
 def _line(text: str) -> None:
