@@ -19,7 +19,6 @@ API all read the workload through `load_workload`.
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 from plinto_db.check.sqltext import param_count, split_params, strip_statement
 from plinto_db.errors import UserError
 from plinto_db.pg.facts import QName
-from plinto_db.pg.identifiers import quote_ident, truncated
+from plinto_db.pg.identifiers import name_parts, quote_ident
 from plinto_db.pg.sqlfile import read_sql_text
 
 __all__ = [
@@ -127,8 +126,6 @@ _NO_COLON = re.compile(
     r"^--\s*expect\s+(?:index|any-of|index-on|no-seqscan|seqscan)\s+\S", re.IGNORECASE
 )
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
-# one identifier: bare (PostgreSQL folds it to lower case) or double-quoted (kept as written)
-_IDENTIFIER = re.compile(r'[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|"(?:[^"]|"")+"')
 
 
 def load_workload(path: Path) -> tuple[Check, ...]:
@@ -316,28 +313,6 @@ def parse_expectation(value: str, file: Path, line: int) -> Expectation:
 
 
 def _identifier_parts(text: str) -> tuple[str, ...] | None:
-    """`name` or `schema.name` as PostgreSQL reads it: a bare part folded to lower case, a
-    quoted one as written, each cut to 63 bytes; None when `text` is not such a name."""
-    parts: list[str] = []
-    pos = 0
-    while True:
-        match = _IDENTIFIER.match(text, pos)
-        if match is None:
-            return None
-        part = match.group(0)
-        read = part[1:-1].replace('""', '"') if part.startswith('"') else _fold(part)
-        parts.append(truncated(read))
-        pos = match.end()
-        if pos == len(text):
-            return tuple(parts) if len(parts) <= 2 else None
-        if text[pos] != ".":
-            return None
-        pos += 1
-
-
-def _fold(identifier: str) -> str:
-    """PostgreSQL lower-cases the ASCII letters of an unquoted identifier, nothing else."""
-    return identifier.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+    """`name` or `schema.name` as PostgreSQL reads it; None when `text` is not such a name."""
+    parts = name_parts(text)
+    return parts if parts and len(parts) <= 2 else None

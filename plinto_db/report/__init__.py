@@ -12,6 +12,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rich.console import Console
 
 
@@ -79,3 +81,9 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, default=str, sort_keys=False))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def markdown_row(values: Iterable[object]) -> str:
+    """One row of a Markdown table (every command's): a `|` in a value is escaped, or it
+    would end its cell."""
+    return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"

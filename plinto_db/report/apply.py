@@ -8,7 +8,6 @@ from typing import Any
 from plinto_db import report
 from plinto_db.pg.versions import format_version
 from plinto_db.report.layout import Cell, Column, Table, print_table
-from plinto_db.report.status import markdown_row
 
 RESULT_STYLE = {
     "skipped": "dim",
@@ -120,12 +119,12 @@ def found_conclusion(result) -> str:
 
 
 def _render_markdown(result) -> None:
-    _raw(markdown_row(column.header for column in ACTION_COLUMNS))
+    _raw(report.markdown_row(column.header for column in ACTION_COLUMNS))
     _raw("|---|---|---|---|---|---|")
     for o in result.outcomes:
         detail = o.detail or o.action.reason or ""
         _raw(
-            markdown_row(
+            report.markdown_row(
                 (o.name, o.action.table, o.action.kind, o.result, f"{o.seconds:.2f}", detail)
             )
         )

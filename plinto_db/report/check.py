@@ -208,7 +208,7 @@ def print_json_report(run: CheckRun) -> None:
 
 
 def print_markdown(run: CheckRun) -> None:
-    from plinto_db.report.status import markdown_row
+    from plinto_db.report import markdown_row
 
     lines = [
         f"### plinto-db check ({run.server}, mode {run.mode.value})",

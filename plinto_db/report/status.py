@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from typing import Any
 
 from plinto_db import report
@@ -125,16 +124,10 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
 
 
 def _markdown(headers: tuple[str, ...], rows: list[tuple]) -> None:
-    _raw(markdown_row(headers))
+    _raw(report.markdown_row(headers))
     _raw("|" + "---|" * len(headers))
     for row in rows:
-        _raw(markdown_row(row))
-
-
-def markdown_row(values: Iterable[object]) -> str:
-    """One row of a Markdown table (every command's): a `|` in a value is escaped, or it
-    would end its cell."""
-    return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
+        _raw(report.markdown_row(row))
 
 
 def _line(text: str) -> None:
