@@ -9,7 +9,7 @@ import pytest
 
 from plinto_db.api.endpoints import ApiState, Endpoint, Mode
 from plinto_db.bench import http_locust
-from plinto_db.bench.http import HttpLoad, select_paths
+from plinto_db.bench.http import HttpLoad, check_endpoint_names, select_paths
 from plinto_db.errors import UserError
 
 HEADER = (
@@ -117,22 +117,38 @@ def test_endpoints_are_named_by_check_flow_or_path():
 
 
 def test_an_unknown_endpoint_or_one_without_values_is_bad_input():
-    with pytest.raises(UserError, match="unknown endpoint 'nope'"):
+    with pytest.raises(UserError) as refused:
         select_paths(_state(), ("nope",))
+    assert refused.value.message == (
+        "--http-endpoint 'nope': no such check or flow (checks: 03_validate, 05_sweep, "
+        "09_empty, ...; flows: session-validation)"
+    )
     with pytest.raises(UserError, match="no start-up values"):
         select_paths(_state(), ("09_empty",))
 
 
+def test_endpoint_names_are_checked_against_the_checks_and_their_flows_alone():
+    checks = ["03_sessions_validate_fast", "02_users_current_user", "25_sessions_list_mine"]
+    check_endpoint_names(["/q/25_sessions_list_mine", "flow/my-sessions"], checks)
+    with pytest.raises(UserError) as refused:
+        check_endpoint_names(["sign-in"], checks)  # its check is not in this workload
+    assert refused.value.message.startswith("--http-endpoint 'sign-in': no such check or flow")
+    assert refused.value.message.endswith("flows: session-validation, my-sessions)")
+
+
 @pytest.mark.parametrize(
-    ("load", "words"),
+    ("load", "message"),
     [
-        (HttpLoad(users=0), "users must be 1 or more"),
-        (HttpLoad(seconds=0), "seconds must be above 0"),
-        (HttpLoad(workers=-1), "--http-workers must be 0 or more"),
-        (HttpLoad(target_rps=0), "target requests/s must be above 0"),
-        (HttpLoad(api_workers=0), "API workers must be 1 or more"),
+        (HttpLoad(users=0), "--http-users 0: give 1 or more"),
+        (HttpLoad(seconds=0), "--http-seconds 0: give a number above 0"),
+        (HttpLoad(seconds=float("nan")), "--http-seconds nan: give a number above 0"),
+        (HttpLoad(spawn_rate=-2.5), "--http-spawn-rate -2.5: give a number above 0"),
+        (HttpLoad(workers=-1), "--http-workers -1: give 0 or more"),
+        (HttpLoad(target_rps=0), "--http-rps 0: give a number above 0"),
+        (HttpLoad(api_workers=0), "--http-api-workers 0: give 1 or more"),
     ],
 )
-def test_a_load_that_cannot_run_is_bad_input(load: HttpLoad, words: str):
-    with pytest.raises(UserError, match=words):
+def test_a_load_that_cannot_run_names_its_option(load: HttpLoad, message: str):
+    with pytest.raises(UserError) as refused:
         load.validate()
+    assert refused.value.message == message

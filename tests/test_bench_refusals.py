@@ -72,10 +72,43 @@ def test_bad_options_are_one_line_before_connecting(tmp_path):
     nowhere = "host=/nonexistent dbname=x"
     for args, text in (
         (("--phases", "during"), "--phases 'during'"),
+        (("--phases", "before,before"), "--phases 'before,before': before is given twice"),
         (("--write-tables", "sessions:"), "TABLE:COLUMN"),
+        (("--write-tables", ""), "--write-tables is empty: name the tables, or give none"),
         (("--only", "no_such_check*"), "no check matches"),
         (("--pgbench-check", "no_such_check"), "no such check"),
     ):
         done = run(tmp_path, "bench", "--dsn", nowhere, "--yes", *args)
         assert done.returncode == 2, done.stderr
         assert text in one_line(done.stderr)
+
+
+def test_bad_http_options_name_the_option_before_anything_runs(tmp_path):
+    """Refused before connecting (the DSN leads nowhere), so Locust is never needed."""
+    nowhere = "host=/nonexistent dbname=x"
+    for args, line in (
+        (("--http-users", "0"), "--http-users 0: give 1 or more"),
+        (("--http-seconds", "0"), "--http-seconds 0: give a number above 0"),
+        (("--http-spawn-rate", "-1"), "--http-spawn-rate -1: give a number above 0"),
+        (("--http-rps", "0"), "--http-rps 0: give a number above 0"),
+        (("--http-api-workers", "0"), "--http-api-workers 0: give 1 or more"),
+        (("--http-workers", "-1"), "--http-workers -1: give 0 or more"),
+    ):
+        done = run(tmp_path, "bench", "--dsn", nowhere, "--yes", "--http", *args)
+        assert done.returncode == 2, done.stderr
+        assert one_line(done.stderr) == f"plinto-db: error: {line}"
+
+
+def test_an_unknown_http_endpoint_is_refused_before_the_catalog_changes(new_db, tmp_path):
+    dsn = new_db("seeded")
+    apply_some(dsn, ["idx_sessions_user_id"])
+    found = catalog_states(dsn)
+    args = ("--http", "--http-endpoint", "session-validation", "--http-endpoint", "nope")
+    done = run(tmp_path, "bench", "--dsn", dsn, "--yes", *QUICK, *SMALL, *args)
+    assert done.returncode == 2, done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith("plinto-db: error: --http-endpoint 'nope': no such check or flow")
+    assert "session-validation" in line  # the flows it knows
+    assert "dropping" not in done.stderr and "timing" not in done.stderr
+    assert catalog_states(dsn) == found
+    assert not (tmp_path / "plinto-bench").exists()

@@ -158,12 +158,24 @@ def test_phases_parse_in_the_order_given_and_refuse_others():
         parse_phases(",")
 
 
+def test_a_phase_given_twice_is_refused_not_silently_run_once():
+    for text, twice in (("before,before", "before"), ("after, before,AFTER", "after")):
+        with pytest.raises(UserError) as refused:
+            parse_phases(text)
+        assert refused.value.message == (
+            f"--phases {text!r}: {twice} is given twice; each phase runs once "
+            "(run bench again to repeat it)"
+        )
+    assert parse_phases("after,before") == (Phase.AFTER, Phase.BEFORE)
+
+
 def test_write_tables_parse_with_optional_columns_and_none():
     assert parse_write_tables("sessions,activity_logs:created_at") == (
         WriteTarget("sessions"),
         WriteTarget("activity_logs", "created_at"),
     )
     assert parse_write_tables("none") == ()
+    assert parse_write_tables(" NONE ") == ()
     with pytest.raises(UserError, match="TABLE:COLUMN"):
         parse_write_tables("sessions:")
     assert parse_only(("03*,25*", "09*")) == ("03*", "25*", "09*")
@@ -191,6 +203,16 @@ def test_a_write_tables_entry_that_is_not_table_or_table_colon_column_is_one_lin
     with pytest.raises(UserError) as refused:
         parse_write_tables(text)
     assert refused.value.message == message
+
+
+@pytest.mark.parametrize("text", ["", "  "])
+def test_an_empty_write_tables_is_refused_pointing_at_none(text):
+    with pytest.raises(UserError) as refused:
+        write_options(BenchOptions(write_tables=text))
+    assert refused.value.message == (
+        "--write-tables is empty: name the tables, or give none to skip the write cost"
+    )
+    assert write_options(BenchOptions(write_tables="none")) is None
 
 
 def test_only_write_tables_the_user_named_are_refused_when_missing():

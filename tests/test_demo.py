@@ -1,14 +1,17 @@
-"""`plinto-db demo` end to end on the embedded server in a temporary data dir, twice: the
-first run seeds, the second reuses the data and says so; the catalog stays built."""
+"""`plinto-db demo` end to end on the embedded server in a temporary data dir: the first
+run seeds, the second reuses the data and says so; the catalog stays built. A third run on
+a terminal of 80 columns: every line it prints, its progress notes included, fits."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 from test_bench_support import cli_env, command
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 DEMO = (
     "--users",
     "300",
@@ -26,7 +29,7 @@ def test_demo_from_nothing_then_again_reusing_the_data(tmp_path):
     data_dir = tmp_path / "pgdata"
     env = cli_env(tmp_path)
 
-    def demo(out: str) -> subprocess.CompletedProcess:
+    def demo(out: str, fmt: str = "json", **terminal: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             command(
                 "demo",
@@ -36,11 +39,11 @@ def test_demo_from_nothing_then_again_reusing_the_data(tmp_path):
                 "--out",
                 str(tmp_path / out),
                 "--format",
-                "json",
+                fmt,
             ),
             capture_output=True,
             text=True,
-            env=env,
+            env={**env, **terminal},
             cwd=tmp_path,
             timeout=600,
         )
@@ -63,6 +66,17 @@ def test_demo_from_nothing_then_again_reusing_the_data(tmp_path):
         before = {p["name"]: p for p in again["results"]["phases"]}["before"]
         assert before["catalog"].startswith("dropped 45")  # the first run left it built
         assert again["results"]["catalog"]["valid_at_end"] == 45
+
+        shown = demo("third", "table", FORCE_COLOR="1", NO_COLOR="1", COLUMNS="80", TERM="xterm")
+        assert shown.returncode == 0, shown.stderr
+        lines = [ANSI.sub("", line) for line in (shown.stderr + shown.stdout).splitlines()]
+        too_wide = [line for line in lines if len(line) > 80]
+        assert not too_wide, "\n".join(too_wide)
+        reused = next(i for i, line in enumerate(lines) if "reusing the seeded data" in line)
+        assert lines[reused].startswith("plinto-db: seed: reusing the seeded data (300 users")
+        assert lines[reused + 1].startswith("  ") and "`plinto-db seed --users" in " ".join(
+            lines[reused : reused + 2]
+        )
     finally:
         subprocess.run(
             [*command("server", "stop", "--data-dir", str(data_dir))],

@@ -8,6 +8,7 @@ Locust never runs in this process: gevent monkey-patches whatever imports it.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
@@ -36,21 +37,58 @@ class HttpLoad:
     pool_size: int = 8  # database connections per API worker
 
     def validate(self) -> None:
+        """Each number as its bench option, in one line naming the option."""
         problems = [
-            (self.users < 1, f"users must be 1 or more, got {self.users}"),
-            (self.spawn_rate <= 0, f"spawn rate must be above 0, got {self.spawn_rate:g}"),
-            (self.seconds <= 0, f"seconds must be above 0, got {self.seconds:g}"),
-            (self.workers < 0, f"--http-workers must be 0 or more, got {self.workers}"),
-            (self.api_workers < 1, f"API workers must be 1 or more, got {self.api_workers}"),
+            (self.users < 1, f"--http-users {self.users}: give 1 or more"),
+            (not _positive(self.spawn_rate), f"--http-spawn-rate {self.spawn_rate:g}: {ABOVE_0}"),
+            (not _positive(self.seconds), f"--http-seconds {self.seconds:g}: {ABOVE_0}"),
+            (self.workers < 0, f"--http-workers {self.workers}: give 0 or more"),
+            (self.api_workers < 1, f"--http-api-workers {self.api_workers}: give 1 or more"),
             (self.pool_size < 1, f"pool size must be 1 or more, got {self.pool_size}"),
             (
-                self.target_rps is not None and self.target_rps <= 0,
-                f"target requests/s must be above 0, got {self.target_rps}",
+                self.target_rps is not None and not _positive(self.target_rps),
+                f"--http-rps {_shown(self.target_rps)}: {ABOVE_0}",
             ),
         ]
         for bad, message in problems:
             if bad:
                 raise UserError(message)
+
+
+ABOVE_0 = "give a number above 0"
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _shown(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def check_endpoint_names(wanted: Sequence[str], checks: Sequence[str]) -> None:
+    """Each --http-endpoint names a check or a flow of this workload: checked before
+    anything connects (whether it has start-up values is known only once connected)."""
+    from plinto_db.api.flows import available
+
+    flows = [f.value for f in available(set(checks))]
+    for name in wanted:
+        _endpoint(name, checks, flows)
+
+
+def _endpoint(name: str, checks: Sequence[str], flows: Sequence[str]) -> tuple[str, str]:
+    """`name` as ("check" or "flow", its bare name): a check (`25_sessions_list_mine`), a
+    flow (`session-validation`) or a path (`/q/...`, `/flow/...`)."""
+    bare = name.strip().strip("/").removeprefix("q/").removeprefix("flow/")
+    if bare in checks:
+        return "check", bare
+    if bare in flows:
+        return "flow", bare
+    some = ", ".join([*list(checks)[:3], "..."])
+    raise UserError(
+        f"--http-endpoint {name!r}: no such check or flow (checks: {some}; "
+        f"flows: {', '.join(flows) or 'none with these checks'})"
+    )
 
 
 def select_paths(state, wanted: Sequence[str]) -> tuple[list[str], list[dict[str, str]]]:
@@ -61,7 +99,6 @@ def select_paths(state, wanted: Sequence[str]) -> tuple[list[str], list[dict[str
     dead rows and index entries behind, differently with and without the catalog.
     """
     checks = {e.name: e for e in state.endpoints}
-    flows = set(state.flows)
     if not wanted:
         paths, excluded = [], []
         for endpoint in state.endpoints:
@@ -73,17 +110,13 @@ def select_paths(state, wanted: Sequence[str]) -> tuple[list[str], list[dict[str
         return paths + [f"/flow/{f}" for f in state.flows], excluded
     paths = []
     for name in wanted:
-        bare = name.strip().strip("/")
-        bare = bare.removeprefix("q/").removeprefix("flow/")
-        if bare in checks:
-            if checks[bare].defaults is None:
-                raise UserError(f"endpoint {name!r} has no start-up values ({checks[bare].source})")
-            paths.append(checks[bare].path)
-        elif bare in flows:
+        kind, bare = _endpoint(name, list(checks), state.flows)
+        if kind == "flow":
             paths.append(f"/flow/{bare}")
+        elif checks[bare].defaults is None:
+            raise UserError(f"endpoint {name!r} has no start-up values ({checks[bare].source})")
         else:
-            known = ", ".join([*list(checks)[:3], *sorted(flows)[:2]])
-            raise UserError(f"unknown endpoint {name!r} (known: {known}, ...; GET /q lists all)")
+            paths.append(checks[bare].path)
     return paths, []
 
 

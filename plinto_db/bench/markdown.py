@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from plinto_db.bench.stats import format_ms, format_ratio
+from plinto_db.check.sqltext import code_spans
+
+STATEMENT_SHOWN = 160  # characters of a write statement in the report (results.json has all)
+ELLIPSIS = " …"
 
 LOCUST_LIMITS = (
     "Locust is a closed loop (a user sends its next request only after the previous answer, "
@@ -136,9 +140,23 @@ def _writes(doc: dict[str, Any]) -> str:
     for w in doc["writes"]:
         lines.append(
             f"| {w['table']} | {w['operation']} | {_ops(w['before'])} | {_ops(w['after'])} | "
-            f"{format_ratio(w['after_over_before'])} | `{_cell(w['statement'])[:160]}` |"
+            f"{format_ratio(w['after_over_before'])} | `{_cell(shortened(w['statement']))}` |"
         )
     return "\n".join(lines)
+
+
+def shortened(sql: str, limit: int = STATEMENT_SHOWN) -> str:
+    """`sql` on one line; when longer than `limit`, cut at the last space outside a quoted
+    name, a literal or a comment that leaves room for ` …`, so no token is cut in half."""
+    flat = sql.replace("\n", " ").strip()
+    if len(flat) <= limit:
+        return flat
+    spaces = [i for start, end in code_spans(flat) for i in range(start, end) if flat[i] == " "]
+    kept = [i for i in spaces if i <= limit - len(ELLIPSIS)]
+    cut = max(kept, default=min(spaces, default=len(flat)))
+    if cut == len(flat):
+        return flat
+    return flat[:cut].rstrip() + ELLIPSIS
 
 
 def _ops(phase: dict | None) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from plinto_db.bench.run import BenchResult
+from plinto_db.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,36 @@ def write_outputs(result: BenchResult) -> Written:
 
 def default_out_dir(now: str) -> Path:
     return Path("plinto-bench") / now
+
+
+@contextlib.contextmanager
+def out_folder(path: Path) -> Iterator[Path]:
+    """--out made (parents included) before anything connects, so a path that cannot be a
+    folder is one line with nothing changed; the folders made here are removed again when
+    the run ends without writing into them (a refusal leaves nothing behind)."""
+    created = make_out_folder(path)
+    try:
+        yield path
+    finally:
+        for folder in reversed(created):
+            try:
+                folder.rmdir()  # only an empty one: the run wrote nothing there
+            except OSError:
+                break
+
+
+def make_out_folder(path: Path) -> list[Path]:
+    """Create `path` and its missing parents; the folders created, outermost first."""
+    try:
+        chain = (path, *path.parents)
+        blocked = next((p for p in chain if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            what = "this" if blocked == path else str(blocked)
+            raise UserError(f"--out {path}: {what} is a file, not a folder")
+        missing = [p for p in chain if not p.exists()][::-1]
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot create this folder ({exc.strerror})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"--out {path}: cannot write in this folder (permission denied)")
+    return missing

@@ -181,7 +181,8 @@ def bench(
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
 ) -> None:
-    from plinto_db.commands.bench_request import BenchOptions, build_request
+    from plinto_db.bench.output import out_folder
+    from plinto_db.commands.bench_request import BenchOptions, build_request, default_out
 
     options = BenchOptions(
         phases=phases,
@@ -205,13 +206,15 @@ def bench(
         http_rps=http_rps,
         http_api_workers=http_api_workers,
         http_endpoints=tuple(http_endpoint or ()),
-        out=out,
+        out=out or default_out(),
         yes=yes,
         allow_activity=allow_activity,
         jobs=jobs,
     )
-    request = build_request(options, dsn, data_dir, quiet=fmt == report.OutputFormat.json)
-    raise typer.Exit(run_and_render(request, fmt))
+    with out_folder(options.out):
+        request = build_request(options, dsn, data_dir, quiet=fmt == report.OutputFormat.json)
+        code = run_and_render(request, fmt)
+    raise typer.Exit(code)
 
 
 def run_and_render(request, fmt: report.OutputFormat) -> int:

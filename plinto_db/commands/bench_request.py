@@ -44,23 +44,37 @@ class BenchOptions:
     jobs: int = 1
 
 
+def default_out() -> Path:
+    return Path("plinto-bench") / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
 def parse_phases(text: str) -> tuple[Phase, ...]:
     names = [p.strip().lower() for p in text.split(",") if p.strip()]
     try:
-        phases = tuple(dict.fromkeys(Phase(n) for n in names))
+        phases = tuple(Phase(n) for n in names)
     except ValueError:
         raise UserError(
             f"--phases {text!r}: give before, after, or before,after (in the order to run)"
         ) from None
     if not phases:
         raise UserError("--phases is empty: give before, after, or before,after")
+    twice = next((p for p in phases if phases.count(p) > 1), None)
+    if twice is not None:
+        raise UserError(
+            f"--phases {text!r}: {twice.value} is given twice; each phase runs once "
+            "(run bench again to repeat it)"
+        )
     return phases
 
 
 def parse_write_tables(text: str) -> tuple[WriteTarget, ...]:
     """`sessions,"Shop"."A:B":created_at` -> targets, split at `,` and `:` outside double
-    quotes; `none` (or empty) -> no write cost."""
-    if text.strip().lower() in ("", "none"):
+    quotes; `none` -> no write cost."""
+    if not text.strip():
+        raise UserError(
+            "--write-tables is empty: name the tables, or give none to skip the write cost"
+        )
+    if text.strip().lower() == "none":
         return ()
     targets = []
     for item in _split_outside_quotes(text, ","):
@@ -112,7 +126,9 @@ def parse_only(only: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.strip() for item in only for p in item.split(",") if p.strip())
 
 
-def http_load(options: BenchOptions):
+def http_load(options: BenchOptions, checks_dir: Path):
+    """The HTTP level's load, checked in full before anything connects: its numbers, and
+    each --http-endpoint against the checks and flows of `checks_dir`."""
     if not options.http:
         return None
     try:
@@ -131,9 +147,12 @@ def http_load(options: BenchOptions):
         api_workers=options.http_api_workers,
         endpoints=options.http_endpoints,
     )
-    validate = getattr(load, "validate", None)
-    if validate is not None:
-        validate()
+    load.validate()
+    if load.endpoints:
+        from plinto_db.bench.http import check_endpoint_names
+        from plinto_db.check.workload import load_workload
+
+        check_endpoint_names(load.endpoints, [c.name for c in load_workload(checks_dir)])
     return load
 
 
@@ -150,12 +169,12 @@ def build_request(
     writes = write_options(options)
     if options.pgbench_seconds < 0:
         raise UserError(f"--pgbench-seconds must be 0 or more, got {options.pgbench_seconds}")
-    load = http_load(options)
     checks_dir = resolve_dir("checks", options.checks)
     indexes_dir = resolve_dir("indexes", options.indexes)
+    load = http_load(options, checks_dir)
     embedded = resolve_target(dsn, data_dir).embedded
     target = target_dsn(dsn, data_dir, quiet=quiet)
-    out_dir = options.out or Path("plinto-bench") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = options.out or default_out()
     return BenchRequest(
         dsn=target,
         checks_dir=checks_dir,

@@ -51,6 +51,7 @@ def demo(
     from datetime import datetime
 
     from plinto_db.bench.demo import DemoRequest, run_demo
+    from plinto_db.bench.output import out_folder
     from plinto_db.bench.timing import TimingOptions
     from plinto_db.report.bench import events_for, render_demo
     from plinto_db.report.seed import SeedProgress
@@ -67,8 +68,9 @@ def demo(
         allow_activity=allow_activity,
         progress=SeedProgress(report.interactive(fmt)),
     )
-    result = run_demo(request, events_for(fmt))
-    render_demo(result, fmt)
+    with out_folder(request.out_dir):
+        result = run_demo(request, events_for(fmt))
+        render_demo(result, fmt)
     raise typer.Exit(int(result.bench.exit_code))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ VERDICT_STYLE = {
     "not-measured": "dim",
 }
 INDENTED_ENTRY = re.compile(r" +\S+  +")  # `      2.4×  ` before a speedup's check name
+NOTE_PREFIX = "plinto-db: "  # as report.note writes it
 
 
 class NoteBenchEvents(BenchEvents):
@@ -37,8 +39,16 @@ class NoteBenchEvents(BenchEvents):
         self.quiet = quiet
 
     def note(self, text: str) -> None:
-        if not self.quiet:
+        """`plinto-db: text` on stderr: on a terminal wrapped at whole words to its width
+        (the continuation indented), in a pipe one line as it is."""
+        if self.quiet:
+            return
+        console = report.stderr()
+        if not console.is_terminal or len(f"{NOTE_PREFIX}{text}") <= console.width:
             report.note(text)
+            return
+        lines = report.wrap(text, console.width, first=NOTE_PREFIX, indent="  ")
+        print("\n".join(lines), file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def build_events(self) -> Iterator[Any]:
