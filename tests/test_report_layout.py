@@ -226,3 +226,27 @@ def test_wrapping_never_breaks_inside_a_quoted_name():
     assert all(len(line) <= 30 for line in lines if '"my schema"' not in line), lines
     assert any('"my schema"."Order Lines"' in line for line in lines), lines
     assert " ".join(line.strip() for line in lines) == text
+
+
+def test_a_note_on_a_terminal_wraps_at_its_width_and_stays_one_line_in_a_pipe(monkeypatch):
+    import io
+    import sys
+
+    from plinto_db import report
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    message = 'using the embedded PostgreSQL in "/a long/data dir/that is/deep" (started)'
+    monkeypatch.setenv("COLUMNS", "40")
+    for stream, wanted in ((Terminal(), 40), (io.StringIO(), None)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        report.note(message)
+        lines = stream.getvalue().splitlines()
+        if wanted is None:
+            assert lines == [f"plinto-db: {message}"]
+        else:
+            assert len(lines) > 1 and all(len(line) <= wanted for line in lines), lines
+            assert all(line.startswith("  ") for line in lines[1:])
+            assert '"/a long/data dir/that is/deep"' in stream.getvalue()  # never cut inside

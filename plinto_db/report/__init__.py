@@ -71,8 +71,14 @@ def wrap(text: str, width: int, *, indent: str = "", first: str = "") -> list[st
 
 
 def note(message: str) -> None:
-    """One line of information on stderr (never mixed into JSON on stdout)."""
-    print(f"plinto-db: {message}", file=sys.stderr, flush=True)
+    """One line of information on stderr (never mixed into JSON on stdout); on a terminal
+    wrapped at whole words to its width."""
+    text = f"plinto-db: {message}"
+    if sys.stderr.isatty():
+        import shutil
+
+        text = "\n".join(wrap(text, shutil.get_terminal_size().columns, indent="  "))
+    print(text, file=sys.stderr, flush=True)
 
 
 def print_json(document: Any) -> None:
