@@ -262,7 +262,7 @@ def test_helpers():
 def test_select_only_and_table(specs):
     assert [s.name for s in select(specs, ["idx_b"], None)] == ["idx_b"]
     assert [s.name for s in select(specs, None, ["orgs"])] == ["idx_e"]
-    with pytest.raises(UserError, match="not in the catalog: nope"):
+    with pytest.raises(UserError, match=r"^--only nope: not in the catalog$"):
         select(specs, ["nope"], None)
     with pytest.raises(UserError, match="no catalog index on t2"):
         select(specs, None, ["t2"])

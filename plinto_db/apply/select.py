@@ -95,9 +95,9 @@ def _index_names(specs: tuple[IndexSpec, ...], only: list[str]) -> set[str]:
     for text in only:
         parts = name_parts(text)
         if parts is None or len(parts) != 1 or parts[0] not in known:
-            near = sorted(n for n in known if n.casefold() == _loose(text))
-            hint = f" (did you mean {_alternatives([quote_ident(n) for n in near])}?)"
-            raise UserError(f"--only {text}: not in the catalog{hint if near else ''}")
+            near = sorted(quote_ident(n) for n in known if n.casefold() == _loose(text))
+            hint = f" (did you mean {_alternatives(near)}?)" if near else ""
+            raise UserError(f"--only {text}: not in the catalog{hint}")
         chosen.add(parts[0])
     return chosen
 
