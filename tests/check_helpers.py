@@ -6,6 +6,8 @@ identifiers, jsonb/array/uuid columns, a partial index, and a partitioned table.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -63,6 +65,19 @@ def build_app(dsn: str, *, data: bool = True) -> None:
         if data:
             conn.execute(APP_DATA)
             conn.execute("VACUUM ANALYZE")
+
+
+@contextmanager
+def analyzed_database(server, schema: str) -> Iterator[str]:
+    """A throw-away database on `server` holding `schema`, vacuumed and analyzed; dropped after."""
+    dsn = server.create_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(schema)
+        conn.execute("VACUUM ANALYZE")
+    try:
+        yield dsn
+    finally:
+        server.drop_database(dsn)
 
 
 def write_inputs(

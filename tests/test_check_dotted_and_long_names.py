@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from check_helpers import by_name, run, write_inputs
+from check_helpers import analyzed_database, by_name, run, write_inputs
 
 from plinto_db.check.judge import Verdict
 from plinto_db.check.workload import parse_expectation
@@ -49,12 +49,8 @@ CHECKS = {
 
 @pytest.fixture(scope="module")
 def dotted_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-        conn.execute("VACUUM ANALYZE")
-    yield dsn
-    pg_server.drop_database(dsn)
+    with analyzed_database(pg_server, SCHEMA) as dsn:
+        yield dsn
 
 
 def test_postgresql_cut_the_long_names_the_checks_use(dotted_db):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from check_helpers import by_name, run, write_inputs
+from check_helpers import analyzed_database, by_name, run, write_inputs
 
 from plinto_db.check.judge import Verdict
 
@@ -56,12 +56,8 @@ PATTERN_NOTE = (
 
 @pytest.fixture(scope="module")
 def products_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-        conn.execute("VACUUM ANALYZE")
-    yield dsn
-    pg_server.drop_database(dsn)
+    with analyzed_database(pg_server, SCHEMA) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import psycopg
 import pytest
-from check_helpers import by_name, run, write_inputs
+from check_helpers import analyzed_database, by_name, run, write_inputs
 
 from plinto_db.check.judge import Verdict
 
@@ -67,12 +66,8 @@ CHECKS = {
 
 @pytest.fixture(scope="module")
 def shop_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-        conn.execute("VACUUM ANALYZE")
-    yield dsn
-    pg_server.drop_database(dsn)
+    with analyzed_database(pg_server, SCHEMA) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

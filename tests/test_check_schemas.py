@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from check_helpers import by_name, run, write_inputs
+from check_helpers import analyzed_database, by_name, run, write_inputs
 from recorded_plans import MAJOR_IDS, MAJORS, verdict_of
 
 from plinto_db.check.judge import Verdict
@@ -54,12 +54,8 @@ JOINED = (
 
 @pytest.fixture(scope="module")
 def billing_db(pg_server) -> Iterator[str]:
-    dsn = pg_server.create_database()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(BILLING)
-        conn.execute("VACUUM ANALYZE")
-    yield dsn
-    pg_server.drop_database(dsn)
+    with analyzed_database(pg_server, BILLING) as dsn:
+        yield dsn
 
 
 def test_a_name_in_one_schema_never_matches_its_namesake_in_another(billing_db, tmp_path):

@@ -344,14 +344,7 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
 def taken_meanwhile(action: Action, why: NameTaken) -> Action:
     """Another relation took the catalog's name while apply waited for another session's
     build: nothing is built; the index stays in `remaining` and the run is not converged."""
-    return Action(
-        action.name,
-        action.table,
-        ActionKind.SKIP,
-        action.state,
-        reason=f"{why}; not built",
-        table_oid=action.table_oid,
-    )
+    return _skipped(action, f"{why}; not built")
 
 
 def after_wait(action: Action, fresh: Action | None) -> Action:
@@ -362,11 +355,11 @@ def after_wait(action: Action, fresh: Action | None) -> Action:
     """
     if fresh is not None:
         return fresh
+    return _skipped(action, f"{action.reason}; left alone, the next apply drops it if it remains")
+
+
+def _skipped(action: Action, reason: str) -> Action:
     return Action(
-        action.name,
-        action.table,
-        ActionKind.SKIP,
-        action.state,
-        reason=f"{action.reason}; left alone, the next apply drops it if it remains",
+        action.name, action.table, ActionKind.SKIP, action.state, reason=reason,
         table_oid=action.table_oid,
-    )
+    )  # fmt: skip
