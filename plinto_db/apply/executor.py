@@ -74,10 +74,12 @@ class Executor:
         self._outcomes: dict[int, Outcome] = {}
         self._finished: list[int] = []  # finished, not yet reported
         self._futures: dict[int, Future] = {}  # every action started, by its place in the plan
+        self._creates: dict[str, int] = {}  # target index -> the action creating it
 
     def run(self, actions: tuple[Action, ...]) -> list[Outcome]:
         """Run every action; at most one per table at a time, at most `jobs` building at once."""
         pending = list(enumerate(actions))
+        self._creates = {a.target: i for i, a in pending if a.target}
         running: dict[Future, _Slot] = {}
         monitor = connect(
             self.options.dsn, application_name=f"{self.options.application_name} (monitor)"
@@ -134,7 +136,13 @@ class Executor:
                     break
                 if action.table_oid in busy:
                     continue
+                missing = self._unmet(action, index)
+                if missing == "wait":
+                    continue
                 pending.remove((index, action))
+                if missing:
+                    self._not_run(index, action, missing)
+                    continue
                 busy.add(action.table_oid)
                 light: Future = Future()
                 future = pool.submit(self._run_action, action, light)
@@ -152,6 +160,24 @@ class Executor:
                 self._finished.append(index)
             # said before the next action starts: the lines follow the order things happened
             self._report_finished()
+
+    def _unmet(self, action: Action, index: int) -> str:
+        """ "" when what `action` needs exists, "wait" while it is being made, else why it
+        will not be (the action creating it did not succeed)."""
+        for target in action.needs:
+            maker = self._creates.get(target)
+            if maker is None or maker == index:
+                continue  # it existed when planned
+            outcome = self._outcomes.get(maker)
+            if outcome is None:
+                return "wait"
+            if outcome.result != Result.DONE:
+                return f"not run: {target} was not created ({outcome.result})"
+        return ""
+
+    def _not_run(self, index: int, action: Action, why: str) -> None:
+        self._outcomes[index] = Outcome(action, Result.SKIPPED, detail=why, started=time.time())
+        self._finished.append(index)
 
     def _report_finished(self) -> None:
         """Each finished action once, in the order they finished."""

@@ -19,6 +19,7 @@ from plinto_db.apply.state import (
     Build,
     DatabaseState,
     IndexShape,
+    Partition,
     Relation,
     TableRef,
     replacement_name,
@@ -31,16 +32,40 @@ from plinto_db.pg.messages import server_message
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 
+# A partitioned table's key: its columns in order, NULL for an expression (attnum 0).
+PARTITION_KEY_SQL = """
+ARRAY(SELECT a.attname::text
+      FROM pg_catalog.pg_partitioned_table pt
+      CROSS JOIN LATERAL unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, pos)
+      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
+      WHERE pt.partrelid = {rel} ORDER BY k.pos)
+"""
+
 # The tables the catalog names, resolved through the session's search_path.
-TABLES_SQL = """
+TABLES_SQL = f"""
 SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
-       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned, c.relpages
+       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned, c.relpages,
+       CASE WHEN c.relkind = 'p' THEN {PARTITION_KEY_SQL.format(rel="c.oid")} END
 FROM unnest(%(names)s::text[]) AS t(name)
 LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 """
 
-# Every index on the catalog's tables, plus any relation carrying a catalog index name.
+# Every partition under the catalog's partitioned tables, all levels, parents first (P8):
+# one query however many partitions there are.
+PARTITIONS_SQL = f"""
+SELECT r.root, c.oid, n.nspname, c.relname, c.relkind, t.parentrelid::oid, c.relpages,
+       CASE WHEN c.relkind = 'p' THEN {PARTITION_KEY_SQL.format(rel="c.oid")} END
+FROM unnest(%(roots)s::oid[]) AS r(root)
+CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.root) AS t
+JOIN pg_catalog.pg_class c ON c.oid = t.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE t.level > 0
+ORDER BY r.root, t.level, c.relname
+"""
+
+# Every index on the catalog's tables and their partitions, plus any relation carrying a
+# catalog index name; for a partition's index, the partitioned index it is attached to.
 RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS table_name,
        tn.nspname AS table_schema, i.indisvalid, i.indisready, i.indislive,
@@ -52,7 +77,8 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS 
              FROM pg_catalog.pg_constraint fk
              WHERE fk.conindid = c.oid AND fk.contype = 'f' ORDER BY 1)
        || CASE WHEN i.indisreplident THEN ARRAY['the replica identity of the table']
-               ELSE '{}'::text[] END AS dependents
+               ELSE '{}'::text[] END AS dependents,
+       inh.inhparent AS parent_index
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
@@ -60,6 +86,7 @@ LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
 LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
 LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = c.oid AND con.contype IN ('p','u','x')
 LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = c.oid
+LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid AND c.relkind IN ('i', 'I')
 WHERE (c.relkind IN ('i', 'I') AND i.indrelid = ANY(%(tables)s))
    OR (c.relnamespace = ANY(%(schemas)s) AND c.relname = ANY(%(names)s))
 """
@@ -114,7 +141,8 @@ def read_state(
             if missing and not _read_only(cur):
                 scratch = _build_scratch_indexes(cur, missing, tables)
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
-            relations = _read_relations(cur, specs, tables)
+            partitions = _read_partitions(cur, tables)
+            relations = _read_relations(cur, specs, tables, partitions)
             shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
             builds = read_builds(cur)
     finally:
@@ -131,7 +159,9 @@ def read_state(
         Relation(**{**r.__dict__, "shape": shapes.get(r.oid)}) if r.is_index else r
         for r in relations
     )
-    return DatabaseState(version, tables, relations, builds, desired, shape_keys=keys)
+    return DatabaseState(
+        version, tables, relations, builds, desired, shape_keys=keys, partitions=partitions
+    )
 
 
 def _known_shapes(
@@ -180,24 +210,38 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
     found = {row[0]: row[1:] for row in rows}
     tables: dict[str, TableRef] = {}
     for spec in specs:
-        oid, schema, name, relkind, owned, pages = found[spec.qualified_table]
+        oid, schema, name, relkind, owned, pages, key = found[spec.qualified_table]
         if oid is None:
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
                 f"exist{_elsewhere(cur, spec)}"
             )
-        if relkind == "p":
-            raise UserError(
-                f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a partitioned "
-                "table; CREATE INDEX CONCURRENTLY cannot build on a partitioned parent"
-            )
-        if relkind not in ("r", "m"):
+        if relkind not in ("r", "m", "p"):
             raise UserError(
                 f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a "
                 f"{RELKIND_NAMES.get(relkind, relkind)}, not a table"
             )
-        tables[spec.name] = TableRef(oid, schema, name, bool(owned), max(0, int(pages or 0)))
+        key = tuple(key) if relkind == "p" else None
+        pages = max(0, int(pages or 0))
+        tables[spec.name] = TableRef(oid, schema, name, bool(owned), pages, partition_key=key)
     return tables
+
+
+def _read_partitions(
+    cur: psycopg.Cursor, tables: dict[str, TableRef]
+) -> dict[int, tuple[Partition, ...]]:
+    roots = sorted({t.oid for t in tables.values() if t.partitioned})
+    if not roots:
+        return {}
+    trees: dict[int, list[Partition]] = {root: [] for root in roots}
+    for root, oid, schema, name, relkind, parent, pages, key in cur.execute(
+        PARTITIONS_SQL, {"roots": roots}
+    ).fetchall():
+        part = Partition(oid, schema, name, relkind, parent, max(0, int(pages or 0)))
+        trees[root].append(
+            part if key is None else Partition(**{**part.__dict__, "key": tuple(key)})
+        )
+    return {root: tuple(parts) for root, parts in trees.items()}
 
 
 def find_relations(conn: psycopg.Connection, names: list[str]) -> tuple[dict[str, int | None], str]:
@@ -317,9 +361,14 @@ def _build_scratch_indexes(
 
 
 def _read_relations(
-    cur: psycopg.Cursor, specs: tuple[IndexSpec, ...], tables: dict[str, TableRef]
+    cur: psycopg.Cursor,
+    specs: tuple[IndexSpec, ...],
+    tables: dict[str, TableRef],
+    partitions: dict[int, tuple[Partition, ...]],
 ) -> list[Relation]:
-    table_oids = sorted({t.oid for t in tables.values()})
+    table_oids = sorted(
+        {t.oid for t in tables.values()} | {p.oid for tree in partitions.values() for p in tree}
+    )
     schemas = sorted({t.schema for t in tables.values()})
     schema_oids = [
         row[0]
@@ -352,6 +401,7 @@ def _read_relations(
             size,
             scans,
             dependents,
+            parent_index,
         ) = row
         table = TableRef(t_oid, t_schema, t_name) if t_oid is not None else None
         out.append(
@@ -368,6 +418,7 @@ def _read_relations(
                 int(size or 0),
                 int(scans or 0),
                 dependents=tuple(dependents or ()),
+                parent_index=parent_index,
             )
         )
     return out

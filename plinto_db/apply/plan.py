@@ -33,6 +33,8 @@ class State(StrEnum):
     # valid, but its definition could not be compared: a read-only server (a hot standby)
     # cannot normalise the catalog's definition, and no shape was recorded by apply
     UNVERIFIED = "unverified"
+    # a partitioned index not valid yet: some partitions have no index attached under it
+    PARTIAL = "partial"
 
 
 UNVERIFIED_REASON = (
@@ -51,6 +53,8 @@ class ActionKind(StrEnum):
     REFUSE_DRIFTED = "refuse-drifted"
     DROP_LEFTOVER = "drop-leftover"
     DROP = "drop"
+    RESUME = "resume"  # a partitioned index some of whose partitions are done
+    ATTACH = "attach"  # a partition's existing matching index, attached instead of built
 
 
 class StepKind(StrEnum):
@@ -58,6 +62,8 @@ class StepKind(StrEnum):
     DROP = "drop"  # DROP INDEX CONCURRENTLY: short lock_timeout, retried
     SWAP = "swap"  # two renames in one transaction: short lock_timeout, retried
     ANALYZE = "analyze"  # statistics for a new expression index
+    PARENT = "parent"  # CREATE INDEX ON ONLY a partitioned table: short lock, retried
+    ATTACH = "attach"  # ALTER INDEX ... ATTACH PARTITION: short lock, retried
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,21 @@ class Action:
     spec: IndexSpec | None = field(default=None, compare=False)
     # WAIT: the index another session is building (the executor polls for its end by oid)
     relation: Relation | None = field(default=None, compare=False)
+    # a partitioned catalog index is planned as several actions: `group` is its catalog
+    # name, `target` the qualified index an action creates, `needs` the targets that must
+    # exist before it runs (its parent's index), `position` "n of N" among its partitions
+    group: str = ""
+    target: str = ""
+    needs: tuple[str, ...] = ()
+    position: str = ""
 
     @property
     def changes_anything(self) -> bool:
         return bool(self.steps) or self.kind == ActionKind.WAIT
+
+    @property
+    def catalog_name(self) -> str:
+        return self.group or self.name
 
 
 @dataclass(frozen=True)
@@ -125,11 +142,19 @@ def classify(spec: IndexSpec, state: DatabaseState) -> tuple[State, Relation | N
     table = state.tables[spec.name]
     rel = state.relation(table.schema, spec.name)
     if rel is None:
+        if table.partitioned:
+            from plinto_db.apply import partitions
+
+            return partitions.classify_tree(spec, table, None, state, _compare)
         return State.MISSING, None, ""
     if not rel.is_index or rel.table is None or rel.table.oid != table.oid:
         return State.NAME_TAKEN, rel, ""
     if rel.constraint:
         return State.NAME_TAKEN, rel, f"backs constraint {rel.constraint}"
+    if table.partitioned:
+        from plinto_db.apply import partitions
+
+        return partitions.classify_tree(spec, table, rel, state, _compare)
     if not rel.valid:
         build = state.build_of(rel)
         if build is not None:
@@ -137,6 +162,10 @@ def classify(spec: IndexSpec, state: DatabaseState) -> tuple[State, Relation | N
             return State.BUILDING, rel, f"being built by pid {build.pid}{phase}"
         flags = "not ready" if not rel.ready else "ready but not valid"
         return State.INVALID, rel, f"INVALID ({flags}), no build in progress"
+    return _compare(spec, rel, state)
+
+
+def _compare(spec: IndexSpec, rel: Relation, state: DatabaseState) -> tuple[State, Relation, str]:
     desired = state.desired.get(spec.name)
     if desired is None:
         return State.UNVERIFIED, rel, UNVERIFIED_REASON
@@ -162,6 +191,13 @@ def make_plan(
         found, rel, reason = classify(spec, state)
         if found == State.NAME_TAKEN:
             raise NameTaken(spec, rel)
+        if table.partitioned:
+            from plinto_db.apply import partitions
+
+            actions.extend(
+                partitions.tree_actions(spec, table, found, rel, reason, state, replace_drifted)
+            )
+            continue
         actions.append(_action(spec, table, found, rel, reason, state, replace_drifted))
     if drop_leftovers:
         replaced = {a.name for a in actions if a.kind == ActionKind.REPLACE_DRIFTED}
@@ -336,7 +372,13 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
         elif found == State.BUILDING:
             actions.append(Action(kind=ActionKind.WAIT, reason=reason, **common))
         else:
-            step = drop_step(rel.qualified, spec.name)
+            from plinto_db.apply import partitions
+
+            step = (
+                partitions.plain_drop_step(rel.qualified, spec.name)
+                if table.partitioned
+                else drop_step(rel.qualified, spec.name)
+            )
             actions.append(Action(kind=ActionKind.DROP, steps=(step,), reason=reason, **common))
     return Plan(tuple(actions))
 
@@ -356,6 +398,19 @@ def after_wait(action: Action, fresh: Action | None) -> Action:
     if fresh is not None:
         return fresh
     return _skipped(action, f"{action.reason}; left alone, the next apply drops it if it remains")
+
+
+def merged(actions: tuple[Action, ...]) -> Action:
+    """A partitioned index planned again after a wait, as one action: its steps in plan
+    order (each parent's index before the partitions attached to it), run one by one."""
+    if len(actions) == 1:
+        return actions[0]
+    from dataclasses import replace
+
+    first = next((a for a in actions if a.steps), actions[0])
+    steps = tuple(step for action in actions for step in action.steps)
+    kind = first.kind if steps else ActionKind.SKIP
+    return replace(actions[0], kind=kind, steps=steps, needs=())
 
 
 def _skipped(action: Action, reason: str) -> Action:

@@ -27,6 +27,7 @@ from plinto_db.apply.plan import (
     after_wait,
     classify,
     make_plan,
+    merged,
     taken_meanwhile,
 )
 from plinto_db.apply.select import narrow, select
@@ -97,6 +98,15 @@ def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drif
         return make_plan(specs, state, replace_drifted=replace_drifted)
     except NameTaken as exc:
         raise UserError(f"{exc} (nothing was applied)") from None
+
+
+def refuse_partitioned(specs: tuple[IndexSpec, ...], state: DatabaseState) -> None:
+    """What PostgreSQL would refuse about partitioned indexes: every entry in one line."""
+    from plinto_db.apply.partitions import refusals
+
+    found = refusals(specs, state)
+    if found:
+        raise UserError("; ".join(found) + " (nothing was applied)")
 
 
 def refuse_not_owned(conn: psycopg.Connection, plan: Plan, state: DatabaseState, verb: str) -> None:
@@ -171,6 +181,7 @@ def apply_catalog(
             lock.acquire(control, wait=wait_for_lock, note=note)
         state = preflight(control, specs, "nothing was applied")
         specs, state = narrow(control, specs, state, tables)
+        refuse_partitioned(specs, state)
         plan = plan_for(specs, state, replace_drifted=replace_drifted)
         refuse_not_owned(control, plan, state, "create or drop")
         found = not_converged(specs, state)
@@ -221,10 +232,10 @@ def _replanner(
         with connect(dsn, application_name=f"{options.application_name} (replan)") as conn:
             fresh_state = read_state(conn, (spec,))
         try:
-            fresh = make_plan((spec,), fresh_state, replace_drifted=replace_drifted).actions[0]
+            fresh = make_plan((spec,), fresh_state, replace_drifted=replace_drifted).actions
         except NameTaken as exc:  # the run goes on: other indexes may be built already
             return taken_meanwhile(action, exc)
-        return after_wait(action, fresh)
+        return after_wait(action, merged(fresh))
 
     return replan
 

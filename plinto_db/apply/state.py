@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from plinto_db.pg.identifiers import quote_ident
 
@@ -36,10 +37,38 @@ class TableRef:
     # DROP INDEX need that, whatever other privileges the role has
     owned: bool = field(default=True, compare=False)
     pages: int = field(default=0, compare=False)  # pg_class.relpages: how long a build takes
+    # a partitioned table: its partition key's columns (None for an expression); else None
+    partition_key: tuple[str | None, ...] | None = field(default=None, compare=False)
 
     @property
     def qualified(self) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partition_key is not None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition somewhere under a catalog table: a table ('r'), itself partitioned
+    ('p', with its own key) or a foreign table ('f', which carries no index: P5)."""
+
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    parent_oid: int
+    pages: int = 0
+    key: tuple[str | None, ...] = ()
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+    def as_table(self) -> TableRef:
+        key = self.key if self.relkind == "p" else None
+        return TableRef(self.oid, self.schema, self.name, pages=self.pages, partition_key=key)
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,7 @@ class Relation:
     # what would break if this index were swapped out and dropped: foreign keys that
     # reference its columns through it, the table's replica identity
     dependents: tuple[str, ...] = ()
+    parent_index: int | None = None  # the partitioned index this one is attached to (P8)
 
     @property
     def is_index(self) -> bool:
@@ -95,15 +125,50 @@ class DatabaseState:
     desired: dict[str, IndexShape]  # spec name -> normalised desired shape
     # spec name -> the key its shape is cached and recorded under
     shape_keys: dict[str, str] = field(default_factory=dict)
+    # a partitioned catalog table's oid -> every partition under it, all levels, parents first
+    partitions: dict[int, tuple[Partition, ...]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
-        for rel in self.relations:
-            if rel.schema == schema and rel.name == name:
-                return rel
-        return None
+        return self._by_name.get((schema, name))
 
     def indexes_on(self, table_oid: int) -> list[Relation]:
-        return [r for r in self.relations if r.is_index and r.table and r.table.oid == table_oid]
+        return self._by_table.get(table_oid, [])
+
+    def attached_to(self, index_oid: int) -> list[Relation]:
+        """The partitions' indexes attached to a partitioned index (one level down)."""
+        return self._children.get(index_oid, [])
+
+    def children_of(self, table_oid: int) -> list[Partition]:
+        """A partitioned table's direct partitions."""
+        return self._partition_children.get(table_oid, [])
+
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], Relation]:
+        return {(r.schema, r.name): r for r in reversed(self.relations)}
+
+    @cached_property
+    def _by_table(self) -> dict[int, list[Relation]]:
+        out: dict[int, list[Relation]] = {}
+        for rel in self.relations:
+            if rel.is_index and rel.table is not None:
+                out.setdefault(rel.table.oid, []).append(rel)
+        return out
+
+    @cached_property
+    def _children(self) -> dict[int, list[Relation]]:
+        out: dict[int, list[Relation]] = {}
+        for rel in self.relations:
+            if rel.parent_index is not None:
+                out.setdefault(rel.parent_index, []).append(rel)
+        return out
+
+    @cached_property
+    def _partition_children(self) -> dict[int, list[Partition]]:
+        out: dict[int, list[Partition]] = {}
+        for tree in self.partitions.values():
+            for part in tree:
+                out.setdefault(part.parent_oid, []).append(part)
+        return out
 
     def build_of(self, rel: Relation) -> Build | None:
         return build_of(rel, self.builds)

@@ -38,8 +38,9 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
 
     specs: list[IndexSpec] = []
     seen: dict[str, IndexSpec] = {}
+    on_only: list[str] = []
     for file in files:
-        for spec in parse_file(file):
+        for spec in parse_file(file, on_only):
             first = seen.get(spec.name)
             if first is not None:  # --only, status and the plan know an index by its name
                 raise UserError(
@@ -49,17 +50,51 @@ def load_catalog(path: Path) -> tuple[IndexSpec, ...]:
                 )
             seen[spec.name] = spec
             specs.append(spec)
+    if on_only:
+        raise UserError("; ".join(on_only))
     if not specs:
         raise UserError(f"{path}: no CREATE INDEX statements found")
     return tuple(specs)
 
 
-def parse_file(file: Path) -> list[IndexSpec]:
+def parse_file(file: Path, on_only: list[str] | None = None) -> list[IndexSpec]:
+    """The file's indexes. A statement written `ON ONLY` is refused; with `on_only`, its
+    refusal is collected there (every such statement is named in one run) and it is left
+    out."""
     text = read_sql_text(file)
-    return [
-        parse_statement(sql, file, line, column, through)
-        for sql, line, column, through in split_statements(text, file)
-    ]
+    specs = []
+    for sql, line, column, through in split_statements(text, file):
+        refusal = on_only_refusal(sql, f"{file}:{line}")
+        if refusal is None:
+            specs.append(parse_statement(sql, file, line, column, through))
+        elif on_only is None:
+            raise UserError(refusal)
+        else:
+            on_only.append(refusal)
+    return specs
+
+
+def on_only_refusal(text: str, where_at: str) -> str | None:
+    """`CREATE INDEX ... ON ONLY parent` describes one step of building a partitioned index,
+    not the index: the catalog names the index, apply plans the steps (P1)."""
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        kinds = [t.token_type for t in Postgres().tokenize(text)]
+    except TokenError:
+        return None
+    if kinds[:1] != [TokenType.CREATE] or TokenType.INDEX not in kinds[:4]:
+        return None
+    pairs = zip(kinds, kinds[1:], strict=False)
+    if (TokenType.ON, TokenType.ONLY) not in pairs:
+        return None
+    return (
+        f"{where_at}: ON ONLY is not written in a catalog: write the ordinary form "
+        "(CREATE INDEX CONCURRENTLY name ON parent (...)); on a partitioned table apply "
+        "creates the ON ONLY parent index, builds each partition's index and attaches it"
+    )
 
 
 def split_statements(text: str, file: Path) -> list[tuple[str, int, int, str]]:

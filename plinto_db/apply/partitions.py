@@ -1,0 +1,372 @@
+"""A catalog index on a partitioned table, planned as PostgreSQL documents it (P1-P5).
+
+Pure: reads the DatabaseState, returns ordinary actions whose steps are the SQL apply runs
+and --dry-run prints. The parent gets `CREATE INDEX name ON ONLY parent` (instant, invalid);
+each partition gets its index built concurrently, or an existing valid index of the same
+definition reused, then `ALTER INDEX ... ATTACH PARTITION`; a sub-partitioned partition
+gets its own ON ONLY index, attached to its parent's, with its leaves under it (P2). The
+parent turns valid when its last partition is attached. What is attached already is left
+alone, so a re-run after any interruption goes on where the last one stopped.
+
+A tree with a foreign-table partition never turns an ON ONLY index valid (P5): there the
+partitions' indexes are built concurrently first and one plain `CREATE INDEX` on the
+parent attaches them all and skips the foreign tables (P4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from plinto_db.apply.plan import Action, ActionKind, NameTaken, State, Step, StepKind, drop_step
+from plinto_db.apply.state import DatabaseState, Partition, Relation, TableRef
+from plinto_db.catalog.spec import IndexSpec
+from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident, truncated
+
+HASH_CHARS = 8
+
+
+def partition_index_name(index: str, partition: str) -> str:
+    """The name apply gives `index`'s own index on `partition`: `<partition>_<index>`, or,
+    past PostgreSQL's 63 bytes, its truncation followed by a hash of the full name, so it
+    is deterministic (a re-run finds it) and two long names stay apart."""
+    full = f"{partition}_{index}"
+    if len(full.encode()) <= MAX_IDENTIFIER_BYTES:
+        return full
+    digest = hashlib.sha1(full.encode()).hexdigest()[:HASH_CHARS]
+    return truncated(full, MAX_IDENTIFIER_BYTES - HASH_CHARS - 1) + "_" + digest
+
+
+def parent_step(spec: IndexSpec, table: TableRef | Partition, name: str, qualified: str) -> Step:
+    """CREATE INDEX ... ON ONLY: catalog only, instant; SHARE lock on that table alone."""
+    sql = spec.create_sql(False, name=name, table=f"ONLY {table.qualified}", tablespace=True)
+    return Step(StepKind.PARENT, (sql,), name, qualified)
+
+
+def attach_step(parent_qualified: str, child_qualified: str, child_name: str) -> Step:
+    sql = f"ALTER INDEX {parent_qualified} ATTACH PARTITION {child_qualified}"
+    return Step(StepKind.ATTACH, (sql,), child_name, child_qualified)
+
+
+def plain_drop_step(qualified_index: str, name: str) -> Step:
+    """A partitioned index cannot be dropped concurrently (P6): plain DROP, which takes
+    ACCESS EXCLUSIVE on the parent and every partition for a moment, under lock_timeout."""
+    return Step(StepKind.DROP, (f"DROP INDEX IF EXISTS {qualified_index}",), name, qualified_index)
+
+
+def leaves(state: DatabaseState, table: TableRef) -> list[Partition]:
+    """The partitions that carry an index: plain tables at any level."""
+    return [p for p in state.partitions.get(table.oid, ()) if p.relkind == "r"]
+
+
+def has_foreign(state: DatabaseState, table: TableRef) -> bool:
+    return any(p.relkind == "f" for p in state.partitions.get(table.oid, ()))
+
+
+def attached_leaves(state: DatabaseState, rel: Relation | None) -> list[Relation]:
+    """The plain indexes attached under a partitioned index, all levels down."""
+    if rel is None:
+        return []
+    out: list[Relation] = []
+    pending = [rel]
+    while pending:
+        for child in state.attached_to(pending.pop().oid):
+            if child.relkind == "I":
+                pending.append(child)
+            else:
+                out.append(child)
+    return out
+
+
+def classify_tree(
+    spec: IndexSpec,
+    table: TableRef,
+    rel: Relation | None,
+    state: DatabaseState,
+    compare: Callable[[IndexSpec, Relation, DatabaseState], tuple[State, Relation, str]],
+) -> tuple[State, Relation | None, str]:
+    """The state of a catalog index on a partitioned table (`rel`: its parent index)."""
+    building = _building(state, table)
+    if building is not None:
+        index, build = building
+        phase = f", {build.phase}" if build.phase else ""
+        return State.BUILDING, rel, f"{index} being built by pid {build.pid}{phase}"
+    if rel is None:
+        return State.MISSING, None, ""
+    if not rel.valid:
+        done = sum(1 for leaf in attached_leaves(state, rel) if leaf.valid)
+        return State.PARTIAL, rel, f"{done} of {len(leaves(state, table))} partitions"
+    found, rel, reason = compare(spec, rel, state)
+    if found != State.VALID:
+        return found, rel, reason
+    drifted = _drifted_partitions(spec, rel, state)
+    if drifted:
+        return State.DRIFTED, rel, "; ".join(drifted)
+    return State.VALID, rel, ""
+
+
+def _drifted_partitions(spec: IndexSpec, rel: Relation, state: DatabaseState) -> list[str]:
+    desired = state.desired.get(spec.name)
+    if desired is None:
+        return []
+    out = []
+    for leaf in attached_leaves(state, rel):
+        if leaf.shape is not None and leaf.shape != desired:
+            why = ", ".join(leaf.shape.differences(desired))
+            out.append(f"partition index {leaf.qualified} on {leaf.table.qualified}: {why}")
+    return out
+
+
+def _building(state: DatabaseState, table: TableRef) -> tuple[str, object] | None:
+    """A CREATE INDEX another session runs on one of the tree's partitions (F5): a build
+    whose client was killed goes on in its backend until it ends."""
+    oids = {p.oid for p in state.partitions.get(table.oid, ())}
+    by_oid = {r.oid: r for oid in oids for r in state.indexes_on(oid)}
+    for build in state.builds:
+        if build.table_oid in oids:
+            index = by_oid.get(build.index_oid)
+            return (index.qualified if index else "a partition's index"), build
+    return None
+
+
+def building_relation(state: DatabaseState, table: TableRef) -> Relation | None:
+    """The partition index another session builds, for the executor to wait on."""
+    oids = {p.oid: p for p in state.partitions.get(table.oid, ())}
+    for build in state.builds:
+        part = oids.get(build.table_oid)
+        if part is None:
+            continue
+        for rel in state.indexes_on(part.oid):
+            if rel.oid == build.index_oid:
+                return rel
+        ref = part.as_table()
+        return Relation(build.index_oid or 0, part.schema, "", "i", ref, False, False, True,
+                        None, 0, 0)  # fmt: skip
+    return None
+
+
+def refusals(specs: tuple[IndexSpec, ...], state: DatabaseState) -> list[str]:
+    """What PostgreSQL would refuse about the catalog's partitioned indexes (P5), every
+    offending entry at once, before anything runs."""
+    out = []
+    for spec in specs:
+        table = state.tables[spec.name]
+        if not table.partitioned:
+            continue
+        where = f"{spec.location}: index {spec.name!r} on partitioned table {table.qualified}"
+        if spec.unique:
+            missing = _missing_key_columns(spec, table, state)
+            if missing:
+                out.append(
+                    f"{where}: a unique index on a partitioned table must include every "
+                    f"partition-key column; it lacks {', '.join(missing)}"
+                )
+            foreign = [p.qualified for p in state.partitions[table.oid] if p.relkind == "f"]
+            if foreign:
+                out.append(
+                    f"{where}: a unique index cannot be created where a partition is a "
+                    f"foreign table ({', '.join(foreign)})"
+                )
+        rel = state.relation(table.schema, spec.name)
+        if rel is not None and rel.relkind == "I" and not rel.valid and has_foreign(state, table):
+            out.append(
+                f"{where}: its ON ONLY index is invalid and never turns valid with a "
+                "foreign-table partition; drop it (plinto-db drop --only "
+                f"{spec.name}) and apply again"
+            )
+    return out
+
+
+def _missing_key_columns(spec: IndexSpec, table: TableRef, state: DatabaseState) -> list[str]:
+    keys = {key.column for key in spec.keys if key.column is not None}
+    levels = [table.partition_key or ()] + [
+        p.key for p in state.partitions.get(table.oid, ()) if p.relkind == "p"
+    ]
+    missing: list[str] = []
+    for key in levels:
+        for column in key:
+            text = "a partition-key expression" if column is None else quote_ident(column)
+            if (column is None or column not in keys) and text not in missing:
+                missing.append(text)
+    return missing
+
+
+def tree_actions(
+    spec: IndexSpec,
+    table: TableRef,
+    found: State,
+    rel: Relation | None,
+    reason: str,
+    state: DatabaseState,
+    replace_drifted: bool,
+) -> list[Action]:
+    """The actions for one catalog index on a partitioned table: its parent first."""
+    common = {
+        "group": spec.name,
+        "spec": spec,
+        "state": found,
+    }
+    root_target = f"{quote_ident(table.schema)}.{quote_ident(spec.name)}"
+    root = {
+        "name": spec.name,
+        "table": table.qualified,
+        "table_oid": table.oid,
+        "table_pages": table.pages,
+        "target": root_target,
+        "reason": reason,
+        **common,
+    }
+    if found in (State.VALID, State.UNVERIFIED):
+        return [Action(kind=ActionKind.SKIP, **root)]
+    if found == State.BUILDING:
+        relation = building_relation(state, table)
+        return [Action(kind=ActionKind.WAIT, relation=relation, **root)]
+    if found == State.DRIFTED and not replace_drifted:
+        return [Action(kind=ActionKind.REFUSE_DRIFTED, **root)]
+    drop: tuple[Step, ...] = ()
+    if found == State.DRIFTED:  # replaced: dropped (with every attached index), rebuilt
+        drop = (plain_drop_step(rel.qualified, spec.name),)
+        rel = None
+    planner = _TreePlanner(spec, state, common)
+    if has_foreign(state, table):
+        builds = planner.leaf_builds(table, attach=False)
+        create = spec.create_sql(False, table=table.qualified, tablespace=True)
+        final = Step(StepKind.PARENT, (create,), spec.name, root_target)
+        needs = tuple(a.target for a in builds)
+        kind = ActionKind.CREATE if found == State.MISSING else ActionKind.REPLACE_DRIFTED
+        return [*builds, Action(kind=kind, steps=(*drop, final), needs=needs, **root)]
+    steps = drop if rel is not None else (*drop, parent_step(spec, table, spec.name, root_target))
+    kind = {
+        State.MISSING: ActionKind.CREATE,
+        State.PARTIAL: ActionKind.RESUME,
+        State.DRIFTED: ActionKind.REPLACE_DRIFTED,
+    }[found]
+    first = Action(kind=kind, steps=steps, **root)
+    under = planner.under(table.oid, rel, root_target, root_target if steps else None)
+    return [first, *planner.numbered(under)]
+
+
+class _TreePlanner:
+    """Walks a partition tree under one catalog index, one action per partition to do."""
+
+    def __init__(self, spec: IndexSpec, state: DatabaseState, common: dict):
+        self.spec = spec
+        self.state = state
+        self.common = common
+        self.desired = state.desired.get(spec.name)
+
+    def under(
+        self, table_oid: int, index: Relation | None, index_target: str, needs: str | None
+    ) -> list[Action]:
+        """The actions below a (partitioned) table whose index is `index` / `index_target`
+        (`needs`: the action creating it, when it does not exist yet)."""
+        attached = {c.table.oid: c for c in self.state.attached_to(index.oid)} if index else {}
+        actions: list[Action] = []
+        for part in self.state.children_of(table_oid):
+            have = attached.get(part.oid)
+            if part.relkind == "f":
+                continue  # P5: a non-unique parent index skips foreign tables
+            if part.relkind == "p":
+                actions.extend(self._sub_partitioned(part, have, index_target, needs))
+            elif have is None:
+                actions.append(self._leaf(part, index_target, needs, attach=True))
+        return actions
+
+    def leaf_builds(self, table: TableRef, *, attach: bool) -> list[Action]:
+        """Foreign-table trees: every plain partition without a matching index gets one."""
+        out = []
+        for part in self.state.partitions.get(table.oid, ()):
+            if part.relkind == "r" and self._reusable(part) is None:
+                out.append(self._leaf(part, "", None, attach=attach))
+        return self.numbered(out)
+
+    def numbered(self, actions: list[Action]) -> list[Action]:
+        from dataclasses import replace
+
+        total = len(actions)
+        return [replace(a, position=f"{n} of {total}") for n, a in enumerate(actions, 1)]
+
+    def _sub_partitioned(
+        self, part: Partition, have: Relation | None, parent_target: str, needs: str | None
+    ) -> list[Action]:
+        if have is not None:
+            return self.under(part.oid, have, have.qualified, None)
+        name = partition_index_name(self.spec.name, part.name)
+        target = f"{quote_ident(part.schema)}.{quote_ident(name)}"
+        existing = self._own(part, name)
+        steps: list[Step] = []
+        if existing is None:
+            steps.append(parent_step(self.spec, part, name, target))
+        steps.append(attach_step(parent_target, target, name))
+        action = self._action(part, name, target, ActionKind.CREATE, steps, needs)
+        return [action, *self.under(part.oid, existing, target, target)]
+
+    def _leaf(self, part: Partition, parent_target: str, needs: str | None, *, attach: bool):
+        match = self._reusable(part)
+        if match is not None:
+            step = attach_step(parent_target, match.qualified, match.name)
+            return self._action(part, match.name, match.qualified, ActionKind.ATTACH, [step], needs)
+        name = partition_index_name(self.spec.name, part.name)
+        target = f"{quote_ident(part.schema)}.{quote_ident(name)}"
+        steps: list[Step] = []
+        kind = ActionKind.CREATE
+        existing = self._own(part, name)
+        if existing is not None:  # valid ones matched above: this one is a failed build's
+            steps.append(drop_step(target, name))
+            kind = ActionKind.REBUILD_INVALID
+        sql = self.spec.create_sql(True, name=name, table=part.qualified, tablespace=True)
+        steps.append(Step(StepKind.BUILD, (sql,), name, target, cleanup=drop_step(target, name)))
+        if self.spec.has_expression:
+            steps.append(
+                Step(StepKind.ANALYZE, (f"ANALYZE {part.qualified}",), name, target,
+                     optional=True, why="autovacuum will analyze later")
+            )  # fmt: skip
+        if attach:
+            steps.append(attach_step(parent_target, target, name))
+        return self._action(part, name, target, kind, steps, needs)
+
+    def _action(self, part, name, target, kind, steps, needs) -> Action:
+        return Action(
+            name=name,
+            table=part.qualified,
+            kind=kind,
+            steps=tuple(steps),
+            table_oid=part.oid,
+            table_pages=part.pages,
+            target=target,
+            needs=(needs,) if needs else (),
+            **self.common,
+        )
+
+    def _own(self, part: Partition, name: str) -> Relation | None:
+        """The index of apply's name for this partition, unattached; NameTaken when the name
+        belongs to anything else."""
+        rel = self.state.relation(part.schema, name)
+        if rel is None:
+            return None
+        expected = "I" if part.relkind == "p" else "i"
+        ours = rel.relkind == expected and rel.table is not None and rel.table.oid == part.oid
+        if (
+            not ours
+            or rel.constraint
+            or rel.parent_index is not None
+            or rel.valid
+            and (part.relkind == "r")
+        ):
+            raise NameTaken(self.spec.renamed(name), rel)
+        return rel
+
+    def _reusable(self, part: Partition) -> Relation | None:
+        """A valid, unattached index on the partition with the catalog's exact definition
+        (P3, P4): attached instead of built. Apply's own name first."""
+        if self.desired is None:
+            return None
+        own = partition_index_name(self.spec.name, part.name)
+        found = [
+            rel
+            for rel in self.state.indexes_on(part.oid)
+            if rel.relkind == "i" and rel.valid and rel.parent_index is None
+            and not rel.constraint and rel.shape == self.desired
+        ]  # fmt: skip
+        found.sort(key=lambda rel: rel.name != own)
+        return found[0] if found else None
