@@ -348,7 +348,7 @@ def test_status_and_drop(new_db, run_cli):
     assert len(managed) == 45 and {r["state"] for r in managed} == {"missing"}
     assert {"name", "table", "state"} <= set(managed[0])
     unknown = {r["name"]: r for r in rows if not r["managed"]}
-    assert unknown["ix_users_email"]["state"] == "unknown"
+    assert unknown["ix_users_email"]["state"] == "not-in-catalog"
 
     assert run_cli("apply", "--dsn", dsn, "--table", "passkeys").returncode == 0
     status = json.loads(

@@ -30,7 +30,7 @@ def test_status_reports_every_state_in_each_format(new_db, run_cli, tmp_path):
     assert rows["st_missing"]["state"] == "missing" and rows["st_missing"]["size_bytes"] is None
     assert rows["st_missing"]["file"] == f"{catalog}:4"
     assert rows["st_valid_ccold"]["state"] == "leftover"
-    assert rows["passkeys_pkey"]["state"] == "unknown"
+    assert rows["passkeys_pkey"]["state"] == "not-in-catalog"
     assert "backs constraint passkeys_pkey" in rows["passkeys_pkey"]["detail"]
 
     markdown = run_cli("status", "--dsn", dsn, "--indexes", str(catalog), "--format", "markdown")

@@ -239,7 +239,7 @@ def history(
     from plinto_db.report.status import render_history
 
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
-    render_history(read_history(target, limit), fmt)
+    render_history(read_history(target, limit), fmt, limit)
 
 
 def register(app: typer.Typer) -> None:

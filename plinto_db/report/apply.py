@@ -29,6 +29,46 @@ ACTION_COLUMNS = (
 )
 
 
+WORST_FIRST = ("failed", "interrupted", "timed-out", "blocked", "refused", "done", "planned")
+
+
+class CatalogLine:
+    """One catalog index's line: a partitioned index's many actions summed up as one."""
+
+    def __init__(self, outcomes: list):
+        self.outcomes = outcomes
+        root = next((o for o in outcomes if o.name == o.action.catalog_name), outcomes[0])
+        self.name = root.action.catalog_name
+        self.table = root.action.table
+        self.kind = str(root.action.kind)
+        results = [str(o.result) for o in outcomes]
+        done = [r for r in WORST_FIRST if r in results]
+        self.result = done[0] if done else "skipped"
+        ends = [o.started + o.seconds for o in outcomes if o.started]
+        starts = [o.started for o in outcomes if o.started]
+        self.seconds = max(ends) - min(starts) if starts else sum(o.seconds for o in outcomes)
+        self.detail = self._detail(root)
+
+    def _detail(self, root) -> str:
+        if len(self.outcomes) == 1:
+            return root.detail or root.action.reason or ""
+        parts = [o for o in self.outcomes if o is not root]
+        counts: dict[str, int] = {}
+        for o in parts:
+            key = str(o.action.kind) if str(o.result) == "done" else f"{o.action.kind} {o.result}"
+            counts[key] = counts.get(key, 0) + 1
+        text = f"{len(parts)} partition(s): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        troubles = [f"{o.name}: {o.detail}" for o in parts if o.result not in ("done", "skipped")]
+        return "; ".join([text, *troubles[:3]])
+
+
+def catalog_lines(outcomes) -> list[CatalogLine]:
+    groups: dict[str, list] = {}
+    for o in outcomes:
+        groups.setdefault(o.action.catalog_name, []).append(o)
+    return [CatalogLine(group) for group in groups.values()]
+
+
 def apply_document(result) -> dict[str, Any]:
     return {
         "command": "apply",
@@ -46,6 +86,7 @@ def _outcome_dict(outcome, dry_run: bool) -> dict[str, Any]:
     statements = [s for step in action.steps for s in step.statements]
     return {
         "name": outcome.name,
+        "catalog_index": action.catalog_name,
         "table": action.table,
         "state": str(action.state) if action.state else None,
         "action": str(action.kind),
@@ -66,18 +107,18 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
         _render_markdown(result)
         _line(apply_conclusion(result))
     else:
-        changed = [o for o in result.outcomes if o.result != "skipped"]
+        changed = [line for line in catalog_lines(result.outcomes) if line.result != "skipped"]
         if changed:
             table = Table(ACTION_COLUMNS, title="plinto-db apply")
-            for o in changed:
-                style = RESULT_STYLE.get(str(o.result), "")
+            for line in changed:
+                style = RESULT_STYLE.get(line.result, "")
                 table.add(
-                    o.name,
-                    o.action.table,
-                    str(o.action.kind),
-                    Cell(str(o.result), style),
-                    f"{o.seconds:.2f}",
-                    o.detail or o.action.reason or "",
+                    line.name,
+                    line.table,
+                    line.kind,
+                    Cell(line.result, style),
+                    f"{line.seconds:.2f}",
+                    line.detail,
                 )
             print_table(table)
         _line(apply_conclusion(result))
@@ -86,12 +127,13 @@ def render_apply(result, fmt: report.OutputFormat) -> None:
 def apply_conclusion(result) -> str:
     """What changed, how long it took, what was left and why: one line to act on."""
     counts: dict[str, int] = {}
-    for o in result.outcomes:
-        if o.result != "skipped":
-            key = f"{o.action.kind} {o.result}" if o.result != "done" else str(o.action.kind)
+    lines = catalog_lines(result.outcomes)
+    for line in lines:
+        if line.result != "skipped":
+            key = f"{line.kind} {line.result}" if line.result != "done" else line.kind
             counts[key] = counts.get(key, 0) + 1
     unverified = [o.name for o in result.outcomes if o.action.state == "unverified"]
-    same = sum(1 for o in result.outcomes if o.result == "skipped") - len(unverified)
+    same = sum(1 for line in lines if line.result == "skipped") - len(unverified)
     changes = ", ".join(f"{n} {what}" for what, n in counts.items()) or "nothing to do"
     took = f" in {result.seconds:.1f}s" if result.seconds else ""
     verdict = "converged" if result.converged else "NOT converged"
@@ -121,11 +163,10 @@ def found_conclusion(result) -> str:
 def _render_markdown(result) -> None:
     _raw(report.markdown_row(column.header for column in ACTION_COLUMNS))
     _raw("|---|---|---|---|---|---|")
-    for o in result.outcomes:
-        detail = o.detail or o.action.reason or ""
+    for line in catalog_lines(result.outcomes):
         _raw(
             report.markdown_row(
-                (o.name, o.action.table, o.action.kind, o.result, f"{o.seconds:.2f}", detail)
+                (line.name, line.table, line.kind, line.result, f"{line.seconds:.2f}", line.detail)
             )
         )
 
@@ -137,7 +178,11 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
     for o in work:
         action = o.action
         reason = f" ({action.reason})" if action.reason else ""
-        lines.append(f"-- {action.name} on {action.table}: {action.kind}{reason}")
+        if action.name != action.catalog_name:  # one partition of a partitioned index
+            where = f"partition {action.table} ({action.position})"
+            lines.append(f"-- {action.catalog_name}: {where}: {action.kind} {action.name}")
+        else:
+            lines.append(f"-- {action.name} on {action.table}: {action.kind}{reason}")
         for step in action.steps:
             if step.optional:
                 lines.append(f"-- optional (a failure is reported, not fatal: {step.why}):")
@@ -147,9 +192,13 @@ def _render_plan(result, fmt: report.OutputFormat) -> None:
                 lines.append("COMMIT;")
             else:
                 lines.extend(f"{statement};" for statement in step.statements)
+    groups = catalog_lines(result.outcomes)
+    todo = sum(1 for g in groups if g.result != "skipped")
+    partitions = sum(1 for o in work if o.action.name != o.action.catalog_name)
+    of_which = f" ({partitions} of them on partitions)" if partitions else ""
     lines.append(
-        f"-- plan: {len(work)} action(s), {len(result.outcomes) - len(work)} index(es) "
-        "already as in the catalog (dry run: nothing was changed)"
+        f"-- plan: {len(work)} action(s){of_which} for {todo} catalog index(es), "
+        f"{len(groups) - todo} index(es) already as in the catalog (dry run: nothing was changed)"
     )
     lines.append(f"-- {found_conclusion(result)}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -14,9 +14,17 @@ from contextlib import contextmanager
 from plinto_db import report
 
 
+def label(action) -> str:
+    """What a live line and a note call an action: a partition's names its catalog index,
+    the partition and `n of N`."""
+    if action.name == action.catalog_name:
+        return action.name
+    return f"{action.catalog_name} {action.position} {action.table.rsplit('.', 1)[-1]}"
+
+
 def finished_line(outcome) -> str:
     detail = f": {outcome.detail}" if outcome.detail else ""
-    return f"{outcome.name}: {outcome.result} in {outcome.seconds:.1f}s{detail}"
+    return f"{label(outcome.action)}: {outcome.result} in {outcome.seconds:.1f}s{detail}"
 
 
 class NoteEvents:
@@ -30,21 +38,28 @@ class NoteEvents:
             report.note(text)
 
     def started(self, action) -> None:
-        self._say(f"{action.kind} {action.name} on {action.table}")
+        if action.name == action.catalog_name:
+            self._say(f"{action.kind} {action.name} on {action.table}")
+        else:
+            self._say(f"{label(action)}: {action.kind} {action.name}")
 
     def step(self, action, step) -> None:
         if step is not action.steps[0]:  # the first step is what `started` said
             target = action.table if step.kind == "analyze" else step.qualified or step.index
-            self._say(f"{action.name}: {step.kind} {target}")
+            self._say(f"{label(action)}: {step.kind} {target}")
 
     def progress(self, action, progress) -> None:
         pass
 
     def waiting(self, action, blocker, phase) -> None:
-        self._say(f"{action.name}: {phase}: waiting for {blocker.describe()}")
+        self._say(f"{label(action)}: {phase}: waiting for {blocker.describe()}")
 
     def finished(self, outcome) -> None:
         self._say(finished_line(outcome))
+
+
+# "100% " + a 10-cell bar + " " + " 0:00:00 " + a spare cell
+FIXED_COLUMNS = 5 + 10 + 1 + 9 + 1
 
 
 class BarEvents(NoteEvents):
@@ -53,17 +68,20 @@ class BarEvents(NoteEvents):
     def __init__(self):
         super().__init__()
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.table import Column
 
+        # the percentage and the name are never cut: the phase text gives way (_fit)
         self.bars = Progress(
-            TextColumn("{task.fields[name]}", style="bold"),
-            BarColumn(bar_width=20),
-            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.percentage:>3.0f}%", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=10),
+            TextColumn("{task.fields[name]}", style="bold", table_column=Column(no_wrap=True)),
             TimeElapsedColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", table_column=Column(no_wrap=True)),
             console=report.stderr(),
             transient=True,
         )
         self.tasks: dict[str, int] = {}
+        self.labels: dict[str, int] = {}  # the running actions' label widths
 
     def __enter__(self) -> BarEvents:
         self.bars.start()
@@ -73,7 +91,10 @@ class BarEvents(NoteEvents):
         self.bars.stop()
 
     def started(self, action) -> None:
-        self.tasks[action.name] = self.bars.add_task(str(action.kind), total=None, name=action.name)
+        self.labels[action.name] = len(label(action))
+        self.tasks[action.name] = self.bars.add_task(
+            str(action.kind), total=None, name=_escape(label(action))
+        )
 
     def step(self, action, step) -> None:
         task = self.tasks.get(action.name)
@@ -92,19 +113,29 @@ class BarEvents(NoteEvents):
         fraction = progress.fraction
         self.bars.update(
             task,
-            description=_escape(text[:100]),
+            description=_escape(self._fit(text, label(action))),
             total=100 if fraction is not None else None,
             completed=(fraction or 0) * 100,
         )
 
+    def _fit(self, text: str, name: str) -> str:
+        """The phase text cut to what the line has left once the percentage, the bar, the
+        name and the clock are shown: those are never cut."""
+        widest = max([len(name), *self.labels.values()])
+        room = self.bars.console.width - widest - FIXED_COLUMNS
+        if room < 8:
+            return ""
+        return text if len(text) <= room else text[: room - 1] + "…"
+
     def waiting(self, action, blocker, phase) -> None:
         self.bars.console.print(
-            f"plinto-db: {action.name}: {phase}: waiting for {blocker.describe()}",
+            f"plinto-db: {label(action)}: {phase}: waiting for {blocker.describe()}",
             markup=False,
             highlight=False,
         )
 
     def finished(self, outcome) -> None:
+        self.labels.pop(outcome.name, None)
         task = self.tasks.pop(outcome.name, None)
         if task is not None:
             self.bars.remove_task(task)

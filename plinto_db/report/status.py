@@ -17,7 +17,7 @@ STATE_STYLE = {
     "drifted": "bold magenta",
     "unverified": "yellow",
     "leftover": "red",
-    "unknown": "dim",
+    "not-in-catalog": "dim",
 }
 STATUS_COLUMNS = (
     Column("name", name=True),
@@ -50,7 +50,7 @@ def render_status(rows: list[dict[str, Any]], fmt: report.OutputFormat, server: 
                 (
                     r["name"],
                     r["table"],
-                    r["state"],
+                    state_text(r),
                     size_text(r["size_bytes"]),
                     "" if r["scans"] is None else r["scans"],
                     r.get("detail") or "",
@@ -64,13 +64,21 @@ def render_status(rows: list[dict[str, Any]], fmt: report.OutputFormat, server: 
             table.add(
                 Cell(r["name"], "" if r["managed"] else "dim"),
                 r["table"],
-                Cell(r["state"], STATE_STYLE.get(r["state"], "")),
+                Cell(state_text(r), STATE_STYLE.get(r["state"], "")),
                 size_text(r["size_bytes"]),
                 "" if r["scans"] is None else str(r["scans"]),
                 r.get("detail") or "",
             )
         print_table(table)
     _line(status_conclusion(rows))
+
+
+def state_text(row: dict[str, Any]) -> str:
+    """`building: 31 of 55 partitions` for a partitioned index on its way."""
+    parts = row.get("partitions")
+    if row["state"] == "building" and parts and parts["attached"] < parts["total"]:
+        return f"building: {parts['attached']} of {parts['total']} partitions"
+    return row["state"]
 
 
 def status_conclusion(rows: list[dict[str, Any]]) -> str:
@@ -91,7 +99,7 @@ def status_conclusion(rows: list[dict[str, Any]]) -> str:
     return text
 
 
-def render_history(entries, fmt: report.OutputFormat) -> None:
+def render_history(entries, fmt: report.OutputFormat, limit: int | None = None) -> None:
     if fmt == report.OutputFormat.json:
         report.print_json({"command": "history", "entries": [e.as_dict() for e in entries]})
         return
@@ -120,7 +128,10 @@ def render_history(entries, fmt: report.OutputFormat) -> None:
     print_table(table)
     runs = len({e.run_id for e in entries})
     failed = sum(1 for e in entries if e.outcome not in ("done", "skipped"))
-    _line(f"{len(entries)} entries from {runs} run(s); {failed} not done")
+    text = f"{len(entries)} entries from {runs} run(s); {failed} not done"
+    if limit is not None and len(entries) >= limit:
+        text += f" (the newest {limit}: --limit N shows more)"
+    _line(text)
 
 
 def _markdown(headers: tuple[str, ...], rows: list[tuple]) -> None:
