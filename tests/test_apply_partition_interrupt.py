@@ -1,0 +1,193 @@
+"""kill -9 of a partitioned apply at each point, then an apply that converges to the same
+indexes as an uninterrupted run: after the ON ONLY, between two partitions' builds, after a
+build before its ATTACH, and in the middle of a build.
+
+Each point is reached for real: another session holds a lock (or an old snapshot) that the
+next statement of apply waits for; the apply process is killed with SIGKILL while it waits,
+and its orphaned backend is terminated as a lost client's would be.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from live_apply import REPO, cli_env
+from test_apply_partition import INDEXES_SQL
+
+SCHEMA = """
+CREATE SCHEMA shop;
+CREATE TABLE shop.payment (id bigint, customer_id int, paid_on date)
+    PARTITION BY RANGE (paid_on);
+CREATE TABLE shop.payment_a PARTITION OF shop.payment
+    FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE shop.payment_b PARTITION OF shop.payment
+    FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+CREATE TABLE shop.payment_c PARTITION OF shop.payment
+    FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+INSERT INTO shop.payment SELECT g, g % 50, date '2024-01-01' + (g % 90)
+    FROM generate_series(1, 3000) g;
+"""
+CATALOG = "CREATE INDEX payment_customer ON shop.payment (customer_id);\n"
+APPLY = "plinto-db apply"
+
+
+def start_apply(dsn, catalog, env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
+         "--lock-timeout", "60", "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+
+
+def wait_for_statement(dsn: str, fragment: str, *, waiting: str, timeout: float = 60) -> None:
+    """Until apply's DDL session runs a statement containing `fragment`, waiting on
+    `waiting` (a wait_event_type: Lock, or a build's phase)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE %s "
+                "AND query LIKE %s AND wait_event_type = %s",
+                (f"{APPLY}%", f"%{fragment}%", waiting),
+            ).fetchone()
+            if row:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"apply never waited in {fragment!r}")
+
+
+def kill_apply(proc: subprocess.Popen, dsn: str) -> None:
+    """SIGKILL the client, then end its backends as the server ends a lost client's."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+            (f"{APPLY}%",),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            left = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
+                (f"{APPLY}%",),
+            ).fetchone()[0]
+            if not left:
+                return
+            time.sleep(0.1)
+
+
+def converge(dsn, catalog, env) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(catalog),
+         "--format", "json"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def final_indexes(dsn: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(INDEXES_SQL).fetchall()
+
+
+# (what holds apply, the statement apply is killed in, the wait it shows)
+POINTS = {
+    # ON ONLY done, the first partition's build waits for its table
+    "after-on-only": ("LOCK shop.payment_a IN SHARE UPDATE EXCLUSIVE MODE", "payment_a", "Lock"),
+    # partition a built and attached, b's build waits
+    "between-builds": ("LOCK shop.payment_b IN SHARE UPDATE EXCLUSIVE MODE", "payment_b", "Lock"),
+    # partition a built, its ATTACH waits for the parent index (a COMMENT holds it)
+    "before-attach": ("LOCK shop.payment_a IN SHARE UPDATE EXCLUSIVE MODE", "ATTACH", "Lock"),
+}
+
+
+@pytest.fixture
+def shop(new_db, tmp_path):
+    def make() -> tuple[str, object, dict]:
+        dsn = new_db("empty")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(SCHEMA)
+        catalog = tmp_path / "c.sql"
+        catalog.write_text(CATALOG)
+        env = cli_env(tmp_path)
+        env["PLINTO_DB_CACHE_DIR"] = str(tmp_path / "cache")
+        return dsn, catalog, env
+
+    return make
+
+
+@pytest.fixture
+def uninterrupted(shop):
+    dsn, catalog, env = shop()
+    converge(dsn, catalog, env)
+    return final_indexes(dsn)
+
+
+@pytest.mark.parametrize("point", sorted(POINTS))
+def test_kill_9_then_apply_converges_to_the_uninterrupted_indexes(point, shop, uninterrupted):
+    dsn, catalog, env = shop()
+    lock_sql, fragment, waiting = POINTS[point]
+    holder, parent_holder = psycopg.connect(dsn), psycopg.connect(dsn)
+    try:
+        holder.execute(lock_sql)
+        proc = start_apply(dsn, catalog, env)
+        if point == "before-attach":  # hold the ON ONLY index, then let the build through
+            _hold_after_on_only(dsn, parent_holder)
+            holder.rollback()
+        wait_for_statement(dsn, fragment, waiting=waiting)
+        kill_apply(proc, dsn)
+    finally:
+        for conn in (holder, parent_holder):
+            conn.rollback()
+            conn.close()
+    partial = final_indexes(dsn)
+    assert any(row[0] == "payment_customer" and row[3] is False for row in partial), partial
+    doc = converge(dsn, catalog, env)
+    assert doc["converged"] is True
+    built = [s for a in doc["actions"] for s in a["sql"] if s.startswith("CREATE INDEX")]
+    attached_before = sum(1 for row in partial if row[4] == "payment_customer")
+    assert len(built) == 3 - attached_before - (point == "before-attach")  # nothing twice
+    assert final_indexes(dsn) == uninterrupted
+
+
+def _hold_after_on_only(dsn: str, holder: psycopg.Connection) -> None:
+    """Once the ON ONLY index exists, a COMMENT on it (rolled back later) holds the SHARE
+    UPDATE EXCLUSIVE lock an ATTACH needs on the parent index."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT to_regclass('shop.payment_customer')").fetchone()[0]:
+                wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
+                holder.execute("COMMENT ON INDEX shop.payment_customer IS 'held'")
+                return
+            time.sleep(0.02)
+    raise AssertionError("the ON ONLY index never appeared")
+
+
+def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebuilds(
+    shop, uninterrupted
+):
+    dsn, catalog, env = shop()
+    blocker = psycopg.connect(dsn)  # an old snapshot: the build waits in its last phase
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    try:
+        proc = start_apply(dsn, catalog, env)
+        wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
+        kill_apply(proc, dsn)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    partial = {row[0]: row for row in final_indexes(dsn)}
+    assert partial["payment_a_payment_customer"][3] is False  # the killed build's leftover
+    doc = converge(dsn, catalog, env)
+    sql = [s for a in doc["actions"] for s in a["sql"]]
+    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
+    assert final_indexes(dsn) == uninterrupted
