@@ -70,7 +70,11 @@ RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS table_name,
        tn.nspname AS table_schema, i.indisvalid, i.indisready, i.indislive,
        con.conname AS constraint_name,
-       pg_catalog.pg_relation_size(c.oid) AS size_bytes,
+       -- a partition's index by relpages (set by its build, VACUUM and ANALYZE):
+       -- pg_relation_size would lock each of thousands of relations in one transaction
+       CASE WHEN t.relispartition
+            THEN c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint
+            ELSE pg_catalog.pg_relation_size(c.oid) END AS size_bytes,
        coalesce(s.idx_scan, 0) AS scans,
        ARRAY(SELECT 'foreign key ' || pg_catalog.quote_ident(fk.conname) || ' on '
                     || fk.conrelid::pg_catalog.regclass::text

@@ -187,17 +187,27 @@ class LedgerEvents(Events):
                 self.writer(),
                 run_id=self.run_id,
                 started=outcome.started,
-                index_name=outcome.name,
+                index_name=outcome.action.catalog_name,
                 table_name=outcome.action.table,
                 action=str(outcome.action.kind),
                 outcome=str(outcome.result),
                 seconds=outcome.seconds,
-                detail=outcome.detail or outcome.action.reason or None,
+                detail=_detail(outcome),
                 statements=";\n".join(outcome.statements),
                 server_version=self.server,
                 tool_version=__version__,
             )
         self.inner.finished(outcome)
+
+
+def _detail(outcome: Outcome) -> str | None:
+    """A partition's step is recorded under its catalog index, naming the partition's index."""
+    text = outcome.detail or outcome.action.reason or ""
+    action = outcome.action
+    if action.name != action.catalog_name:
+        where = f"partition index {action.name} ({action.position})"
+        text = f"{where}: {text}" if text else where
+    return text or None
 
 
 def read_history(dsn: str, limit: int = 50) -> list[Entry]:

@@ -224,10 +224,12 @@ def tree_actions(
     if found == State.DRIFTED and not replace_drifted:
         return [Action(kind=ActionKind.REFUSE_DRIFTED, **root)]
     drop: tuple[Step, ...] = ()
+    gone: set[int] = set()
     if found == State.DRIFTED:  # replaced: dropped (with every attached index), rebuilt
         drop = (plain_drop_step(rel.qualified, spec.name),)
+        gone = _attached_all(state, rel)
         rel = None
-    planner = _TreePlanner(spec, state, common)
+    planner = _TreePlanner(spec, state, common, gone)
     if has_foreign(state, table):
         builds = planner.leaf_builds(table, attach=False)
         create = spec.create_sql(False, table=table.qualified, tablespace=True)
@@ -246,13 +248,24 @@ def tree_actions(
     return [first, *planner.numbered(under)]
 
 
+def _attached_all(state: DatabaseState, rel: Relation) -> set[int]:
+    out: set[int] = set()
+    pending = [rel.oid]
+    while pending:
+        for child in state.attached_to(pending.pop()):
+            out.add(child.oid)
+            pending.append(child.oid)
+    return out
+
+
 class _TreePlanner:
     """Walks a partition tree under one catalog index, one action per partition to do."""
 
-    def __init__(self, spec: IndexSpec, state: DatabaseState, common: dict):
+    def __init__(self, spec: IndexSpec, state: DatabaseState, common: dict, gone: set[int]):
         self.spec = spec
         self.state = state
         self.common = common
+        self.gone = gone  # indexes the plan drops first (with the parent they are under)
         self.desired = state.desired.get(spec.name)
 
     def under(
@@ -342,7 +355,7 @@ class _TreePlanner:
         """The index of apply's name for this partition, unattached; NameTaken when the name
         belongs to anything else."""
         rel = self.state.relation(part.schema, name)
-        if rel is None:
+        if rel is None or rel.oid in self.gone:
             return None
         expected = "I" if part.relkind == "p" else "i"
         ours = rel.relkind == expected and rel.table is not None and rel.table.oid == part.oid
