@@ -120,7 +120,8 @@ def run_scale(dsn: str, tmp: Path, args) -> None:
         conn.execute(f"CREATE TABLE events (day int, {columns}) PARTITION BY RANGE (day)")
         for n in range(parts):
             conn.execute(
-                f"CREATE TABLE events_d{n:04d} PARTITION OF events FOR VALUES FROM ({n}) TO ({n + 1})"
+                f"CREATE TABLE events_d{n:04d} PARTITION OF events "
+                f"FOR VALUES FROM ({n}) TO ({n + 1})"
             )
         for c in SCALE_COLUMNS:  # nobody else uses this database: built the plain way
             conn.execute(f"CREATE INDEX events_{c} ON events ({c})")
