@@ -18,7 +18,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from plinto_db.apply.plan import Action, ActionKind, NameTaken, State, Step, StepKind, drop_step
+from plinto_db.apply.plan import (
+    Action,
+    ActionKind,
+    NameTaken,
+    State,
+    Step,
+    StepKind,
+    build_steps,
+    drop_step,
+)
 from plinto_db.apply.state import DatabaseState, Partition, Relation, TableRef
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident, truncated
@@ -328,12 +337,7 @@ class _TreePlanner:
             steps.append(drop_step(target, name))
             kind = ActionKind.REBUILD_INVALID
         sql = self.spec.create_sql(True, name=name, table=part.qualified, tablespace=True)
-        steps.append(Step(StepKind.BUILD, (sql,), name, target, cleanup=drop_step(target, name)))
-        if self.spec.has_expression:
-            steps.append(
-                Step(StepKind.ANALYZE, (f"ANALYZE {part.qualified}",), name, target,
-                     optional=True, why="autovacuum will analyze later")
-            )  # fmt: skip
+        steps.extend(build_steps(self.spec, part, sql, name))
         if attach:
             steps.append(attach_step(parent_target, target, name))
         return self._action(part, name, target, kind, steps, needs)

@@ -216,7 +216,7 @@ def _action(
 ) -> Action:
     qualified = quote_ident(table.schema) + "." + quote_ident(spec.name)
     target = spec.create_sql(True, table=table.qualified, tablespace=True)
-    build = _build_steps(spec, table, target, spec.name)
+    build = build_steps(spec, table, target, spec.name)
     common = {
         "name": spec.name,
         "table": table.qualified,
@@ -268,7 +268,7 @@ def _replace_steps(
         steps.append(drop_step(f"{schema}.{quote_ident(temp)}", temp))
     if not temp_ready:
         create = spec.create_sql(True, name=temp, table=table.qualified, tablespace=True)
-        steps.extend(_build_steps(spec, table, create, temp))
+        steps.extend(build_steps(spec, table, create, temp))
     if state.relation(table.schema, retired) is not None:
         steps.append(drop_step(f"{schema}.{quote_ident(retired)}", retired))
     renames = (
@@ -280,7 +280,9 @@ def _replace_steps(
     return tuple(steps)
 
 
-def _build_steps(spec: IndexSpec, table: TableRef, create_sql: str, index: str) -> tuple[Step, ...]:
+def build_steps(spec: IndexSpec, table, create_sql: str, index: str) -> tuple[Step, ...]:
+    """The concurrent build of `index` on `table` (a TableRef or a Partition), its cleanup,
+    and an ANALYZE for an expression index."""
     qualified = f"{quote_ident(table.schema)}.{quote_ident(index)}"
     build = Step(
         StepKind.BUILD, (create_sql,), index, qualified, cleanup=drop_step(qualified, index)
