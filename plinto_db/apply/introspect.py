@@ -75,21 +75,23 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, t.oid AS table_oid, t.relname AS 
        CASE WHEN t.relispartition
             THEN c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint
             ELSE pg_catalog.pg_relation_size(c.oid) END AS size_bytes,
-       coalesce(s.idx_scan, 0) AS scans,
+       coalesce(pg_catalog.pg_stat_get_numscans(c.oid), 0) AS scans,
+       -- (only for a catalog table's own indexes: a partition's are never swapped alone)
+       CASE WHEN t.relispartition THEN '{}'::text[] ELSE
        ARRAY(SELECT 'foreign key ' || pg_catalog.quote_ident(fk.conname) || ' on '
                     || fk.conrelid::pg_catalog.regclass::text
              FROM pg_catalog.pg_constraint fk
-             WHERE fk.conindid = c.oid AND fk.contype = 'f' ORDER BY 1)
+             WHERE fk.conindid = c.oid AND fk.contype = 'f' ORDER BY 1) END
        || CASE WHEN i.indisreplident THEN ARRAY['the replica identity of the table']
                ELSE '{}'::text[] END AS dependents,
-       inh.inhparent AS parent_index
+       inh.inhparent AS parent_index,
+       coalesce(c.reloptions, '{}') AS reloptions
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
 LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
 LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
 LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = c.oid AND con.contype IN ('p','u','x')
-LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = c.oid
 LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid AND c.relkind IN ('i', 'I')
 WHERE (c.relkind IN ('i', 'I') AND i.indrelid = ANY(%(tables)s))
    OR (c.relnamespace = ANY(%(schemas)s) AND c.relname = ANY(%(names)s))
@@ -147,7 +149,7 @@ def read_state(
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
             partitions = _read_partitions(cur, tables)
             relations = _read_relations(cur, specs, tables, partitions)
-            shapes = read_shapes(cur, [r.oid for r in relations if r.is_index] + list(scratch))
+            shapes = read_shapes(cur, [r.oid for r in relations if _needs_shape(r)] + list(scratch))
             builds = read_builds(cur)
     finally:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -166,6 +168,13 @@ def read_state(
     return DatabaseState(
         version, tables, relations, builds, desired, shape_keys=keys, partitions=partitions
     )
+
+
+def _needs_shape(rel: Relation) -> bool:
+    """Every index but a partition's attached one: ATTACH already proved it has its parent's
+    definition but for storage parameters (P3), compared through `reloptions`; reading
+    10,000 shapes would cost seconds."""
+    return rel.is_index and rel.parent_index is None
 
 
 def _known_shapes(
@@ -406,6 +415,7 @@ def _read_relations(
             scans,
             dependents,
             parent_index,
+            reloptions,
         ) = row
         table = TableRef(t_oid, t_schema, t_name) if t_oid is not None else None
         out.append(
@@ -423,6 +433,7 @@ def _read_relations(
                 int(scans or 0),
                 dependents=tuple(dependents or ()),
                 parent_index=parent_index,
+                reloptions=tuple(sorted(reloptions or ())),
             )
         )
     return out

@@ -122,13 +122,19 @@ def _drifted_partitions(spec: IndexSpec, rel: Relation, state: DatabaseState) ->
     for leaf in attached_leaves(state, rel):
         if leaf.shape is not None and leaf.shape != desired:
             why = ", ".join(leaf.shape.differences(desired))
-            out.append(f"partition index {leaf.qualified} on {leaf.table.qualified}: {why}")
+        elif leaf.shape is None and leaf.reloptions != desired.reloptions:
+            why = "storage parameters differ"  # all ATTACH does not compare (P3)
+        else:
+            continue
+        out.append(f"partition index {leaf.qualified} on {leaf.table.qualified}: {why}")
     return out
 
 
 def _building(state: DatabaseState, table: TableRef) -> tuple[str, object] | None:
     """A CREATE INDEX another session runs on one of the tree's partitions (F5): a build
     whose client was killed goes on in its backend until it ends."""
+    if not state.builds:
+        return None
     oids = {p.oid for p in state.partitions.get(table.oid, ())}
     by_oid = {r.oid: r for oid in oids for r in state.indexes_on(oid)}
     for build in state.builds:
@@ -378,12 +384,10 @@ class _TreePlanner:
         (P3, P4): attached instead of built. Apply's own name first."""
         if self.desired is None:
             return None
+        candidates = self.state.unattached_on(part.oid)
+        if not candidates:
+            return None
         own = partition_index_name(self.spec.name, part.name)
-        found = [
-            rel
-            for rel in self.state.indexes_on(part.oid)
-            if rel.relkind == "i" and rel.valid and rel.parent_index is None
-            and not rel.constraint and rel.shape == self.desired
-        ]  # fmt: skip
+        found = [rel for rel in candidates if rel.shape == self.desired]
         found.sort(key=lambda rel: rel.name != own)
         return found[0] if found else None

@@ -91,6 +91,8 @@ class Relation:
     # reference its columns through it, the table's replica identity
     dependents: tuple[str, ...] = ()
     parent_index: int | None = None  # the partitioned index this one is attached to (P8)
+    reloptions: tuple[str, ...] = ()  # storage parameters, sorted (shape is not read for
+    # a partition's attached index: see introspect._needs_shape)
 
     @property
     def is_index(self) -> bool:
@@ -141,6 +143,20 @@ class DatabaseState:
     def children_of(self, table_oid: int) -> list[Partition]:
         """A partitioned table's direct partitions."""
         return self._partition_children.get(table_oid, [])
+
+    def unattached_on(self, table_oid: int) -> list[Relation]:
+        """A partition's valid plain indexes attached to nothing and backing no constraint:
+        what a partitioned index may reuse (P3, P4)."""
+        return self._unattached.get(table_oid, [])
+
+    @cached_property
+    def _unattached(self) -> dict[int, list[Relation]]:
+        out: dict[int, list[Relation]] = {}
+        for rel in self.relations:
+            if rel.relkind == "i" and rel.valid and rel.parent_index is None and rel.table:
+                if not rel.constraint:
+                    out.setdefault(rel.table.oid, []).append(rel)
+        return out
 
     @cached_property
     def _by_name(self) -> dict[tuple[str, str], Relation]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from plinto_db.pg.identifiers import quote_ident
@@ -66,7 +67,7 @@ class IndexSpec:
     def location(self) -> str:
         return f"{self.file}:{self.line}"
 
-    @property
+    @cached_property
     def has_expression(self) -> bool:
         return any(key.is_expression for key in self.keys)
 
