@@ -301,3 +301,21 @@ def test_attached_partition_index_with_another_definition_is_drift(new_db, run_c
     assert rows["payment_customer"]["state"] == "drifted"
     assert "shop.odd" in rows["payment_customer"]["detail"]
     assert "storage parameters differ" in rows["payment_customer"]["detail"]
+
+
+def test_history_records_partition_steps_under_their_catalog_index_and_hints_at_limit(
+    new_db, run_cli, catalog
+):
+    dsn = make_shop(new_db)
+    assert apply(run_cli, dsn, catalog).returncode == 0
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT index_name, table_name, detail FROM plinto_db.apply_ledger ORDER BY id"
+        ).fetchall()
+    names = {row[0] for row in rows}
+    assert names == {"payment_customer", "payment_paid", "region_sale_total"}
+    leaf = [r for r in rows if r[1] == "shop.payment_default" and r[0] == "payment_customer"]
+    assert leaf and "partition index payment_default_payment_customer" in leaf[0][2]
+    history = run_cli("history", "--dsn", dsn, "--limit", "3")
+    assert "3 entries from 1 run(s)" in history.stdout
+    assert "--limit N shows more" in history.stdout

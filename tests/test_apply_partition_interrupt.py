@@ -191,3 +191,48 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     sql = [s for a in doc["actions"] for s in a["sql"]]
     assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
     assert final_indexes(dsn) == uninterrupted
+
+
+def test_kill_9_while_the_build_goes_on_in_its_backend_the_next_apply_waits_and_attaches(
+    shop, uninterrupted
+):
+    """A killed client's CREATE INDEX CONCURRENTLY goes on in its backend: the next apply
+    waits for it, then attaches what it built instead of building it again."""
+    dsn, catalog, env = shop()
+    blocker = psycopg.connect(dsn)
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    rerun = None
+    try:
+        proc = start_apply(dsn, catalog, env)
+        wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        rerun = start_apply(dsn, catalog, env)
+        _wait_for_the_wait(dsn)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, out + err
+    sql = [s for a in json.loads(out)["actions"] for s in a["sql"]]
+    assert not any("payment_a_payment_customer ON" in s for s in sql), sql  # not built twice
+    assert (
+        "ALTER INDEX shop.payment_customer ATTACH PARTITION shop.payment_a_payment_customer" in sql
+    )
+    assert final_indexes(dsn) == uninterrupted
+
+
+def _wait_for_the_wait(dsn: str) -> None:
+    """Until the second apply's DDL session polls pg_stat_progress_create_index: it waits
+    for the orphaned build."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE %s AND query LIKE %s",
+                (f"{APPLY}: wait%", "%pg_stat_progress_create_index%"),
+            ).fetchone():
+                return
+            time.sleep(0.1)
+    raise AssertionError("the second apply never waited for the orphaned build")
