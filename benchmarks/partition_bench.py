@@ -53,7 +53,7 @@ def build_schema(conn: psycopg.Connection, rows: int, partitions: int) -> None:
             f"FOR VALUES FROM ({n * 1000}) TO ({(n + 1) * 1000})"
         )
     conn.execute(
-        f"INSERT INTO orders SELECT g, (g * 7919) % 100000, g % {partitions * 1000}, "
+        f"INSERT INTO orders SELECT g, (g::bigint * 7919) % 100000, g % {partitions * 1000}, "
         f"(g % 9973) / 7.0 FROM generate_series(1, {rows}) g"
     )
     conn.execute("VACUUM (FREEZE, ANALYZE) orders")
