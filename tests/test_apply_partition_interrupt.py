@@ -193,26 +193,35 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     assert final_indexes(dsn) == uninterrupted
 
 
-def test_kill_9_while_the_build_goes_on_in_its_backend_the_next_apply_waits_and_attaches(
+def test_a_partition_build_running_in_another_session_is_waited_for_then_attached(
     shop, uninterrupted
 ):
-    """A killed client's CREATE INDEX CONCURRENTLY goes on in its backend: the next apply
+    """apply's sessions make the server cancel a killed apply's build within seconds
+    (client_connection_check_interval), so a build found running is another session's: apply
     waits for it, then attaches what it built instead of building it again."""
+    import threading
+
     dsn, catalog, env = shop()
-    blocker = psycopg.connect(dsn)
+    blocker = psycopg.connect(dsn)  # an old snapshot holds the other session's build
     blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     blocker.execute("SELECT 1")
+    other = psycopg.connect(dsn, autocommit=True)
+    build = threading.Thread(
+        target=other.execute,
+        args=("CREATE INDEX CONCURRENTLY payment_a_payment_customer ON shop.payment_a "
+              "(customer_id)",),
+    )  # fmt: skip
     rerun = None
     try:
-        proc = start_apply(dsn, catalog, env)
-        wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        build.start()
+        _wait_for_build(dsn)
         rerun = start_apply(dsn, catalog, env)
         _wait_for_the_wait(dsn)
     finally:
         blocker.rollback()
         blocker.close()
+        build.join(timeout=120)
+        other.close()
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, out + err
     sql = [s for a in json.loads(out)["actions"] for s in a["sql"]]
@@ -223,9 +232,19 @@ def test_kill_9_while_the_build_goes_on_in_its_backend_the_next_apply_waits_and_
     assert final_indexes(dsn) == uninterrupted
 
 
+def _wait_for_build(dsn: str) -> None:
+    deadline = time.monotonic() + 60
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT 1 FROM pg_stat_progress_create_index").fetchone():
+                return
+            time.sleep(0.1)
+    raise AssertionError("the other session's build never started")
+
+
 def _wait_for_the_wait(dsn: str) -> None:
-    """Until the second apply's DDL session polls pg_stat_progress_create_index: it waits
-    for the orphaned build."""
+    """Until apply's DDL session polls pg_stat_progress_create_index: it waits for the
+    other session's build."""
     deadline = time.monotonic() + 60
     with psycopg.connect(dsn, autocommit=True) as conn:
         while time.monotonic() < deadline:
@@ -235,4 +254,4 @@ def _wait_for_the_wait(dsn: str) -> None:
             ).fetchone():
                 return
             time.sleep(0.1)
-    raise AssertionError("the second apply never waited for the orphaned build")
+    raise AssertionError("apply never waited for the other session's build")

@@ -131,8 +131,7 @@ def _drifted_partitions(spec: IndexSpec, rel: Relation, state: DatabaseState) ->
 
 
 def _building(state: DatabaseState, table: TableRef) -> tuple[str, object] | None:
-    """A CREATE INDEX another session runs on one of the tree's partitions (F5): a build
-    whose client was killed goes on in its backend until it ends."""
+    """A CREATE INDEX another session runs on one of the tree's partitions (F5)."""
     if not state.builds:
         return None
     oids = {p.oid for p in state.partitions.get(table.oid, ())}
