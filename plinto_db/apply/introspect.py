@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import psycopg
 
+from plinto_db.apply.partition_tree import PARTITION_KEY_SQL, read_partitions
 from plinto_db.apply.shape import read_shapes
 from plinto_db.apply.shape_cache import ShapeCache
 from plinto_db.apply.shape_record import read_recorded
@@ -32,15 +33,6 @@ from plinto_db.pg.messages import server_message
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 
-# A partitioned table's key: its columns in order, NULL for an expression (attnum 0).
-PARTITION_KEY_SQL = """
-ARRAY(SELECT a.attname::text
-      FROM pg_catalog.pg_partitioned_table pt
-      CROSS JOIN LATERAL unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, pos)
-      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
-      WHERE pt.partrelid = {rel} ORDER BY k.pos)
-"""
-
 # The tables the catalog names, resolved through the session's search_path.
 TABLES_SQL = f"""
 SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
@@ -49,19 +41,6 @@ SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
 FROM unnest(%(names)s::text[]) AS t(name)
 LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-"""
-
-# Every partition under the catalog's partitioned tables, all levels, parents first (P8):
-# one query however many partitions there are.
-PARTITIONS_SQL = f"""
-SELECT r.root, c.oid, n.nspname, c.relname, c.relkind, t.parentrelid::oid, c.relpages,
-       CASE WHEN c.relkind = 'p' THEN {PARTITION_KEY_SQL.format(rel="c.oid")} END
-FROM unnest(%(roots)s::oid[]) AS r(root)
-CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.root) AS t
-JOIN pg_catalog.pg_class c ON c.oid = t.relid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE t.level > 0
-ORDER BY r.root, t.level, c.relname
 """
 
 # Every index on the catalog's tables and their partitions, plus any relation carrying a
@@ -147,7 +126,7 @@ def read_state(
             if missing and not _read_only(cur):
                 scratch = _build_scratch_indexes(cur, missing, tables)
             cur.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
-            partitions = _read_partitions(cur, tables)
+            partitions = read_partitions(cur, tables)
             relations = _read_relations(cur, specs, tables, partitions)
             shapes = read_shapes(cur, [r.oid for r in relations if _needs_shape(r)] + list(scratch))
             builds = read_builds(cur)
@@ -238,23 +217,6 @@ def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[s
         pages = max(0, int(pages or 0))
         tables[spec.name] = TableRef(oid, schema, name, bool(owned), pages, partition_key=key)
     return tables
-
-
-def _read_partitions(
-    cur: psycopg.Cursor, tables: dict[str, TableRef]
-) -> dict[int, tuple[Partition, ...]]:
-    roots = sorted({t.oid for t in tables.values() if t.partitioned})
-    if not roots:
-        return {}
-    trees: dict[int, list[Partition]] = {root: [] for root in roots}
-    for root, oid, schema, name, relkind, parent, pages, key in cur.execute(
-        PARTITIONS_SQL, {"roots": roots}
-    ).fetchall():
-        part = Partition(oid, schema, name, relkind, parent, max(0, int(pages or 0)))
-        trees[root].append(
-            part if key is None else Partition(**{**part.__dict__, "key": tuple(key)})
-        )
-    return {root: tuple(parts) for root, parts in trees.items()}
 
 
 def find_relations(conn: psycopg.Connection, names: list[str]) -> tuple[dict[str, int | None], str]:
