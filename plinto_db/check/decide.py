@@ -22,7 +22,7 @@ from plinto_db.check.judge import (
 )
 from plinto_db.check.modes import Mode
 from plinto_db.check.names import Names, QName, resolve
-from plinto_db.check.ordering import statement_orders
+from plinto_db.check.ordering import LazyOrders
 from plinto_db.check.planwalk import (
     PlanNode,
     analyze_figures,
@@ -142,7 +142,7 @@ def proves(
     """The indexes a passing plan proves: each one it uses to filter or to order. In forced
     mode, where competitors may have been hidden, only those the check's expectations name
     (or that sit on a table an `index-on` names)."""
-    ordered = statement_orders(check.sql)
+    ordered = LazyOrders(check.sql)
     serving = [
         n
         for n in nodes

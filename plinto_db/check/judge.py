@@ -20,7 +20,7 @@ from enum import StrEnum
 from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES
 from plinto_db.check.names import Names, QName
-from plinto_db.check.ordering import Orders, statement_orders
+from plinto_db.check.ordering import LazyOrders, Orders
 from plinto_db.check.planwalk import OTHER_SCANS, SEQ_NODES, PlanNode
 from plinto_db.check.workload import Check, Expectation, ExpectKind
 
@@ -78,7 +78,7 @@ class Judgement:
 
 
 def index_use(
-    node: PlanNode, nodes: Sequence[PlanNode], names: Names, *, ordered: Orders | bool
+    node: PlanNode, nodes: Sequence[PlanNode], names: Names, *, ordered: Orders | LazyOrders | bool
 ) -> Use:
     """The one rule: does this index scan node filter, order, or read the whole index?
 
@@ -94,11 +94,13 @@ def index_use(
     return Use.FULL_READ
 
 
-def _order_needed(node: PlanNode, nodes: Sequence[PlanNode], ordered: Orders | bool) -> bool:
+def _order_needed(
+    node: PlanNode, nodes: Sequence[PlanNode], ordered: Orders | LazyOrders | bool
+) -> bool:
     """Read from the plan: the node's order reaches what needs it with no Sort on the way (a
     Merge Append, a merge join, a sorted GROUP BY, ...), or reaches the top of a statement
     level (through its Limit) whose ORDER BY it then delivers."""
-    orders = ordered if isinstance(ordered, Orders) else Orders(ordered, ordered)
+    orders = Orders(ordered, ordered) if isinstance(ordered, bool) else ordered
     child = node
     while child.parent is not None:
         if child.parent_relationship in ("InitPlan", "SubPlan"):
@@ -203,7 +205,7 @@ def judge(
     names: Names | None = None,
 ) -> tuple[Verdict, tuple[Judgement, ...]]:
     """Every expectation of the check must hold. `forced`: the plan came with seq scans off."""
-    plan = _Plan(nodes, names or Names.empty(), forced=forced, ordered=statement_orders(check.sql))
+    plan = _Plan(nodes, names or Names.empty(), forced=forced, ordered=LazyOrders(check.sql))
     judgements = tuple(judge_expectation(e, plan) for e in check.expectations)
     verdict = Verdict.PASS if all(j.passed for j in judgements) else Verdict.FAIL
     return verdict, judgements

@@ -10,7 +10,7 @@ no statement order: the plan shows its own Sort or WindowAgg for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 
@@ -20,9 +20,33 @@ class Orders:
     nested: bool  # some subquery (in FROM, a sublink, a CTE) has ORDER BY
 
 
+class LazyOrders:
+    """A statement's Orders, parsed when a plan walk first asks (most index scans filter, and
+    their use is decided without it)."""
+
+    def __init__(self, sql: str):
+        self.sql = sql
+
+    @cached_property
+    def orders(self) -> Orders:
+        return statement_orders(self.sql)
+
+    @property
+    def top(self) -> bool:
+        return self.orders.top
+
+    @property
+    def nested(self) -> bool:
+        return self.orders.nested
+
+
 @lru_cache(maxsize=256)
 def statement_orders(sql: str) -> Orders:
     """Which levels of the statement have an ORDER BY; an unparsable text: the text's word."""
+    from plinto_db.check.sqltext import has_order_by
+
+    if not has_order_by(sql):  # no ORDER BY anywhere in the code: nothing to parse
+        return Orders(False, False)
     from pglast import ast, parse_sql
     from pglast.parser import ParseError
 
@@ -31,10 +55,7 @@ def statement_orders(sql: str) -> Orders:
     except ParseError:
         statements = ()
     if len(statements) != 1:
-        from plinto_db.check.sqltext import has_order_by
-
-        found = has_order_by(sql)
-        return Orders(found, found)
+        return Orders(True, True)  # unreadable: the text's ORDER BY may be at any level
     root = statements[0].stmt
     top_level = {id(node) for node in _set_arms(root, ast)}
     selects = [node for node in _nodes(root, ast) if isinstance(node, ast.SelectStmt)]

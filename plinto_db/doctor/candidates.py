@@ -62,6 +62,7 @@ def plan(
     chosen: dict[int, DropCandidate] = {}
     kept: list[Kept] = []
     tree = _Tree(facts)
+    gone: set[int] = set()  # what the chosen candidates take with them
 
     def narrow_first(oid: int) -> tuple:
         index = by_index[oid][0].index
@@ -71,11 +72,13 @@ def plan(
         found = by_index[oid]
         index = found[0].index
         reasons = tuple(dict.fromkeys(f.check for f in found))
-        why, cover = _refusal(index, found, covered, chosen, facts, tree)
+        with_it = tree.dropped_with([index.oid])
+        why, cover = _refusal(index, found, covered, chosen, facts, tree, (with_it, gone))
         if why:
             kept.append(Kept(index, reasons, why))
             continue
         chosen[oid] = DropCandidate(index, reasons, cover, drop_statement(index))
+        gone |= with_it
 
     def by_name(item: DropCandidate | Kept) -> tuple[str, str]:
         return (item.index.qualified_table, item.index.qualified_name)
@@ -115,14 +118,16 @@ def _refusal(
     chosen: dict[int, DropCandidate],
     facts: Facts,
     tree: _Tree,
+    dropped: tuple[set[int], set[int]],
 ) -> tuple[str | None, IndexFact | None]:
     """(why it must stay, None) or (None, the index that covers it, if any).
 
     Judged with every candidate chosen so far: after dropping them all and this one (a
     partitioned index with its partitions' indexes), every cover, uniqueness and foreign key
-    the candidates rely on must still have its index."""
-    with_it = tree.dropped_with([index.oid])
-    gone = tree.dropped_with(chosen) | with_it
+    the candidates rely on must still have its index. `dropped`: what dropping this index
+    takes with it, and what the chosen candidates take."""
+    with_it, chosen_gone = dropped
+    gone = chosen_gone | with_it
     protected = _protected(index, with_it, tree)
     if protected:
         return protected, None
