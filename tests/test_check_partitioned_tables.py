@@ -238,3 +238,52 @@ def test_an_order_the_index_does_not_serve_fails(shop_db, tmp_path):
     for mode in ("natural", "forced"):
         result = run(shop_db, write_inputs(tmp_path, checks, CATALOG), mode=mode).results[0]
         assert result.verdict is Verdict.FAIL, (mode, result.message)
+
+
+REFUSED = """
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+CREATE SERVER archive FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
+CREATE SCHEMA arc;
+CREATE TABLE arc.orders (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE arc.orders_2025 PARTITION OF arc.orders
+  FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE FOREIGN TABLE arc.orders_2020 PARTITION OF arc.orders
+  FOR VALUES FROM ('2020-01-01') TO ('2021-01-01') SERVER archive;
+CREATE TABLE arc.notes (id bigint NOT NULL, code text NOT NULL)
+  PARTITION BY LIST ((lower(code)));
+CREATE TABLE arc.notes_a PARTITION OF arc.notes FOR VALUES IN ('a');
+"""
+REFUSED_CATALOG = """
+CREATE UNIQUE INDEX CONCURRENTLY orders_id_at_key ON arc.orders (id, at);
+CREATE UNIQUE INDEX CONCURRENTLY notes_id_key ON arc.notes (id, code);
+CREATE INDEX CONCURRENTLY orders_at_idx ON arc.orders (at);
+"""
+
+
+def test_advice_for_unique_indexes_postgresql_refuses(pg_server, tmp_path):
+    """A foreign-table partition cannot carry a unique index, and a table partitioned by an
+    expression cannot have one at all: PostgreSQL refuses both, so the advice is not apply."""
+    dsn = pg_server.create_database()  # not analyzed: ANALYZE would reach the foreign server
+    try:
+        checks = {"orders": "-- expect: seqscan arc.orders_2025\nSELECT * FROM arc.orders_2025;\n"}
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(REFUSED)
+            for statement in REFUSED_CATALOG.strip().splitlines()[:2]:  # refused indeed
+                with pytest.raises(psycopg.Error, match="unique|UNIQUE"):
+                    conn.execute(statement.replace(" CONCURRENTLY", "").rstrip(";"))
+        result = run(dsn, write_inputs(tmp_path, checks, REFUSED_CATALOG), mode="forced")
+        reasons = {item.name: item.reason for item in result.coverage}
+    finally:
+        pg_server.drop_database(dsn)
+    assert reasons["orders_id_at_key"] == (
+        "not built in the database (PostgreSQL cannot build it: partition arc.orders_2020 of "
+        "arc.orders is a foreign table, which cannot carry a unique index; make it unique on "
+        "each local partition instead (plinto-db apply refuses it))"
+    )
+    assert reasons["notes_id_key"].startswith(
+        "not built in the database (PostgreSQL cannot build it: arc.notes is partitioned by an "
+        "expression"
+    )
+    assert reasons["orders_at_idx"] == (
+        "not built in the database (run plinto-db apply, or check with --mode hypothetical)"
+    )

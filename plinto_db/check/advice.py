@@ -20,15 +20,20 @@ def build_advice(spec: Any, facts: Any) -> str:
     table = facts.table((spec.schema, spec.table))
     if table is None or table.kind != "p" or not spec.unique:
         return BUILD_ADVICE
-    return unique_refusal(spec, table.schema, table.name, table.partition_key) or BUILD_ADVICE
+    return unique_refusal(spec, table) or BUILD_ADVICE
 
 
-def unique_refusal(
-    spec: Any, schema: str | None, table: str, partition_key: tuple[str, ...]
-) -> str | None:
-    """Why PostgreSQL refuses this unique index on a partitioned table, and what to write
-    instead; None when it is accepted."""
-    where = shown(schema, table)
+def unique_refusal(spec: Any, table: Any) -> str | None:
+    """Why PostgreSQL refuses this unique index on the partitioned `table` (a check fact),
+    and what to write instead; None when it is accepted."""
+    where = shown(table.schema, table.name)
+    partition_key = table.partition_key
+    if table.foreign_partition:
+        return (
+            f"PostgreSQL cannot build it: partition {table.foreign_partition} of {where} is a "
+            "foreign table, which cannot carry a unique index; make it unique on each local "
+            "partition instead (plinto-db apply refuses it)"
+        )
     if "" in partition_key:
         return (
             f"PostgreSQL cannot build it: {where} is partitioned by an expression, and a unique "

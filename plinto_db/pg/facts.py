@@ -42,7 +42,11 @@ SELECT n.nspname, c.relname, c.relkind::text, c.relpages, c.reltuples,
              FROM pg_partitioned_table pt
              CROSS JOIN unnest(pt.partattrs::int2[]) WITH ORDINALITY k(num, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.num
-             WHERE pt.partrelid = c.oid ORDER BY k.ord)
+             WHERE pt.partrelid = c.oid ORDER BY k.ord),
+       -- a foreign-table partition, at any level (it cannot carry a unique index)
+       (SELECT f.oid::regclass::text FROM pg_partition_tree(c.oid) t
+        JOIN pg_class f ON f.oid = t.relid
+        WHERE c.relkind = 'p' AND f.relkind = 'f' ORDER BY 1 LIMIT 1)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
@@ -86,6 +90,7 @@ class TableFact:
     root: str | None  # the partitioned table this partition belongs to
     root_schema: str | None = None  # its schema (None: the table's own)
     partition_key: tuple[str, ...] = ()  # a partitioned table's key columns ('': an expression)
+    foreign_partition: str | None = None  # a foreign-table partition (as SQL names it), if any
 
 
 Fact = TypeVar("Fact", IndexFact, TableFact)
@@ -139,8 +144,8 @@ def gather_facts(conn: psycopg.Connection) -> ServerFacts:
         IndexFact(*row[:-1], keys=tuple(row[-1])) for row in conn.execute(INDEXES_SQL).fetchall()
     )
     tables = tuple(
-        TableFact(s, n, k, int(p), float(t), bool(a), r, rs, tuple(key))
-        for s, n, k, p, t, a, r, rs, key in conn.execute(TABLES_SQL).fetchall()
+        TableFact(s, n, k, int(p), float(t), bool(a), r, rs, tuple(key), foreign)
+        for s, n, k, p, t, a, r, rs, key, foreign in conn.execute(TABLES_SQL).fetchall()
     )
     row = conn.execute(SESSION_SQL).fetchone()
     search_path, in_recovery = (tuple(row[0]), bool(row[1])) if row else (("public",), False)
