@@ -1,6 +1,7 @@
 """Plans PostgreSQL really produced, recorded for the plan walker's tests (tests/data/plans/).
 
     python tests/plan_recorder.py          # start each test server, record every scenario
+    python tests/plan_recorder.py NAME...  # only these scenarios (and facts.json)
 
 Each scenario is a query with the planner settings `check` would use (natural, forced) or a
 few more (parallel costs lowered, join methods off), explained as `check` explains it:
@@ -129,6 +130,16 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "tid_scan": Scenario(NATURAL, "SELECT * FROM t WHERE ctid = '(0,1)'"),
     "delete": Scenario(NATURAL, "DELETE FROM u WHERE t_id = 7"),
+    # an ORDER BY in a sublink only: the top Limit's full index read serves no order
+    "forced_limit_subquery_order": Scenario(
+        FORCED,
+        "SELECT t.id, (SELECT k FROM u WHERE u.t_id = t.id ORDER BY k LIMIT 1) FROM t LIMIT 10",
+    ),
+    "forced_subquery_order": Scenario(
+        FORCED,
+        "SELECT * FROM (SELECT id, created FROM t ORDER BY created DESC LIMIT 5) s WHERE s.id > 0",
+    ),
+    "partitions_order_desc": Scenario(NATURAL, "SELECT * FROM p ORDER BY k DESC LIMIT 5"),
 }
 
 
@@ -153,9 +164,9 @@ def explain(conn: psycopg.Connection, scenario: Scenario) -> Any:
         conn.execute("ROLLBACK")
 
 
-def record(dsn: str, folder: Path) -> list[Path]:
-    """Every scenario explained on `dsn` (a database built by `build`), written to `folder`,
-    with the server's facts as `check` gathers them (facts.json)."""
+def record(dsn: str, folder: Path, only: tuple[str, ...] = ()) -> list[Path]:
+    """Every scenario (or `only` these) explained on `dsn` (a database built by `build`),
+    written to `folder`, with the server's facts as `check` gathers them (facts.json)."""
     from dataclasses import asdict
 
     from plinto_db.pg.facts import gather_facts
@@ -166,6 +177,8 @@ def record(dsn: str, folder: Path) -> list[Path]:
         server = conn.execute("SHOW server_version").fetchone()[0]
         written[0].write_text(json.dumps(asdict(gather_facts(conn)), indent=1) + "\n")
         for name, scenario in SCENARIOS.items():
+            if only and name not in only:
+                continue
             doc = {
                 "scenario": name,
                 "server": server,
@@ -220,7 +233,7 @@ def main() -> None:
             dsn = server.create_database()
             build(dsn)
             folder = PLANS / f"pg{server.version_num // 10000}"
-            for path in record(dsn, folder):
+            for path in record(dsn, folder, tuple(sys.argv[1:])):
                 print(path.relative_to(PLANS.parent.parent.parent))
         finally:
             server.stop()

@@ -23,6 +23,7 @@ BAD = {
         "bad.py": [(14, 5), (18, 13), (19, 13), (25, 17)],
     },
     "concurrent-if-not-exists": {"bad.sql": [(1, 1)]},
+    "concurrently-on-partitioned-table": {"bad.sql": [(3, 1), (6, 1)]},
     "concurrently-with-lock-timeout": {"bad.sql": [(3, 1)]},
     "require-index-name": {"bad.sql": [(1, 1)]},
     "require-lock-timeout": {"bad.sql": [(2, 1), (8, 1)], "bad.py": [(15, 5)]},

@@ -15,6 +15,7 @@ from recorded_plans import MAJOR_IDS, MAJORS, names, plan, verdict_of
 
 from plinto_db.check.judge import Use, Verdict, index_use
 from plinto_db.check.names import Names, resolve
+from plinto_db.check.ordering import Orders, statement_orders
 from plinto_db.check.planwalk import (
     analyze_figures,
     render_tree,
@@ -169,15 +170,38 @@ def test_render_tree_and_scan_summary(major):
         ("forced_merge_join", "u_t_idx", Use.ORDER),
         ("forced_group", "t_a_idx", Use.ORDER),  # a sorted GROUP BY
         ("partitions_order", "p_k_idx", Use.ORDER),  # Merge Append
+        ("partitions_order_desc", "p_k_idx", Use.ORDER),  # Merge Append of backward scans
+        # the only ORDER BY is a sublink's: the top Limit over t_pkey needs no order
+        ("forced_limit_subquery_order", "t_pkey", Use.FULL_READ),
+        ("forced_limit_subquery_order", "u_t_idx", Use.FILTER),
+        ("forced_subquery_order", "t_created_idx", Use.ORDER),  # a subquery's ORDER BY LIMIT
     ],
 )
 def test_index_use_filters_orders_or_reads_whole(major, scenario, index, use):
     doc = load(major, scenario)
     n = names(major)
     nodes = resolve(walk(doc["plan"]), n)
-    from plinto_db.check.sqltext import has_order_by
-
     found = [x for x in nodes if x.uses_index and x.index == index]
     assert found, [x.label() for x in nodes]
-    got = {index_use(x, nodes, n, ordered=has_order_by(doc["sql"])) for x in found}
+    got = {index_use(x, nodes, n, ordered=statement_orders(doc["sql"])) for x in found}
     assert got == {use}
+
+
+@pytest.mark.parametrize(
+    ("sql", "top", "nested"),
+    [
+        ("SELECT * FROM t ORDER BY a LIMIT 3", True, False),
+        ("SELECT * FROM t LIMIT 3", False, False),
+        ("SELECT a, (SELECT k FROM u ORDER BY k LIMIT 1) FROM t LIMIT 3", False, True),
+        ("SELECT string_agg(email, ',' ORDER BY email) FROM t", False, False),
+        ("SELECT row_number() OVER (ORDER BY a) FROM t LIMIT 3", False, False),
+        ("(SELECT a FROM t ORDER BY a LIMIT 1) UNION ALL SELECT 2", True, False),
+        ("SELECT * FROM t WHERE email = 'order by' LIMIT 3", False, False),
+        ("WITH x AS (SELECT a FROM t ORDER BY a LIMIT 5) SELECT * FROM x", False, True),
+        ("SELECT * FROM t WHERE a = $1 ORDER BY created DESC LIMIT $2", True, False),
+    ],
+)
+def test_statement_orders_reads_where_an_order_by_is(sql, top, nested):
+    """Read with PostgreSQL's parser: an aggregate's or a window's ORDER BY is no statement
+    order; a sublink's is nested, not the statement's."""
+    assert statement_orders(sql) == Orders(top, nested)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from plinto_db.check.advice import BUILD_ADVICE
 from plinto_db.check.display import shown
 from plinto_db.check.judge import Verdict, filtering_predicate, on_table
 from plinto_db.check.names import Names, QName
@@ -23,12 +24,16 @@ def coverage(
     *,
     present: set[str] | None = None,
     skipped: Mapping[str, str] | None = None,
+    advice: Mapping[str, str] | None = None,
 ) -> tuple[IndexCoverage, ...]:
     """Each catalog index: proven by a passing check's plan, or unproven with the closest reason.
 
     `present`: index names the server has (built, or created hypothetically); None = all.
+    `skipped`: why HypoPG could not simulate an index; `advice`: how to build one that is
+    not built (advice.build_advice), when it is not `plinto-db apply`.
     """
-    return tuple(_cover(spec, results, names, present, skipped or {}) for spec in catalog)
+    why_not_built = {**(advice or {}), **(skipped or {})}
+    return tuple(_cover(spec, results, names, present, why_not_built) for spec in catalog)
 
 
 def _cover(
@@ -47,7 +52,7 @@ def _cover(
         )
 
     if present is not None and name not in present:
-        why = skipped.get(name) or "run plinto-db apply, or check with --mode hypothetical"
+        why = skipped.get(name) or BUILD_ADVICE
         return make(CoverageState.UNPROVEN, f"not built in the database ({why})")
     proven = tuple(
         r.check.name

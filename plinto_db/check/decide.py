@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from plinto_db.check.advice import build_advice
 from plinto_db.check.judge import (
     Judgement,
     Use,
@@ -21,6 +22,7 @@ from plinto_db.check.judge import (
 )
 from plinto_db.check.modes import Mode
 from plinto_db.check.names import Names, QName, resolve
+from plinto_db.check.ordering import LazyOrders
 from plinto_db.check.planwalk import (
     PlanNode,
     analyze_figures,
@@ -31,7 +33,6 @@ from plinto_db.check.planwalk import (
     walk,
 )
 from plinto_db.check.results import CheckResult, Explained
-from plinto_db.check.sqltext import has_order_by
 from plinto_db.check.workload import Check, ExpectKind
 from plinto_db.pg.facts import ServerFacts
 
@@ -141,7 +142,7 @@ def proves(
     """The indexes a passing plan proves: each one it uses to filter or to order. In forced
     mode, where competitors may have been hidden, only those the check's expectations name
     (or that sit on a table an `index-on` names)."""
-    ordered = has_order_by(check.sql)
+    ordered = LazyOrders(check.sql)
     serving = [
         n
         for n in nodes
@@ -181,7 +182,7 @@ def _failure_notes(
             if fact is None and spec is not None and mode is not Mode.HYPOTHETICAL:
                 notes.append(
                     f"{shown} is in the catalog but not built in this database "
-                    "(run plinto-db apply, or check with --mode hypothetical)"
+                    f"({build_advice(spec, facts)})"
                 )
             if mode is Mode.GENERIC and check.param_count:
                 predicate = fact.predicate if fact else (spec.where if spec else None)

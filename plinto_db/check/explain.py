@@ -4,8 +4,10 @@ Everything runs in one transaction that is rolled back, with `lock_timeout` and
 `statement_timeout` set; each check runs under a savepoint that is rolled back too, so
 `--analyze` of a data-changing query leaves nothing behind. Parameterised queries are
 PREPAREd so the server infers the parameter types, then EXPLAIN EXECUTE'd with the check's
-values (a custom plan) or with NULLs under `force_generic_plan`; on PostgreSQL 16+ the generic
-plan comes from `EXPLAIN (GENERIC_PLAN)`, sent through the simple protocol.
+values: a custom plan, or under `force_generic_plan` before PostgreSQL 16 the generic plan
+(pruned at executor start-up with those values, as a driver's cached plan is; NULLs only when
+the check gives none); on 16+ the generic plan comes from `EXPLAIN (GENERIC_PLAN)`, sent
+through the simple protocol.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from plinto_db.check.workload import Check
 from plinto_db.pg.messages import server_message
 
 GENERIC_PLAN_MIN_VERSION = 160000
+NULL_GENERIC_NOTE = (
+    "generic plan executed with NULL parameters (the check gives no values): a partition-key "
+    "parameter prunes every partition; give `-- params:` or `-- sample:`"
+)
 
 
 def _set_local(conn: psycopg.Connection, settings: Iterable[tuple[str, str]]) -> None:
@@ -143,29 +149,40 @@ def _compose(
     # VERBOSE: every scan node names its relation's schema
     explain = "EXPLAIN (" + ("ANALYZE, BUFFERS, " if options.analyze else "") + "VERBOSE, "
     generic = options.mode is Mode.GENERIC and check.param_count > 0
-    if check.param_count and not generic:
+    with_values = check.param_count and (not generic or _pre16_generic(check, version, options))
+    if with_values:
         try:
             statement.values = values_for(check, samples)
             if check.params is None:
                 notes.extend(null_notes(check, statement.values))
         except NoSample:
-            if mode is not Mode.FORCED:
+            if generic:  # before 16, a sample with no row leaves the generic plan to NULLs
+                statement.values = ()
+            elif mode is not Mode.FORCED:
                 raise
-            # forced mode must work on an empty schema: no sample row, so plan generically
-            notes.append("the sample query returned no rows: planned as a generic plan")
-            statement.steps.append(_set_local_sql("plan_cache_mode", "force_generic_plan"))
-            generic = True
+            else:
+                # forced mode must work on an empty schema: no sample row, so plan generically
+                notes.append("the sample query returned no rows: planned as a generic plan")
+                statement.steps.append(_set_local_sql("plan_cache_mode", "force_generic_plan"))
+                generic = True
     name = f"plinto_check_{number}"
     if generic and version >= GENERIC_PLAN_MIN_VERSION and not options.analyze:
         statement.text = f"EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON, SETTINGS) {check.sql}"
     elif check.param_count:
         statement.steps.append(f"PREPARE {name} AS {check.sql}")
-        args = ("NULL",) * check.param_count if generic else statement.values
+        if options.mode is Mode.GENERIC and generic and not statement.values:
+            notes.append(NULL_GENERIC_NOTE)
+        args = statement.values or ("NULL",) * check.param_count
         statement.text = f"{explain}FORMAT JSON, SETTINGS) EXECUTE {name}({', '.join(args)})"
-        if generic:
-            statement.values = ()
     else:
         statement.text = f"{explain}FORMAT JSON, SETTINGS) {check.sql}"
+
+
+def _pre16_generic(check: Check, version: int, options: RunOptions) -> bool:
+    """Before 16 the generic plan is executed: with the check's values, so that initial
+    partition pruning is what a driver's cached plan gets (NULLs would prune every partition a
+    partition-key comparison touches)."""
+    return version < GENERIC_PLAN_MIN_VERSION and check.has_values and not options.analyze
 
 
 def _set_local_sql(name: str, value: str) -> str:

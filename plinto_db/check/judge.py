@@ -20,8 +20,8 @@ from enum import StrEnum
 from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES
 from plinto_db.check.names import Names, QName
+from plinto_db.check.ordering import LazyOrders, Orders
 from plinto_db.check.planwalk import OTHER_SCANS, SEQ_NODES, PlanNode
-from plinto_db.check.sqltext import has_order_by
 from plinto_db.check.workload import Check, Expectation, ExpectKind
 
 
@@ -77,10 +77,13 @@ class Judgement:
     notes: tuple[str, ...] = ()
 
 
-def index_use(node: PlanNode, nodes: Sequence[PlanNode], names: Names, *, ordered: bool) -> Use:
+def index_use(
+    node: PlanNode, nodes: Sequence[PlanNode], names: Names, *, ordered: Orders | LazyOrders | bool
+) -> Use:
     """The one rule: does this index scan node filter, order, or read the whole index?
 
-    `nodes`: the whole plan (walk order), `ordered`: the statement has an ORDER BY.
+    `nodes`: the whole plan (walk order); `ordered`: which levels of the statement have an
+    ORDER BY (ordering.statement_orders; a bool: every level alike).
     """
     if node.index_cond or names.is_partial(node.plan_schema, node.plan_index or node.index or ""):
         return Use.FILTER
@@ -91,28 +94,36 @@ def index_use(node: PlanNode, nodes: Sequence[PlanNode], names: Names, *, ordere
     return Use.FULL_READ
 
 
-def _order_needed(node: PlanNode, nodes: Sequence[PlanNode], ordered: bool) -> bool:
+def _order_needed(
+    node: PlanNode, nodes: Sequence[PlanNode], ordered: Orders | LazyOrders | bool
+) -> bool:
+    """Read from the plan: the node's order reaches what needs it with no Sort on the way (a
+    Merge Append, a merge join, a sorted GROUP BY, ...), or reaches the top of a statement
+    level (through its Limit) whose ORDER BY it then delivers."""
+    orders = Orders(ordered, ordered) if isinstance(ordered, bool) else ordered
     child = node
     while child.parent is not None:
         if child.parent_relationship in ("InitPlan", "SubPlan"):
-            return ordered  # the top of a subquery (a CTE, a sublink): its own ORDER BY
+            return orders.nested  # the top of a subquery (a CTE, a sublink): its own ORDER BY
         parent = nodes[child.parent]
         kind = parent.node_type
         if kind in ORDER_USING or (kind in ("Aggregate", "SetOp") and parent.strategy == "Sorted"):
             return True
+        if kind == "Subquery Scan" and orders.nested:
+            return True  # the top of a subquery in FROM that has an ORDER BY of its own
         keeps = kind in ORDER_KEEPING or (
             kind == "Nested Loop" and child.parent_relationship == "Outer"
         )
         if not keeps:
             return False  # a Sort, a hash, a Gather: the order is not what reaches the top
         child = parent
-    return ordered
+    return orders.top
 
 
 class _Plan:
     """A resolved plan with the facts the judge needs, and each index node's use computed once."""
 
-    def __init__(self, nodes: tuple[PlanNode, ...], names: Names, *, forced: bool, ordered: bool):
+    def __init__(self, nodes: tuple[PlanNode, ...], names: Names, *, forced: bool, ordered: Orders):
         self.nodes, self.names, self.forced = nodes, names, forced
         self.uses = {
             n.position: index_use(n, nodes, names, ordered=ordered) for n in nodes if n.uses_index
@@ -194,7 +205,7 @@ def judge(
     names: Names | None = None,
 ) -> tuple[Verdict, tuple[Judgement, ...]]:
     """Every expectation of the check must hold. `forced`: the plan came with seq scans off."""
-    plan = _Plan(nodes, names or Names.empty(), forced=forced, ordered=has_order_by(check.sql))
+    plan = _Plan(nodes, names or Names.empty(), forced=forced, ordered=LazyOrders(check.sql))
     judgements = tuple(judge_expectation(e, plan) for e in check.expectations)
     verdict = Verdict.PASS if all(j.passed for j in judgements) else Verdict.FAIL
     return verdict, judgements

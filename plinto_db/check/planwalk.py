@@ -145,8 +145,36 @@ def used_indexes(nodes: tuple[PlanNode, ...]) -> tuple[str, ...]:
 
 
 def scan_summary(nodes: tuple[PlanNode, ...]) -> tuple[str, ...]:
-    """The scan nodes without index names, e.g. `Index Scan on users`, each once."""
-    return tuple(dict.fromkeys(replace(n, index=None).label() for n in nodes if n.relation))
+    """The scan nodes without index names, e.g. `Index Scan on users`, each once. A partition
+    read (an Append or Merge Append member) is named: `Index Scan on events_2024, events_2025
+    (2 partitions of app.events)`; more than PARTITIONS_LISTED: the first, `…`, the last."""
+    partitions: dict[str, list[str]] = {}
+    for node in nodes:
+        if node.relation is None:
+            continue
+        part = node.plan_relation
+        if part is None or part == node.relation:
+            partitions.setdefault(replace(node, index=None).label(), [])
+            continue
+        kind = replace(node, index=None, relation=None).label()
+        key = f"{kind} on {shown(node.schema, node.relation)}"
+        partitions.setdefault(key, []).append(shown(node.plan_schema, part))
+    return tuple(_with_partitions(label, parts) for label, parts in partitions.items())
+
+
+PARTITIONS_LISTED = 3
+
+
+def _with_partitions(label: str, partitions: list[str]) -> str:
+    """`Seq Scan on app.events` naming the partitions read under it."""
+    parts = list(dict.fromkeys(partitions))
+    if not parts:
+        return label
+    kind, _, root = label.partition(" on ")
+    if len(parts) == 1:
+        return f"{kind} on {parts[0]} (partition of {root})"
+    listed = ", ".join(parts) if len(parts) <= PARTITIONS_LISTED else f"{parts[0]} … {parts[-1]}"
+    return f"{kind} on {listed} ({len(parts)} partitions of {root})"
 
 
 def render_tree(explain: Any, *, max_lines: int = 12) -> str:

@@ -203,6 +203,7 @@ def _assemble(
     request: CheckRequest,
     checks_dir: Path,
 ) -> CheckRun:
+    from plinto_db.check.advice import build_advice
     from plinto_db.check.coverage import coverage
     from plinto_db.check.decide import decide, names_from
     from plinto_db.pg.connect import describe
@@ -232,7 +233,14 @@ def _assemble(
         coverage=()
         if request.only
         else _with_sizes(
-            coverage(catalog, results, names, present=present, skipped=session.skipped),
+            coverage(
+                catalog,
+                results,
+                names,
+                present=present,
+                skipped=session.skipped,
+                advice={spec.name: build_advice(spec, facts) for spec in catalog},
+            ),
             catalog,
             facts,
         ),

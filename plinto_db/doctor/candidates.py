@@ -6,13 +6,17 @@ candidate: an index that backs a constraint, is referenced by a foreign key, is 
 identity or belongs to a partitioned index; a unique index without a unique index that
 implies it; the index another candidate relies on as its cover; and the last index that
 supports a foreign key once the others are gone. Each refusal is kept with its reason.
-Doctor prints the statements; it never runs them.
+
+The candidates are judged together: each one is weighed with every candidate chosen before
+it already dropped, and a partitioned index drops every index attached under it (on each
+partition), so running the whole list leaves every cover, uniqueness and foreign key with an
+index. Doctor prints the statements; it never runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plinto_db.doctor.compare import fk_covered_by, fk_covers, usable
 from plinto_db.doctor.model import Facts, Finding, IndexFact, drop_statement
@@ -57,6 +61,8 @@ def plan(
             by_index.setdefault(finding.index.oid, []).append(finding)
     chosen: dict[int, DropCandidate] = {}
     kept: list[Kept] = []
+    tree = _Tree(facts)
+    gone: set[int] = set()  # what the chosen candidates take with them
 
     def narrow_first(oid: int) -> tuple:
         index = by_index[oid][0].index
@@ -66,16 +72,43 @@ def plan(
         found = by_index[oid]
         index = found[0].index
         reasons = tuple(dict.fromkeys(f.check for f in found))
-        why, cover = _refusal(index, found, covered, chosen, facts)
+        with_it = tree.dropped_with([index.oid])
+        why, cover = _refusal(index, found, covered, chosen, facts, tree, (with_it, gone))
         if why:
             kept.append(Kept(index, reasons, why))
             continue
         chosen[oid] = DropCandidate(index, reasons, cover, drop_statement(index))
+        gone |= with_it
 
     def by_name(item: DropCandidate | Kept) -> tuple[str, str]:
         return (item.index.qualified_table, item.index.qualified_name)
 
     return DropPlan(tuple(sorted(chosen.values(), key=by_name)), tuple(sorted(kept, key=by_name)))
+
+
+class _Tree:
+    """What dropping an index takes with it: a partitioned index drops every index attached
+    under it, at any depth, on every partition."""
+
+    def __init__(self, facts: Facts):
+        self.children: dict[int, set[int]] = {}
+        self.tables: dict[int, int] = {}  # index oid -> its table
+        for item in (*facts.indexes, *facts.attached_indexes):
+            self.tables[item.oid] = item.table_oid
+            if item.parent is not None:
+                self.children.setdefault(item.parent, set()).add(item.oid)
+        self.by_oid = {i.oid: i for i in facts.indexes}
+
+    def dropped_with(self, oids: Iterable[int]) -> set[int]:
+        """The indexes gone once `oids` are dropped: them and everything attached under them."""
+        gone: set[int] = set()
+        stack = list(oids)
+        while stack:
+            oid = stack.pop()
+            if oid not in gone:
+                gone.add(oid)
+                stack.extend(self.children.get(oid, ()))
+        return gone
 
 
 def _refusal(
@@ -84,27 +117,69 @@ def _refusal(
     covered: set[str],
     chosen: dict[int, DropCandidate],
     facts: Facts,
+    tree: _Tree,
+    dropped: tuple[set[int], set[int]],
 ) -> tuple[str | None, IndexFact | None]:
-    """(why it must stay, None) or (None, the index that covers it, if any)."""
-    if index.protected:
-        return f"it {index.protected}", None
+    """(why it must stay, None) or (None, the index that covers it, if any).
+
+    Judged with every candidate chosen so far: after dropping them all and this one (a
+    partitioned index with its partitions' indexes), every cover, uniqueness and foreign key
+    the candidates rely on must still have its index. `dropped`: what dropping this index
+    takes with it, and what the chosen candidates take."""
+    with_it, chosen_gone = dropped
+    gone = chosen_gone | with_it
+    protected = _protected(index, with_it, tree)
+    if protected:
+        return protected, None
     covers = [f.covered_by for f in found if f.check in covered and f.covered_by is not None]
-    cover = next((c for c in covers if c.oid not in chosen), None)
+    cover = next((c for c in covers if c.oid not in gone), None)
     if covers and cover is None:
-        return "every index that covers it is itself a drop candidate: drop one at a time", None
+        return (
+            "every index that covers it is itself a drop candidate (or attached under one): "
+            "drop one at a time",
+            None,
+        )
     if index.unique and cover is None:
         return "it enforces uniqueness", None
     relied_on = [
         c.index.qualified_name
         for c in chosen.values()
-        if c.covered_by is not None and c.covered_by.oid == index.oid
+        if c.covered_by is not None and c.covered_by.oid in with_it
     ]
     if relied_on:
-        return f"it covers {', '.join(relied_on)}, which is a drop candidate", None
-    gone = set(chosen) | {index.oid}
-    remaining = [i for i in facts.indexes_on(index.table_oid) if usable(i) and i.oid not in gone]
-    for fk in facts.foreign_keys_on(index.table_oid):
-        supports = fk_covered_by(fk, index, facts.equality_operators)
-        if supports and not fk_covers(fk, remaining, facts.equality_operators):
-            return f"it is the only index left that supports foreign key {fk.name}", None
+        which = "which is a drop candidate" if len(relied_on) == 1 else "which are drop candidates"
+        return f"it covers {', '.join(relied_on)}, {which}", None
+    fk = _unsupported_foreign_key(with_it, gone, facts, tree)
+    if fk:
+        return f"it is the only index left that supports foreign key {fk}", None
     return None, cover
+
+
+def _protected(index: IndexFact, with_it: set[int], tree: _Tree) -> str | None:
+    """Why it may never be dropped: its own reason, or one of an index attached under it."""
+    if index.protected:
+        return f"it {index.protected}"
+    for oid in sorted(with_it - {index.oid}):
+        child = tree.by_oid.get(oid)
+        why = replace(child, parent=None).protected if child is not None else None
+        if why:
+            return f"its partition index {child.qualified_name} {why}"
+    return None
+
+
+def _unsupported_foreign_key(
+    with_it: set[int], gone: set[int], facts: Facts, tree: _Tree
+) -> str | None:
+    """A foreign key, on any table an index in `with_it` is on, that one of them supports and
+    no index left after dropping `gone` does (a partitioned index supports each partition
+    through the index attached there)."""
+    tables = {tree.tables[oid] for oid in with_it if oid in tree.tables}
+    for table in sorted(tables):
+        indexes = [i for i in facts.indexes_on(table) if usable(i)]
+        dropped = [i for i in indexes if i.oid in with_it]
+        remaining = [i for i in indexes if i.oid not in gone]
+        for fk in facts.foreign_keys_on(table):
+            supports = any(fk_covered_by(fk, i, facts.equality_operators) for i in dropped)
+            if supports and not fk_covers(fk, remaining, facts.equality_operators):
+                return fk.name
+    return None

@@ -54,6 +54,7 @@ class _State:
     autocommit: bool = False
     new_tables: set[str] = field(default_factory=set)
     new_indexes: set[str] = field(default_factory=set)
+    new_partitioned: set[str] = field(default_factory=set)
     not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     not_null_checked: set[tuple[str, str]] = field(default_factory=set)
 
@@ -77,6 +78,7 @@ class _State:
             new_tables=frozenset(self.new_tables),
             new_indexes=frozenset(self.new_indexes),
             not_null_checked=frozenset(self.not_null_checked),
+            new_partitioned=frozenset(self.new_partitioned),
         )
 
     def end_transaction(self) -> None:
@@ -112,6 +114,8 @@ def _advance(state: _State, raw: RawStatement) -> None:
         _set_variable(state, node, raw.line)
     elif isinstance(node, ast.CreateStmt):
         state.new_tables.add(node.relation.relname)
+        if node.partspec is not None:
+            state.new_partitioned.add(node.relation.relname)
     elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
         state.new_tables.add(node.into.rel.relname)
     elif isinstance(node, ast.IndexStmt):
@@ -120,6 +124,8 @@ def _advance(state: _State, raw: RawStatement) -> None:
     elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
         if node.relation.relname in state.new_tables:
             state.new_tables.add(node.newname)
+        if node.relation.relname in state.new_partitioned:
+            state.new_partitioned.add(node.newname)
     else:
         _track_not_null_checks(state, node)
 

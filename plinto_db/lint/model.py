@@ -51,6 +51,7 @@ class Context:
     new_tables: frozenset[str] = frozenset()  # tables this file created (relation names)
     new_indexes: frozenset[str] = frozenset()  # indexes this file created on those tables
     not_null_checked: frozenset[tuple[str, str]] = frozenset()  # (table, column) proven
+    new_partitioned: frozenset[str] = frozenset()  # tables this file created PARTITION BY
 
     def is_new(self, table: str | None) -> bool:
         return table is not None and table in self.new_tables

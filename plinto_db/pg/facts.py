@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 INDEXES_SQL = """
 SELECT n.nspname, ic.relname, tc.relname, x.indpred IS NOT NULL,
        pg_get_expr(x.indpred, x.indrelid), x.indisvalid, r.relname, rn.nspname,
-       pg_relation_size(ic.oid), am.amname,
+       CASE WHEN ic.relkind = 'I'  -- a partitioned index: its partitions' indexes hold the data
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)::bigint
+                  FROM pg_partition_tree(ic.oid) t WHERE t.isleaf)
+            ELSE pg_relation_size(ic.oid) END, am.amname,
        ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true)
              FROM generate_series(1, x.indnkeyatts) k ORDER BY k)
 FROM pg_index x
@@ -33,7 +36,17 @@ TABLES_SQL = """
 SELECT n.nspname, c.relname, c.relkind::text, c.relpages, c.reltuples,
        c.reltuples >= 0 OR s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL
          OR s.last_vacuum IS NOT NULL OR s.last_autovacuum IS NOT NULL,
-       r.relname, rn.nspname
+       r.relname, rn.nspname,
+       -- a partitioned table's key columns in order ('' for an expression)
+       ARRAY(SELECT coalesce(a.attname, '')
+             FROM pg_partitioned_table pt
+             CROSS JOIN unnest(pt.partattrs::int2[]) WITH ORDINALITY k(num, ord)
+             LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.num
+             WHERE pt.partrelid = c.oid ORDER BY k.ord),
+       -- a foreign-table partition, at any level (it cannot carry a unique index)
+       (SELECT f.oid::regclass::text FROM pg_partition_tree(c.oid) t
+        JOIN pg_class f ON f.oid = t.relid
+        WHERE c.relkind = 'p' AND f.relkind = 'f' ORDER BY 1 LIMIT 1)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
@@ -76,6 +89,8 @@ class TableFact:
     analyzed: bool
     root: str | None  # the partitioned table this partition belongs to
     root_schema: str | None = None  # its schema (None: the table's own)
+    partition_key: tuple[str, ...] = ()  # a partitioned table's key columns ('': an expression)
+    foreign_partition: str | None = None  # a foreign-table partition (as SQL names it), if any
 
 
 Fact = TypeVar("Fact", IndexFact, TableFact)
@@ -129,8 +144,8 @@ def gather_facts(conn: psycopg.Connection) -> ServerFacts:
         IndexFact(*row[:-1], keys=tuple(row[-1])) for row in conn.execute(INDEXES_SQL).fetchall()
     )
     tables = tuple(
-        TableFact(s, n, k, int(p), float(t), bool(a), r, rs)
-        for s, n, k, p, t, a, r, rs in conn.execute(TABLES_SQL).fetchall()
+        TableFact(s, n, k, int(p), float(t), bool(a), r, rs, tuple(key), foreign)
+        for s, n, k, p, t, a, r, rs, key, foreign in conn.execute(TABLES_SQL).fetchall()
     )
     row = conn.execute(SESSION_SQL).fetchone()
     search_path, in_recovery = (tuple(row[0]), bool(row[1])) if row else (("public",), False)

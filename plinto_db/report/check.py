@@ -11,7 +11,7 @@ from typing import Any
 
 from plinto_db.check.judge import Verdict
 from plinto_db.check.results import CheckResult, CheckRun, CoverageState, IndexCoverage
-from plinto_db.report import print_json, stderr, stdout
+from plinto_db.report import print_json, stderr, stdout, wrap
 from plinto_db.report.units import size_text
 
 VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold yellow"}
@@ -84,7 +84,21 @@ def print_table(run: CheckRun) -> None:
             )
     for note in run.notes:
         console.print(Text(f"note: {note}"), highlight=False, soft_wrap=not console.is_terminal)
-    console.print(Text(conclusion(run)), highlight=False, soft_wrap=not console.is_terminal)
+    for line in _hanging(conclusion(run), console.width if console.is_terminal else None):
+        console.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def _hanging(text: str, width: int | None) -> list[str]:
+    """Each line of `text` wrapped at whole words to `width` (None: as it is), its
+    continuation lines indented two more than the line itself, so that a wrapped note stays
+    under its own item."""
+    if width is None:
+        return text.splitlines()
+    lines = []
+    for line in text.splitlines():
+        lead = line[: len(line) - len(line.lstrip())]
+        lines += wrap(line.lstrip(), width, first=lead, indent=lead + "  ") or [line]
+    return lines
 
 
 def conclusion(run: CheckRun) -> str:

@@ -90,10 +90,12 @@ def _print_finding(report: DoctorReport, finding: Finding, console: Any) -> None
         _print_sql(console, statement, width, first=" " * 8, indent=" " * 10)
 
 
-def _wrap(text: str, indent: str, width: int | None) -> list[str]:
+def _wrap(text: str, indent: str, width: int | None, *, hang: str | None = None) -> list[str]:
+    """`text` after `indent`, wrapped at whole words to `width` (None: one line); continuation
+    lines under `hang` (default: `indent`)."""
     if width is None:
         return [indent + text]
-    return wrap(text, width, first=indent, indent=indent)
+    return wrap(text, width, first=indent, indent=indent if hang is None else hang)
 
 
 def _print_sql(console: Any, statement: str, width: int | None, *, first: str, indent: str) -> None:
@@ -207,11 +209,11 @@ def _print_drops(report: DoctorReport, console: Any) -> None:
                 )
     else:
         console.print(Text("  none"), highlight=False)
+    width = console.width if console.is_terminal else None
     for kept in drops.kept:
-        console.print(
-            Text(f"  kept {kept.index.qualified_name} ({', '.join(kept.reasons)}): {kept.why}"),
-            highlight=False,
-        )
+        text = f"kept {kept.index.qualified_name} ({', '.join(kept.reasons)}): {kept.why}"
+        for line in _wrap(text, "  ", width, hang="    "):
+            console.print(Text(line), highlight=False, soft_wrap=True)
 
 
 def _console() -> Any:
