@@ -10,6 +10,7 @@ run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import urllib.error
@@ -103,6 +104,7 @@ class PhaseRuns:
                 "api_cores": round(api_cpu / wall, 2),
                 "locust_cores": round(locust_cpu / wall, 2),  # its start-up included
                 "wall_seconds": round(wall, 1),
+                "load_average": [round(x, 2) for x in os.getloadavg()],  # the machine, after
             },
         }
 
