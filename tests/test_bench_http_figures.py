@@ -276,3 +276,12 @@ def test_the_report_scenario_defaults_to_100_users_for_300_seconds(tmp_path: Pat
     assert (plain.users, plain.seconds, plain.isolate) == (50, 20.0, True)
     with pytest.raises(UserError, match="--scenario nope: give report"):
         http_load(BenchOptions(http=True, scenario="nope"), tmp_path)
+
+
+def test_the_refusal_docs_show_is_what_bench_prints(run_cli, tmp_path: Path):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "serve.md").read_text()
+    shown = doc.split("$ plinto-db bench --http-users 0\n", 1)[1].split("\n", 1)[0]
+    result = run_cli("bench", "--http-users", "0", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == shown
+    assert not (tmp_path / "no-embedded-here").exists()  # refused before any server started
