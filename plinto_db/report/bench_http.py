@@ -12,7 +12,10 @@ from plinto_db.bench.stats import format_ms, format_ratio
 
 
 def rps(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    """Requests per second: whole numbers from 10 up, one decimal below (1.4 is not 1)."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def failures(figures: dict | None) -> str:
