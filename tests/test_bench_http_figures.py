@@ -285,3 +285,23 @@ def test_the_refusal_docs_show_is_what_bench_prints(run_cli, tmp_path: Path):
     assert result.returncode == 2
     assert result.stderr.strip() == shown
     assert not (tmp_path / "no-embedded-here").exists()  # refused before any server started
+
+
+@pytest.mark.parametrize(
+    ("ratio", "noisy"), [(1.0, False), (1.2, False), (0.66, True), (3.9, True)]
+)
+def test_a_1x_control_that_strays_flags_the_machine_as_noisy(ratio: float, noisy: bool):
+    from plinto_db.bench.http_document import control
+    from plinto_db.report.bench_http import control_note
+
+    path = "/q/03_sessions_validate_fast"
+    rows = [{"endpoint": "/flow/x", "rps_ratio": 40.0}, {"endpoint": path, "rps_ratio": ratio}]
+    reading = control(rows, path)
+    assert reading == {"endpoint": path, "rps_ratio": ratio, "noisy": noisy}
+    lines = control_note(reading)
+    assert bool(lines) is noisy
+    if noisy:
+        assert (
+            lines[0].startswith("http: NOISY: the 1× control") and f"{ratio:.2f}×"[:3] in lines[0]
+        )
+    assert control(rows[:1], path) is None

@@ -21,6 +21,7 @@ from plinto_db.bench.http_figures import pair
 from plinto_db.bench.http_scenario import claims
 
 PHASES = ("before", "after")
+CONTROL_PATH = "/q/03_sessions_validate_fast"  # bench.http.CONTROL
 
 
 def http_section(
@@ -36,12 +37,14 @@ def http_section(
         "bugs": [f"{phase}: {bug}" for phase, run in measured.items() for bug in run["bugs"]],
         "mix": _mix(measured),
         "isolated": _isolated(measured),
+        "control": None,
         "scenario": _scenario(measured, load),
         "raw": {
             phase: {"cpu": (run.get("mix") or run.get("scenario") or {}).get("cpu")}
             for phase, run in measured.items()
         },
     }
+    section["control"] = control(section["isolated"], CONTROL_PATH)
     return section
 
 
@@ -88,8 +91,30 @@ def _isolated(measured: Mapping[str, dict]) -> list[dict[str, Any]]:
     for name in names:
         before, after = by_phase["before"].get(name), by_phase["after"].get(name)
         seconds = (before or after or {}).get("seconds")
-        rows.append(pair(_alone(before, name), _alone(after, name), endpoint=name, seconds=seconds))
+        row = pair(_alone(before, name), _alone(after, name), endpoint=name, seconds=seconds)
+        row["load_average"] = {p: _load(r) for p, r in (("before", before), ("after", after))}
+        rows.append(row)
     return rows
+
+
+def _load(run: dict | None) -> float | None:
+    """The machine's 1-minute load average when the run ended."""
+    average = ((run or {}).get("cpu") or {}).get("load_average")
+    return average[0] if average else None
+
+
+CONTROL_BAND = (0.8, 1.25)  # a 1x control outside it: the phases ran on different machines
+
+
+def control(isolated: list[dict[str, Any]], path: str) -> dict[str, Any] | None:
+    """The 1x control's reading: the same index in both phases, so its ratio is the machine's
+    capacity after / before, not the catalog's effect."""
+    row = next((r for r in isolated if r["endpoint"] == path), None)
+    if row is None or row["rps_ratio"] is None:
+        return None
+    low, high = CONTROL_BAND
+    noisy = not low <= row["rps_ratio"] <= high
+    return {"endpoint": path, "rps_ratio": row["rps_ratio"], "noisy": noisy}
 
 
 def _alone(run: dict | None, name: str) -> dict | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plinto_db.bench.stats import format_ms, format_ratio
-from plinto_db.report.bench_http import failures, rps
+from plinto_db.report.bench_http import control_note, failures, rps
 
 
 def _cell(text: str | None) -> str:
@@ -37,6 +37,8 @@ def http_section(doc: dict[str, Any], locust_limits: str) -> str:
         lines.append(f"- **failed (not overload: a bug; the run exits 1)**: {_cell(bug)}")
     lines += _mix(http.get("mix"))
     lines += _isolated(http.get("isolated") or [])
+    for note in control_note(http.get("control")):
+        lines += ["", f"**{note.removeprefix('http: ')}**"]
     lines += _scenario(http.get("scenario"), doc)
     limits = http.get("limits") or []
     if limits:
@@ -82,11 +84,13 @@ def _isolated(rows: list[dict]) -> list[str]:
         f"### Each endpoint alone ({rows[0]['seconds']:g} s per run and phase)",
         "",
         "One Locust run per endpoint, nothing else loading the API: its ratio is its own. "
-        "Ratios count successful requests only.",
+        "Ratios count successful requests only. The last column is the machine's 1-minute "
+        "load average as each run ended (on a shared machine, other work takes cores from "
+        "the API and PostgreSQL).",
         "",
         "| endpoint | before req/s | after req/s | after / before | before p50 | after p50 "
-        "| after p95 | after p99 | failures before | failures after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| after p95 | after p99 | failures before | failures after | load before → after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for row in rows:
         b, a = row.get("before") or {}, row.get("after") or {}
@@ -95,9 +99,15 @@ def _isolated(rows: list[dict]) -> list[str]:
             f"{format_ratio(row.get('rps_ratio'))} | {format_ms(b.get('p50_ms'))} | "
             f"{format_ms(a.get('p50_ms'))} | {format_ms(a.get('p95_ms'))} | "
             f"{format_ms(a.get('p99_ms'))} | {_cell(failures(row.get('before')))} | "
-            f"{_cell(failures(row.get('after')))} |"
+            f"{_cell(failures(row.get('after')))} | {_loads(row.get('load_average'))} |"
         )
     return lines
+
+
+def _loads(loads: dict | None) -> str:
+    """The machine's 1-minute load average at the end of each phase's run."""
+    shown = [(loads or {}).get(phase) for phase in ("before", "after")]
+    return " → ".join("–" if v is None else f"{v:.1f}" for v in shown)
 
 
 def _range(values: list | None, unit: str) -> str:

@@ -62,6 +62,7 @@ def summary(http: dict[str, Any]) -> list[str]:
                 f"{format_ms((after or {}).get('p50_ms'))}; "
                 f"{failures(before)} → {failures(after)}"
             )
+    lines.extend(control_note(http.get("control")))
     lines.extend(_scenario(http.get("scenario")))
     for bug in http.get("bugs") or []:
         lines.append(f"http FAILED (not overload: a bug, the run fails): {bug}")
@@ -93,3 +94,16 @@ def _figure(figures: dict | None, statistic: str) -> str:
     if value is None:
         return "–"
     return f"{value:g} %" if statistic == "success_percent" else format_ms(value)
+
+
+def control_note(control: dict | None) -> list[str]:
+    """A line when the 1x control strayed: the machine, not the catalog, changed between the
+    phases, by that factor."""
+    if not control or not control["noisy"]:
+        return []
+    return [
+        f"http: NOISY: the 1× control {control['endpoint']} (the same index in both phases) "
+        f"read {format_ratio(control['rps_ratio'])}: the machine served the API "
+        f"{format_ratio(control['rps_ratio'])} as fast after as before, so every ratio above "
+        "carries that factor too (see each run's load average in results.json)"
+    ]
