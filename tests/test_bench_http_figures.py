@@ -305,3 +305,17 @@ def test_a_1x_control_that_strays_flags_the_machine_as_noisy(ratio: float, noisy
             lines[0].startswith("http: NOISY: the 1× control") and f"{ratio:.2f}×"[:3] in lines[0]
         )
     assert control(rows[:1], path) is None
+
+
+def test_the_whole_runs_failures_are_summed_by_status_over_its_endpoints():
+    pool = {"status": 503, "kind": "overload", "reason": "503 pool exhausted"}
+    failures = [
+        {"name": "/flow/a", **pool, "count": 3},
+        {"name": "/flow/b", **pool, "count": 4},
+        {"name": "/flow/b", "status": 500, "kind": "error", "reason": "500: x", "count": 9},
+    ]
+    figures = http_figures.phase_figures(_row(100, 16, 10.0), failures)
+    assert figures["failures_by_status"] == [
+        {"status": 500, "kind": "error", "reason": "500: x", "count": 9},
+        {**pool, "count": 7},
+    ]

@@ -77,7 +77,7 @@ def phase_figures(row: Mapping[str, Any], failures: Iterable[Mapping[str, Any]])
     requests, failed = int(row.get("requests") or 0), int(row.get("failures") or 0)
     sent_rps = float(row.get("rps") or 0.0)
     ok_rps = sent_rps * (requests - failed) / requests if requests else 0.0
-    by_status = [dict(f) for f in failures]
+    by_status = merged(failures)
     return {
         "requests": requests,
         "failures": failed,
@@ -88,8 +88,18 @@ def phase_figures(row: Mapping[str, Any], failures: Iterable[Mapping[str, Any]])
         "p95_ms": row.get("p95_ms"),
         "p99_ms": row.get("p99_ms"),
         "max_ms": row.get("max_ms"),
-        "failures_by_status": [{k: f[k] for k in SHOWN_FAILURE} for f in by_status],
+        "failures_by_status": by_status,
     }
+
+
+def merged(failures: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Failures by (status, kind, reason), counts summed over endpoints, most frequent first."""
+    counted: dict[tuple, int] = {}
+    for f in failures:
+        key = (f["status"], f["kind"], f["reason"])
+        counted[key] = counted.get(key, 0) + f["count"]
+    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return [dict(zip(SHOWN_FAILURE, (*key, count), strict=True)) for key, count in ordered]
 
 
 def of_endpoint(failures: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
