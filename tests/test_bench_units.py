@@ -337,27 +337,25 @@ def test_http_phases_are_joined_per_endpoint_and_a_failed_phase_has_no_numbers()
     from plinto_db.bench.document import _http
     from plinto_db.bench.model import PhaseOutcome, PhaseStatus
 
-    endpoint = {"name": "/flow/session-validation", "rps": 100.0, "p99_ms": 40, "failures": 0}
+    path = "/flow/session-validation"
+
+    def run(rps: float) -> dict:
+        figures = {"requests": 10, "failures": 0, "rps": rps, "failures_by_status": []}
+        return {"endpoint": path, "endpoints": {path: figures}, "aggregated": figures}
+
+    def http(rps: float, **extra) -> dict:
+        return {"mix": None, "isolated": [run(rps)], "scenario": None, "bugs": [], **extra}
+
     before = PhaseOutcome(
-        Phase.BEFORE,
-        PhaseStatus.DONE,
-        1.0,
-        "dropped 0",
-        http={"endpoints": [endpoint], "limits": ["closed loop"]},
+        Phase.BEFORE, PhaseStatus.DONE, 1.0, "dropped 0", http=http(100.0, limits=["closed loop"])
     )
-    after = PhaseOutcome(
-        Phase.AFTER,
-        PhaseStatus.DONE,
-        1.0,
-        "built 45",
-        http={"endpoints": [{**endpoint, "rps": 400.0}]},
-    )
+    after = PhaseOutcome(Phase.AFTER, PhaseStatus.DONE, 1.0, "built 45", http=http(400.0))
     joined = _http((before, after), load={"users": 50})
-    (row,) = joined["endpoints"]
+    (row,) = joined["isolated"]
     assert (row["before"]["rps"], row["after"]["rps"], row["rps_ratio"]) == (100.0, 400.0, 4.0)
     assert joined["limits"] == ["closed loop"] and joined["errors"] == {}
     failed = PhaseOutcome(Phase.AFTER, PhaseStatus.DONE, 1.0, "built 45", http_error="no API")
     joined = _http((before, failed), load={"users": 50})
     assert joined["errors"] == {"after": "no API"}
-    assert "after" not in joined["endpoints"][0] and joined["endpoints"][0]["rps_ratio"] is None
+    assert joined["isolated"][0]["after"] is None and joined["isolated"][0]["rps_ratio"] is None
     assert _http((before, after), load=None) is None

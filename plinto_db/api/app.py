@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from plinto_db.api.database import Database, QueryError, Rows
-from plinto_db.api.encode import JSON, dumps, records
+from plinto_db.api.encode import JSON, dumps, public_records
 from plinto_db.api.endpoints import ApiState, BadParameter
 from plinto_db.api.flows import FLOW_PARAMS, Flows, flow_values
 from plinto_db.api.metrics import ROUTE_KEY, Metrics, Timing
@@ -65,7 +65,10 @@ def _error(status: int, message: str) -> Response:
 
 
 def _rows_body(rows: Rows) -> bytes:
-    document: dict[str, Any] = {"rows": records(rows.names, rows.rows), "rowcount": rows.rowcount}
+    shown, withheld = public_records(rows.names, rows.rows)
+    document: dict[str, Any] = {"rows": shown, "rowcount": rows.rowcount}
+    if withheld:
+        document["withheld"] = list(withheld)  # never returned: see encode.SECRET_COLUMNS
     if rows.rolled_back:
         document["rolled_back"] = True
     return dumps(document)

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from plinto_db.api.database import Database, QueryError, rolled_back
-from plinto_db.api.encode import record, records
+from plinto_db.api.encode import fields, record
 from plinto_db.api.endpoints import BadParameter, Endpoint, FlowKeys, text_value
 
 
@@ -80,6 +80,15 @@ VALUES ($1, $2, $3, $4, $5, 'plinto-db bench', 'active', false, now() + interval
 RETURNING id, expires_at"""
 NEW_ACTIVITY = """INSERT INTO activity_logs (user_id, action, details, ip_address, user_agent)
 VALUES ($1, 'login', $2, $3, $4)"""
+# What each page shows: the flows select these columns of the rows they read, never a secret
+# (password_hash, mfa_secret, ...) nor another session's tokens.
+USER_FIELDS = ("id", "email", "username", "first_name", "last_name", "display_name", "status",
+               "email_verified", "mfa_enabled", "is_admin", "last_sign_in_at")  # fmt: skip
+SESSION_FIELDS = ("id", "user_id", "access_token_jti", "status", "expires_at", "last_activity_at")
+LISTED_SESSION_FIELDS = ("id", "user_id", "device_name", "ip_address", "user_agent", "status",
+                         "created_at", "last_activity_at", "expires_at")  # fmt: skip
+MEMBER_FIELDS = ("id", "email", "username", "first_name", "last_name", "display_name", "role",
+                 "joined_at")  # fmt: skip
 CLIENT_IP = "127.0.0.1"
 USER_AGENT = "plinto-db serve"
 
@@ -143,7 +152,7 @@ class Flows:
 
     async def _session(self, conn, jti: str) -> dict[str, Any] | None:
         names, rows = await self._fetch(conn, self._sql(VALIDATE), (jti,))
-        return record(names, rows[0]) if rows else None
+        return fields(names, rows[0], SESSION_FIELDS) if rows else None
 
     async def session_validation(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         jti = self._draw(query, "jti", self.keys.jtis)
@@ -154,7 +163,8 @@ class Flows:
             names, rows = await self._fetch(conn, self._sql(CURRENT_USER), (session["user_id"],))
         if not rows:
             return 401, {"valid": False}
-        return 200, {"valid": True, "session": session, "user": record(names, rows[0])}
+        user = fields(names, rows[0], USER_FIELDS)
+        return 200, {"valid": True, "session": session, "user": user}
 
     async def my_sessions(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         jti = self._draw(query, "jti", self.keys.jtis)
@@ -166,7 +176,7 @@ class Flows:
         return 200, {
             "user_id": session["user_id"],
             "count": len(rows),
-            "sessions": records(names, rows),
+            "sessions": [fields(names, row, LISTED_SESSION_FIELDS) for row in rows],
         }
 
     async def org_dashboard(self, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
@@ -186,7 +196,7 @@ class Flows:
             "organization_id": org_id,
             "role": role[0][0],
             "member_count": len(members),
-            "members": records(names, members[:PAGE]),
+            "members": [fields(names, row, MEMBER_FIELDS) for row in members[:PAGE]],
             "audit_tail": tail[0][0] if tail else None,
         }
 

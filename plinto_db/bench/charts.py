@@ -2,7 +2,7 @@
 
 queries.png: p50 before vs after per query, log scale, largest speedup on top.
 writes.png: rows/s before vs after per table and operation.
-http.png: requests/s before vs after per endpoint, log scale (with --http).
+http.png: successful requests/s before vs after, each endpoint alone, log scale (--http).
 """
 
 from __future__ import annotations
@@ -126,17 +126,17 @@ def _http(doc: dict[str, Any], path: Path) -> bool:
     http = doc.get("http") or {}
     rows = [
         (
-            e["name"],
+            e["endpoint"],
             (e.get("before") or {}).get("rps"),
             (e.get("after") or {}).get("rps"),
             format_ratio(e.get("rps_ratio")),
         )
-        for e in http.get("endpoints", [])
+        for e in http.get("isolated") or []
     ]
     return _chart(
         rows,
-        "HTTP requests per second per endpoint, before vs after the catalog\n"
-        "(log scale; longer is faster; after / before at the right)",
+        "HTTP successful requests per second, each endpoint alone, before vs after the "
+        "catalog\n(log scale; longer is faster; after / before at the right)",
         "requests per second (log scale)",
         path,
         log=True,

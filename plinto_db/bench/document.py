@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plinto_db import __version__
-from plinto_db.bench.model import Phase, PhaseOutcome, QueryPhase, QueryRow, WritePhase, WriteRow
+from plinto_db.bench.model import PhaseOutcome, QueryPhase, QueryRow, WritePhase, WriteRow
 from plinto_db.bench.run import BenchResult
 from plinto_db.bench.stats import sort_key
 
@@ -152,34 +152,19 @@ def _write(row: WriteRow) -> dict[str, Any]:
 
 
 def _http(phases: tuple[PhaseOutcome, ...], load: Any) -> dict[str, Any] | None:
-    """Both phases' endpoints side by side (run_http_phase's dicts, joined by name)."""
+    """Both phases' HTTP runs side by side (bench/http_document.py)."""
     if load is None:
         return None
-    per_phase = {p.phase: p for p in phases}
-    endpoints: dict[str, dict[str, Any]] = {}
-    extra: dict[str, Any] = {"load": _plain(load), "errors": {}}
-    for phase in (Phase.BEFORE, Phase.AFTER):
-        outcome = per_phase.get(phase)
-        if outcome is None:
-            continue
-        if outcome.http is None:
-            extra["errors"][phase.value] = outcome.http_error or outcome.error
-            continue
-        for key in ("limits", "load"):
-            if key in outcome.http:
-                extra[key] = outcome.http[key]
-        extra.setdefault("raw", {})[phase.value] = {
-            k: v for k, v in outcome.http.items() if k not in ("endpoints", "limits", "load")
-        }
-        for endpoint in outcome.http.get("endpoints", []):
-            entry = endpoints.setdefault(endpoint["name"], {"name": endpoint["name"]})
-            entry[phase.value] = {k: v for k, v in endpoint.items() if k != "name"}
-    rows = list(endpoints.values())
-    for entry in rows:
-        before, after = entry.get("before"), entry.get("after")
-        rps = (before or {}).get("rps"), (after or {}).get("rps")
-        entry["rps_ratio"] = round(rps[1] / rps[0], 2) if rps[0] and rps[1] else None
-    return {"endpoints": rows, **extra}
+    from plinto_db.bench.http_document import http_section
+
+    per_phase = {p.phase.value: p for p in phases}
+    runs = {name: outcome.http for name, outcome in per_phase.items()}
+    errors = {
+        name: outcome.http_error or outcome.error
+        for name, outcome in per_phase.items()
+        if outcome.http is None
+    }
+    return http_section(runs, errors, _plain(load))
 
 
 def _plain(value: Any) -> Any:

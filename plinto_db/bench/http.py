@@ -11,15 +11,14 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from plinto_db.bench import http_locust
-from plinto_db.bench.http_procs import Processes, Started, stop, wait_ready
-from plinto_db.errors import PlintoError, UserError
+from plinto_db.bench.http_scenario import SCENARIOS
+from plinto_db.errors import UserError
 
 API_READY_SECONDS = 60.0
 LOCUST_GRACE_SECONDS = 90.0  # start-up, worker connection and shutdown beyond --run-time
@@ -35,6 +34,9 @@ class HttpLoad:
     api_workers: int = 2  # uvicorn worker processes
     endpoints: tuple[str, ...] = ()  # () = every read-only check endpoint and every flow
     pool_size: int = 8  # database connections per API worker
+    isolate: bool = True  # one run per endpoint alone, after the mixed run
+    isolate_seconds: float = 10.0  # per isolated run
+    scenario: str | None = None  # "report": the Plinto report's load test instead of the mix
 
     def validate(self) -> None:
         """Each number as its bench option, in one line naming the option."""
@@ -45,6 +47,14 @@ class HttpLoad:
             (self.workers < 0, f"--http-workers {self.workers}: give 0 or more"),
             (self.api_workers < 1, f"--http-api-workers {self.api_workers}: give 1 or more"),
             (self.pool_size < 1, f"pool size must be 1 or more, got {self.pool_size}"),
+            (
+                not _positive(self.isolate_seconds),
+                f"--http-isolate-seconds {self.isolate_seconds:g}: {ABOVE_0}",
+            ),
+            (
+                self.scenario is not None and self.scenario not in SCENARIOS,
+                f"--scenario {self.scenario}: give {', '.join(SCENARIOS)}",
+            ),
             (
                 self.target_rps is not None and not _positive(self.target_rps),
                 f"--http-rps {_shown(self.target_rps)}: {ABOVE_0}",
@@ -128,6 +138,39 @@ def _unfit(endpoint) -> str | None:
     return None
 
 
+WINNERS = 3  # the catalog's biggest database-level winners isolated by default
+CONTROL = "03_sessions_validate_fast"  # the jti lookup: the same unique index before and after
+
+
+def winners(checks, queries: dict[str, Any], catalog: set[str]) -> list[str]:
+    """The checks a catalog index is expected to serve, slowest first in the phase just timed
+    (before the catalog: the ones it has the most to gain on)."""
+    timed = []
+    for check in checks:
+        figures = queries.get(check.name)
+        timing = getattr(figures, "timing", None)
+        if timing is not None and set(check.index_names()) & catalog:
+            timed.append((-timing.p50_ms, check.name))
+    return [name for _, name in sorted(timed)]
+
+
+def isolated_paths(state, load: HttpLoad, ranked: Sequence[str]) -> list[str]:
+    """The endpoints run alone: those named by --http-endpoint; else every flow, the first
+    WINNERS of `ranked` that can be loaded, and one 1× control (the jti lookup, else the
+    fastest loadable check of `ranked`)."""
+    if not load.isolate or load.scenario:
+        return []
+    if load.endpoints:
+        return list(dict.fromkeys(select_paths(state, load.endpoints)[0]))
+    fit = {e.name: e.path for e in state.endpoints if _unfit(e) is None}
+    chosen = [f"/flow/{f}" for f in state.flows]
+    chosen += [fit[n] for n in ranked if n in fit and n != CONTROL][:WINNERS]
+    control = CONTROL if CONTROL in fit else next((n for n in reversed(ranked) if n in fit), None)
+    if control is not None:
+        chosen.append(fit[control])
+    return list(dict.fromkeys(chosen))
+
+
 def run_http_phase(
     dsn: str,
     checks_dir: Path,
@@ -135,10 +178,16 @@ def run_http_phase(
     out_dir: Path,
     phase: str,
     note: Callable[[str], None] | None = None,
+    *,
+    isolate: Sequence[str] | None = None,
+    ranked: Sequence[str] = (),
 ) -> dict:
-    """Start the API against `dsn`, drive it headless with Locust, stop both; this phase's
-    figures. Raises PlintoError with one line when the API or Locust cannot start or fails."""
+    """Start the API against `dsn`, drive it headless with Locust (the mix, then each isolated
+    endpoint alone; or the scenario), stop both; this phase's figures. `isolate`: the paths an
+    earlier phase isolated (the same set in both phases), else chosen here from `ranked`.
+    Raises PlintoError with one line when the API or Locust cannot start or fails."""
     from plinto_db.api.prepare import prepare_state
+    from plinto_db.bench.http_runs import PhaseRuns
     from plinto_db.check.workload import load_workload
 
     load.validate()
@@ -147,132 +196,27 @@ def run_http_phase(
     paths, excluded = select_paths(state, load.endpoints)
     if not paths:
         raise UserError(f"{checks_dir}: no endpoint to load")
+    alone = list(isolate) if isolate is not None else isolated_paths(state, load, ranked)
     phase_dir = out_dir / f"http-{phase}"
     phase_dir.mkdir(parents=True, exist_ok=True)
     private = Path(tempfile.mkdtemp(prefix="plinto-db-http-"))  # the state file holds the DSN
     try:
-        run = _Run(load, phase_dir, private, say)
-        figures = run.execute(state, paths)
+        figures = PhaseRuns(load, phase_dir, private, say).execute(state, paths, alone)
     finally:
         shutil.rmtree(private, ignore_errors=True)
     offered = load.target_rps
     return {
         "phase": phase,
         **figures,
-        "excluded": excluded,
+        "isolated_paths": alone,
+        "excluded": excluded if not load.scenario else [],
         "load": asdict(load),
         "limits": http_locust.limits(
-            closed_loop=offered is None,
+            closed_loop=offered is None and not load.scenario,
             offered_rps=offered,
             workers=load.workers,
             users=load.users,
             spawn_rate=load.spawn_rate,
+            think_seconds=http_locust.THINK_SECONDS if load.scenario else None,
         ),
     }
-
-
-class _Run:
-    def __init__(self, load: HttpLoad, phase_dir: Path, private: Path, say):
-        self.load = load
-        self.dir = phase_dir
-        self.private = private
-        self.say = say
-
-    def execute(self, state, paths: list[str]) -> dict[str, Any]:
-        from plinto_db.api.runner import free_port, write_state
-
-        load = self.load
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        state_file = write_state(state, self.private)
-        with Processes() as procs:
-            api = procs.start("API", self._api_command(state_file, port), self.dir / "api.log")
-            wait_ready(api, f"{url}/health", API_READY_SECONDS)
-            self.say(
-                f"HTTP: {len(paths)} endpoint(s), {load.users} Locust users for "
-                f"{load.seconds:g} s"
-                + (f" at {load.target_rps:g} requests/s" if load.target_rps else ", no wait")
-                + (f", {load.workers} Locust workers" if load.workers else "")
-            )
-            api_cpu = procs.cpu_seconds(api)
-            locust_cpu = _children_cpu_seconds()
-            started = time.monotonic()
-            prefix = self.dir / "locust"
-            self._locust(procs, url, paths, prefix)
-            wall = time.monotonic() - started
-            api_cpu = procs.cpu_seconds(api) - api_cpu
-            locust_cpu = _children_cpu_seconds() - locust_cpu  # Locust's processes, reaped
-        stats_file = prefix.with_name(prefix.name + http_locust.FINAL_SUFFIX)
-        if not stats_file.exists():  # Locust ended before its quit event: its last periodic CSV
-            stats_file = prefix.with_name(prefix.name + "_stats.csv")
-        try:
-            endpoints, aggregated = http_locust.parse_stats(stats_file)
-        except (OSError, ValueError) as exc:
-            raise PlintoError(f"Locust left no statistics ({exc})") from None
-        if aggregated is None or not aggregated["requests"]:
-            raise PlintoError(f"Locust sent no request: see {self.dir / 'locust.log'}")
-        return {
-            "endpoints": endpoints,
-            "aggregated": aggregated,
-            "locust_csv": str(stats_file),
-            "cpu": {
-                "api_cores": round(api_cpu / wall, 2),
-                "locust_cores": round(locust_cpu / wall, 2),  # its start-up included
-                "wall_seconds": round(wall, 1),
-            },
-        }
-
-    def _api_command(self, state_file: Path, port: int) -> list[str]:
-        import sys
-
-        return [
-            sys.executable, "-m", "plinto_db.api.runner",
-            "--state", str(state_file),
-            "--port", str(port),
-            "--workers", str(self.load.api_workers),
-            "--pool-size", str(self.load.pool_size),
-        ]  # fmt: skip
-
-    def _locust(self, procs: Processes, url: str, paths: list[str], prefix: Path) -> None:
-        from plinto_db.api.runner import free_port
-
-        load = self.load
-        rate = load.target_rps / load.users if load.target_rps else 0.0
-        options = http_locust.run_options(
-            host_url=url,
-            users=load.users,
-            spawn_rate=load.spawn_rate,
-            seconds=load.seconds,
-            csv_prefix=prefix,
-            paths=paths,
-            rate_per_user=rate,
-        )
-        log = self.dir / "locust.log"
-        workers: list[Started] = []
-        if not load.workers:
-            main = procs.start("Locust", http_locust.single_command(options), log)
-        else:
-            port = free_port()
-            command = http_locust.master_command(options, load.workers, port)
-            main = procs.start("Locust master", command, log)
-            for _ in range(load.workers):
-                workers.append(procs.start("Locust worker", http_locust.worker_command(port), log))
-        _wait(main, load.seconds + LOCUST_GRACE_SECONDS)
-        for worker in workers:  # they quit when the master does
-            stop(worker)
-
-
-def _children_cpu_seconds() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _wait(process: Started, timeout: float) -> None:
-    try:
-        code = process.popen.wait(timeout=timeout)
-    except Exception as exc:  # TimeoutExpired; KeyboardInterrupt passes through
-        raise PlintoError(f"the {process.name} did not finish within {timeout:g} s") from exc
-    if code != 0:
-        raise PlintoError(f"the {process.name} failed (exit {code}): {process.last_words()}")

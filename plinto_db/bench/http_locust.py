@@ -11,6 +11,8 @@ from typing import Any
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 FINAL_SUFFIX = "_final_stats.csv"  # written by the locustfile when Locust quits
+FINAL_FAILURES_SUFFIX = "_final_failures.csv"  # likewise, the failures by endpoint and error
+THINK_SECONDS = (0.5, 1.5)  # the locustfile's, for the scenario's users (it imports gevent)
 AGGREGATED = "Aggregated"
 # Locust's `bucket_response_time` (locust/stats.py): the percentiles it reports are bucketed
 PERCENTILE_BUCKETS = "whole ms below 100 ms, 10 ms up to 1 s, 2 significant digits above"
@@ -25,10 +27,12 @@ def run_options(
     csv_prefix: Path,
     paths: Sequence[str],
     rate_per_user: float,
+    user_classes: Sequence[str] = ("ApiUser",),
 ) -> list[str]:
     """The options of a headless run (a single process, or the master of a distributed one)."""
     return [
         "-f", str(LOCUSTFILE),
+        *user_classes,
         "--headless",
         "--users", str(users),
         "--spawn-rate", f"{spawn_rate:g}",
@@ -37,7 +41,7 @@ def run_options(
         "--csv", str(csv_prefix),
         "--only-summary",
         "--loglevel", "WARNING",
-        "--exit-code-on-error", "0",  # failed requests are figures, not a failed run
+        "--exit-code-on-error", "0",  # failures are figures, classified by bench
         "--stop-timeout", "5",
         "--plinto-endpoints", ",".join(paths),
         "--plinto-rate", f"{rate_per_user:g}",
@@ -105,11 +109,23 @@ def parse_stats(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None
 
 
 def limits(
-    *, closed_loop: bool, offered_rps: float | None, workers: int, users: int, spawn_rate: float
+    *,
+    closed_loop: bool,
+    offered_rps: float | None,
+    workers: int,
+    users: int,
+    spawn_rate: float,
+    think_seconds: tuple[float, float] | None = None,
 ) -> list[str]:
     """What these figures cannot say, written next to them."""
     notes = []
-    if closed_loop:
+    if think_seconds is not None:
+        low, high = think_seconds
+        notes.append(
+            f"the scenario's users wait {low:g}–{high:g} s (uniform) between two requests, as "
+            "a person does: the offered load follows the answers, not a fixed rate"
+        )
+    elif closed_loop:
         notes.append(
             "closed loop at saturation: each Locust user sends its next request when the "
             "previous answer is in, so latency here is mostly queueing (Little's law), and a "

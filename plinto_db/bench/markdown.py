@@ -217,30 +217,11 @@ def _pgbench(doc: dict[str, Any]) -> str:
 
 
 def _http(doc: dict[str, Any]) -> str:
-    http = doc.get("http")
-    if http is None:
+    if doc.get("http") is None:
         return ""
-    lines = ["## HTTP level (Locust through the companion API)", "", LOCUST_LIMITS, ""]
-    for phase, error in (http.get("errors") or {}).items():
-        lines.append(f"- the {phase} phase has no HTTP numbers: {error}")
-    lines += [
-        "",
-        "| endpoint | before rps | after rps | after / before | before p50 | after p50 "
-        "| after p95 | after p99 | failures (before/after) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for e in http.get("endpoints", []):
-        b, a = e.get("before") or {}, e.get("after") or {}
-        lines.append(
-            f"| {e['name']} | {_num(b.get('rps'))} | {_num(a.get('rps'))} | "
-            f"{format_ratio(e.get('rps_ratio'))} | {format_ms(b.get('p50_ms'))} | "
-            f"{format_ms(a.get('p50_ms'))} | {format_ms(a.get('p95_ms'))} | "
-            f"{format_ms(a.get('p99_ms'))} | {b.get('failures', '–')}/{a.get('failures', '–')} |"
-        )
-    limits = http.get("limits") or []
-    if limits:
-        lines += ["", "Limits of this load:", ""] + [f"- {limit}" for limit in limits]
-    return "\n".join(lines)
+    from plinto_db.bench.markdown_http import http_section
+
+    return http_section(doc, LOCUST_LIMITS)
 
 
 def _charts(charts: list[str]) -> str:
@@ -259,10 +240,6 @@ def _limits(doc: dict[str, Any]) -> str:
         "execution (and its table vacuumed after), so both phases see the same rows.\n"
         "- Bench a copy of production, never production: it drops and rebuilds indexes."
     )
-
-
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
 
 
 def _bytes(n: int | None) -> str:

@@ -43,6 +43,7 @@ class PhaseContext:
     events: BenchEvents
     tables: dict[str, TableRef] = field(default_factory=dict)  # catalog index -> its table
     write_tables: dict[str, TableRef] = field(default_factory=dict)  # --write-tables entry
+    http_isolated: list[str] | None = None  # the endpoints the first HTTP phase ran alone
     _binary: Any = field(default=None, repr=False)
 
     def pgbench_binary(self) -> tuple[Path | None, str | None]:
@@ -103,7 +104,7 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
             measured["sizes"] = catalog_sizes(conn, tables, [s.name for s in context.specs])
     measured["pgbench"] = _pgbench_runs(context, phase)
     if request.http is not None:
-        measured["http"], measured["http_error"] = _http(context, phase)
+        measured["http"], measured["http_error"] = _http(context, phase, measured["queries"])
     return measured
 
 
@@ -165,8 +166,9 @@ def _http_module():
     return http
 
 
-def _http(context: PhaseContext, phase: Phase) -> tuple[dict | None, str | None]:
-    """The HTTP level of this phase, through part A's run_http_phase; a failure: no numbers."""
+def _http(context: PhaseContext, phase: Phase, queries) -> tuple[dict | None, str | None]:
+    """The HTTP level of this phase, through run_http_phase; a failure: no numbers. The
+    endpoints run alone are chosen in the first phase (from its query timings) and kept."""
     module = _http_module()
     if module is None:
         return None, "the HTTP level is not available (plinto_db.bench.http is missing)"
@@ -180,7 +182,10 @@ def _http(context: PhaseContext, phase: Phase) -> tuple[dict | None, str | None]
             request.out_dir,
             phase.value,
             note=context.events.note,
+            isolate=context.http_isolated,
+            ranked=module.winners(context.checks, queries, {s.name for s in context.specs}),
         )
     except PlintoError as exc:
         return None, exc.message
+    context.http_isolated = result["isolated_paths"]
     return result, None

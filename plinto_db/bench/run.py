@@ -87,6 +87,7 @@ class BenchResult:
     @property
     def exit_code(self) -> ExitCode:
         failed = any(p.status is PhaseStatus.FAILED for p in self.phases)
+        failed = failed or any(p.http_error or (p.http or {}).get("bugs") for p in self.phases)
         return ExitCode.FAILED if failed or not self.catalog.get("restored") else ExitCode.OK
 
 

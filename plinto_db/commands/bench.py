@@ -94,22 +94,71 @@ HttpOption = Annotated[
     ),
 ]
 HttpUsersOption = Annotated[
-    int, typer.Option("--http-users", help="Locust users.", rich_help_panel=HTTP)
+    int | None,
+    typer.Option(
+        "--http-users",
+        help="Locust users. [default: 50; 100 with --scenario report]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
 ]
 HttpSpawnRateOption = Annotated[
-    float,
-    typer.Option("--http-spawn-rate", help="Users started per second.", rich_help_panel=HTTP),
+    float | None,
+    typer.Option(
+        "--http-spawn-rate",
+        help="Users started per second. [default: 50]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
 ]
 HttpSecondsOption = Annotated[
-    float,
-    typer.Option("--http-seconds", help="Locust run time per phase.", rich_help_panel=HTTP),
+    float | None,
+    typer.Option(
+        "--http-seconds",
+        help="Locust run time per phase (the mix, or the scenario). "
+        "[default: 20; 300 with --scenario report]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
 ]
 HttpWorkersOption = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--http-workers",
-        help="Locust worker processes under one master (0: one local process).",
+        help="Locust worker processes under one master (0: one local process). [default: 0]",
         rich_help_panel=HTTP,
+        show_default=False,
+    ),
+]
+HttpIsolateOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--http-isolate/--no-http-isolate",
+        help="After the mix, run each endpoint alone for its before/after ratio: the "
+        "--http-endpoint ones, else the flows, the 3 slowest catalog-served checks and the "
+        "jti lookup (a 1x control). [default: on; off with --scenario]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
+]
+HttpIsolateSecondsOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-isolate-seconds",
+        help="Locust run time of each isolated endpoint, per phase. [default: 10]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
+]
+ScenarioOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scenario",
+        help="report: the Plinto report's load test (100 users, 300 s, sign-in and "
+        "authenticated requests / the organisation dashboard in equal shares) instead of the "
+        "mix, with its claims checked.",
+        rich_help_panel=HTTP,
+        show_default=False,
     ),
 ]
 HttpRpsOption = Annotated[
@@ -123,14 +172,19 @@ HttpRpsOption = Annotated[
     ),
 ]
 HttpApiWorkersOption = Annotated[
-    int,
-    typer.Option("--http-api-workers", help="uvicorn worker processes.", rich_help_panel=HTTP),
+    int | None,
+    typer.Option(
+        "--http-api-workers",
+        help="uvicorn worker processes. [default: 2]",
+        rich_help_panel=HTTP,
+        show_default=False,
+    ),
 ]
 HttpEndpointOption = Annotated[
     list[str] | None,
     typer.Option(
         "--http-endpoint",
-        help="Endpoint to load (repeatable; default: every read-only one).",
+        help="Endpoint to load, and run alone (repeatable; default: every read-only one).",
         rich_help_panel=HTTP,
     ),
 ]
@@ -166,13 +220,16 @@ def bench(
     pgbench_check: PgbenchCheckOption = None,
     pgbench_seconds: PgbenchSecondsOption = 5,
     http: HttpOption = False,
-    http_users: HttpUsersOption = 50,
-    http_spawn_rate: HttpSpawnRateOption = 50.0,
-    http_seconds: HttpSecondsOption = 20.0,
-    http_workers: HttpWorkersOption = 0,
+    http_users: HttpUsersOption = None,
+    http_spawn_rate: HttpSpawnRateOption = None,
+    http_seconds: HttpSecondsOption = None,
+    http_workers: HttpWorkersOption = None,
     http_rps: HttpRpsOption = None,
-    http_api_workers: HttpApiWorkersOption = 2,
+    http_api_workers: HttpApiWorkersOption = None,
     http_endpoint: HttpEndpointOption = None,
+    http_isolate: HttpIsolateOption = None,
+    http_isolate_seconds: HttpIsolateSecondsOption = None,
+    scenario: ScenarioOption = None,
     out: OutOption = None,
     yes: YesOption = False,
     allow_activity: AllowActivityOption = False,
@@ -206,6 +263,9 @@ def bench(
         http_rps=http_rps,
         http_api_workers=http_api_workers,
         http_endpoints=tuple(http_endpoint or ()),
+        http_isolate=http_isolate,
+        http_isolate_seconds=http_isolate_seconds,
+        scenario=scenario,
         out=out or default_out(),
         yes=yes,
         allow_activity=allow_activity,

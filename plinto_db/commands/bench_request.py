@@ -31,13 +31,17 @@ class BenchOptions:
     pgbench_checks: tuple[str, ...] | None = None
     pgbench_seconds: int = 5
     http: bool = False
-    http_users: int = 50
-    http_spawn_rate: float = 50.0
-    http_seconds: float = 20.0
-    http_workers: int = 0
+    # the HTTP options: None when not given (see http_load for the defaults)
+    http_users: int | None = None
+    http_spawn_rate: float | None = None
+    http_seconds: float | None = None
+    http_workers: int | None = None
     http_rps: float | None = None
-    http_api_workers: int = 2
+    http_api_workers: int | None = None
     http_endpoints: tuple[str, ...] = ()
+    http_isolate: bool | None = None
+    http_isolate_seconds: float | None = None
+    scenario: str | None = None
     out: Path | None = None
     yes: bool = False
     allow_activity: bool = False
@@ -126,28 +130,67 @@ def parse_only(only: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.strip() for item in only for p in item.split(",") if p.strip())
 
 
+HTTP_OPTIONS = {  # BenchOptions field -> its option
+    "http_users": "--http-users",
+    "http_spawn_rate": "--http-spawn-rate",
+    "http_seconds": "--http-seconds",
+    "http_workers": "--http-workers",
+    "http_rps": "--http-rps",
+    "http_api_workers": "--http-api-workers",
+    "http_endpoints": "--http-endpoint",
+    "http_isolate": "--http-isolate",
+    "http_isolate_seconds": "--http-isolate-seconds",
+    "scenario": "--scenario",
+}
+
+
+def _given_http_options(options: BenchOptions) -> list[str]:
+    return [flag for name, flag in HTTP_OPTIONS.items() if getattr(options, name) not in (None, ())]
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
 def http_load(options: BenchOptions, checks_dir: Path):
     """The HTTP level's load, checked in full before anything connects: its numbers, and
-    each --http-endpoint against the checks and flows of `checks_dir`."""
+    each --http-endpoint against the checks and flows of `checks_dir`. An HTTP option
+    without --http is refused (it would be ignored)."""
     if not options.http:
+        given = _given_http_options(options)
+        if given:
+            raise UserError(
+                f"{', '.join(given)} without --http: the HTTP options set the HTTP level's "
+                "load, which runs only with --http (add it, or leave them out)"
+            )
         return None
     try:
         from plinto_db.bench.http import HttpLoad
+        from plinto_db.bench.http_scenario import SECONDS, USERS
     except ImportError:
         raise UserError(
             "--http: the HTTP level is not available in this installation "
             "(plinto_db.bench.http is missing)"
         ) from None
+    scenario = options.scenario
     load = HttpLoad(
-        users=options.http_users,
-        spawn_rate=options.http_spawn_rate,
-        seconds=options.http_seconds,
-        workers=options.http_workers,
+        users=_or(options.http_users, USERS if scenario else 50),
+        spawn_rate=_or(options.http_spawn_rate, 50.0),
+        seconds=_or(options.http_seconds, SECONDS if scenario else 20.0),
+        workers=_or(options.http_workers, 0),
         target_rps=options.http_rps,
-        api_workers=options.http_api_workers,
+        api_workers=_or(options.http_api_workers, 2),
         endpoints=options.http_endpoints,
+        isolate=_or(options.http_isolate, not scenario),
+        isolate_seconds=_or(options.http_isolate_seconds, 10.0),
+        scenario=scenario,
     )
     load.validate()
+    if scenario and (options.http_endpoints or options.http_rps is not None):
+        raise UserError(
+            f"--scenario {scenario} sets its own requests and pace: leave out "
+            "--http-endpoint and --http-rps"
+        )
     if load.endpoints:
         from plinto_db.bench.http import check_endpoint_names
         from plinto_db.check.workload import load_workload

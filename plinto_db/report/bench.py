@@ -176,19 +176,19 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         total = sum(s["bytes"] for s in sizes)
         lines.append(f"catalog on disk: {total / 2**20:,.1f} MB in {len(sizes)} tables")
     lines.extend(_pgbench_lines(doc.get("pgbench")))
-    http = doc.get("http")
-    if http is not None:
-        for e in http.get("endpoints", []):
-            b, a = e.get("before") or {}, e.get("after") or {}
-            lines.append(
-                f"http {e['name']}: {_num(b.get('rps'))} → {_num(a.get('rps'))} req/s, "
-                f"after p99 {format_ms(a.get('p99_ms'))}"
-            )
-        for phase, error in (http.get("errors") or {}).items():
-            lines.append(f"http {phase}: no numbers ({error})")
+    lines.extend(http_lines(doc.get("http")))
     if not doc["catalog"].get("restored"):
         lines.append(f"catalog NOT restored: {doc['catalog'].get('restore_error')}")
     return lines
+
+
+def http_lines(http: dict | None) -> list[str]:
+    """The HTTP level in plain lines (report/bench_http.py)."""
+    if http is None:
+        return []
+    from plinto_db.report.bench_http import summary
+
+    return summary(http)
 
 
 def _pgbench_lines(bench: dict | None) -> list[str]:
@@ -212,10 +212,6 @@ def _pgbench_lines(bench: dict | None) -> list[str]:
 
 def _rate(phase: dict) -> str:
     value = phase.get("ops_per_s")
-    return "–" if value is None else f"{value:,.0f}"
-
-
-def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
