@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from pg_servers import vacuum_analyze
 
 from plinto_db.check.results import CheckResult, CheckRun
 from plinto_db.check.run import CheckRequest, run_checks
@@ -64,7 +65,7 @@ def build_app(dsn: str, *, data: bool = True) -> None:
         conn.execute(APP_SCHEMA)
         if data:
             conn.execute(APP_DATA)
-            conn.execute("VACUUM ANALYZE")
+            vacuum_analyze(conn)
 
 
 @contextmanager
@@ -73,7 +74,7 @@ def analyzed_database(server, schema: str) -> Iterator[str]:
     dsn = server.create_database()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(schema)
-        conn.execute("VACUUM ANALYZE")
+        vacuum_analyze(conn)
     try:
         yield dsn
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from check_helpers import by_name, run
+from pg_servers import vacuum_analyze
 
 from plinto_db.check.judge import Verdict
 from plinto_db.errors import UserError
@@ -115,7 +116,7 @@ def build(dsn: str, *, data: bool = True) -> None:
         conn.execute(SCHEMA)
         if data:
             conn.execute(DATA)
-            conn.execute("VACUUM ANALYZE")
+            vacuum_analyze(conn)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from check_helpers import by_name, run, write_inputs
+from pg_servers import vacuum_analyze
 
 from plinto_db.check.judge import Verdict
 
@@ -33,7 +34,7 @@ def big_db(pg_server) -> Iterator[str]:
             "CREATE TABLE big (id int PRIMARY KEY, note text NOT NULL);"
             "INSERT INTO big SELECT i, md5(i::text) FROM generate_series(1, 50000) i;"
         )
-        conn.execute("VACUUM ANALYZE big")
+        vacuum_analyze(conn, "big")
     yield dsn
     pg_server.drop_database(dsn)
 

@@ -19,6 +19,7 @@ from check_helpers import (
     run,
     write_inputs,
 )
+from pg_servers import vacuum_analyze
 from recorded_plans import MAJOR_IDS, MAJORS, verdict_of
 
 from plinto_db.check.judge import Verdict
@@ -148,7 +149,7 @@ def skewed_db(pg_server) -> Iterator[str]:
             "FROM generate_series(100001, 140000) i;"
             "INSERT INTO app.events VALUES (1, 42, '2026-02-01'), (2, 7, '2026-02-02')"
         )
-        conn.execute("VACUUM ANALYZE")
+        vacuum_analyze(conn)
     yield dsn
     pg_server.drop_database(dsn)
 

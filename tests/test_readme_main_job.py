@@ -1,17 +1,28 @@
 """The README's main-job command, exactly as written, run twice in a fresh clone with a fresh
-home folder: both runs succeed, the second reuses the data the first seeded. Slow: it
-installs the package and seeds 50,000 users."""
+home folder: both runs succeed, the second reuses the data the first seeded, and the clone's
+`git status` stays clean (what the tool writes is ignored). Slow: it installs the package and
+seeds 50,000 users.
+
+The clone and the home folder live in a folder of their own, not under pytest's basetemp:
+every pytest session that starts on the machine resets /tmp/pytest-of-<user> to mode 0700,
+which locks the unprivileged user the embedded server runs as (as root) out of its data
+directory, so `server stop` failed and left the server running. A failure quotes the end of
+the server's log: a server that was killed or shut down says so there."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(".local") / "share" / "plinto-db" / "pgdata"  # under the home folder
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +35,24 @@ def main_job_command() -> str:
     return block.group(1).strip()
 
 
-def test_the_readme_main_job_runs_twice_in_a_fresh_clone(tmp_path):
+def test_the_main_job_installs_quietly_as_the_test_command_does():
+    assert "pip install -q ." in main_job_command()
+
+
+@pytest.fixture
+def workspace() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="plinto-db-main-job-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_readme_main_job_runs_twice_in_a_fresh_clone(workspace):
     if subprocess.run(["git", "-C", str(REPO), "rev-parse"], capture_output=True).returncode:
         pytest.skip("not a git checkout: nothing to clone")
-    clone, home = tmp_path / "clone", tmp_path / "home"
+    clone, home = workspace / "clone", workspace / "home"
     home.mkdir()
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     env = {
@@ -39,21 +64,40 @@ def test_the_readme_main_job_runs_twice_in_a_fresh_clone(tmp_path):
     env["HOME"] = str(home)
     command = main_job_command()
     try:
-        first = subprocess.run(
-            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
-            timeout=1200,
-        )  # fmt: skip
-        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-        again = subprocess.run(
-            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
-            timeout=1200,
-        )  # fmt: skip
-        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        first = _run(command, clone, env)
+        again = _run(command, clone, env)
         assert "reus" in (again.stdout + again.stderr).lower()  # the seeded data, said so
-        assert (home / ".local" / "share" / "plinto-db" / "pgdata" / "PG_VERSION").is_file()
+        assert (home / DATA_DIR / "PG_VERSION").is_file()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=clone, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert status.stdout == "", f"the main job left files git sees:\n{status.stdout}"
+        assert first.returncode == again.returncode == 0
     finally:
-        stopper = clone / ".venv" / "bin" / "plinto-db"
-        if stopper.exists():
-            subprocess.run(
-                [str(stopper), "server", "stop"], cwd=clone, env=env, capture_output=True
-            )
+        stopped = _stop_server(clone, env)
+    assert stopped.returncode == 0, stopped.stderr  # never a server left running
+
+
+def _run(command: str, clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
+        timeout=1800,
+    )  # fmt: skip
+    if done.returncode != 0:
+        log = Path(env["HOME"]) / DATA_DIR / "log"
+        tail = "\n".join(log.read_text().splitlines()[-30:]) if log.is_file() else "(no log)"
+        pytest.fail(
+            f"the main job exited {done.returncode}\n--- stdout\n{done.stdout[-3000:]}\n"
+            f"--- stderr\n{done.stderr[-3000:]}\n--- the embedded server's log\n{tail}"
+        )
+    return done
+
+
+def _stop_server(clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    stopper = clone / ".venv" / "bin" / "plinto-db"
+    if not stopper.exists():
+        return subprocess.CompletedProcess([], 0, "", "")
+    return subprocess.run(
+        [str(stopper), "server", "stop"], cwd=clone, env=env, capture_output=True, text=True
+    )

@@ -7,6 +7,7 @@ import re
 
 import psycopg
 import pytest
+from pg_servers import vacuum_analyze
 
 PIPE_TABLE = """
 CREATE SCHEMA "Shop";
@@ -26,7 +27,7 @@ def pipes(new_db, tmp_path):
     dsn = new_db("empty")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(PIPE_TABLE)
-        conn.execute("VACUUM ANALYZE")
+        vacuum_analyze(conn)
     (tmp_path / "indexes").mkdir()
     (tmp_path / "indexes" / "catalog.sql").write_text(CATALOG)
     (tmp_path / "checks").mkdir()

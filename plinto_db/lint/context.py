@@ -55,7 +55,8 @@ class _State:
     new_tables: set[str] = field(default_factory=set)
     new_indexes: set[str] = field(default_factory=set)
     new_partitioned: set[str] = field(default_factory=set)
-    not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (table, constraint name) -> column: constraint names are unique per table only
+    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     not_null_checked: set[tuple[str, str]] = field(default_factory=set)
 
     def context(self, raw: RawStatement) -> Context:
@@ -178,13 +179,13 @@ def _track_not_null_checks(state: _State, node: ast.Node) -> None:
         if check is not None and table is not None:
             column = _not_null_column(check.raw_expr)
             if column is not None:
-                state.not_null_checks[check.conname or ""] = (table, column)
+                state.not_null_checks[(table, check.conname or "")] = column
                 if not check.skip_validation:
                     state.not_null_checked.add((table, column))
         elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
-            proven = state.not_null_checks.get(cmd.name or "")
-            if proven is not None:
-                state.not_null_checked.add(proven)
+            column = state.not_null_checks.get((table, cmd.name or ""))
+            if column is not None:
+                state.not_null_checked.add((table, column))
 
 
 def _not_null_column(expr: object) -> str | None:
