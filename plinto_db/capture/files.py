@@ -44,7 +44,8 @@ class Numbers:
 
 def numbers_line(numbers: Numbers) -> str:
     return (
-        f"-- queryid {numbers.queryid}: {numbers.calls:,} calls, mean {numbers.mean_ms:,.3f} ms, "
+        f"-- queryid {numbers.queryid}: {numbers.calls:,} call{'s' if numbers.calls != 1 else ''}"
+        f", mean {numbers.mean_ms:,.3f} ms, "
         f"total {numbers.total_ms:,.1f} ms, {numbers.time_share:.1%} of the workload's time"
     )
 

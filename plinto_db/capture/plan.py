@@ -54,6 +54,8 @@ def plan_drafts(
     conn: psycopg.Connection, drafts: Sequence[Draft], facts: ServerFacts, timeout_ms: int
 ) -> tuple[Planned, ...]:
     """Plan every draft (natural where it has values, else generic) and read expectations."""
+    unreadable = {d.queryid: _unreadable(d) for d in drafts}
+    drafts = [d for d in drafts if unreadable[d.queryid] is None]
     natural = [d for d in drafts if d.generic_reason is None]
     results = dict(_explain(conn, natural, facts, Mode.NATURAL, timeout_ms))
     no_row = "returned no rows"
@@ -65,7 +67,22 @@ def plan_drafts(
     generic = [d for d in drafts if d.generic_reason is not None] + retry
     results.update(_explain(conn, generic, facts, Mode.GENERIC, timeout_ms))
     by_id = {d.queryid: d for d in [*natural, *generic]}
-    return tuple(_planned(by_id[d.queryid], results[d.queryid], facts) for d in drafts)
+    planned = {d.queryid: _planned(by_id[d.queryid], results[d.queryid], facts) for d in drafts}
+    for queryid, error in unreadable.items():
+        if error is not None:
+            planned[queryid] = error
+    return tuple(planned.values())
+
+
+def _unreadable(draft: Draft) -> Planned | None:
+    """A draft check's own reader refuses (so would `check`): planned as an error."""
+    from plinto_db.errors import UserError
+
+    try:
+        provisional(draft)
+    except UserError as exc:
+        return Planned(draft, Mode.NATURAL, (), None, "", error=exc.message.split(": ", 1)[-1])
+    return None
 
 
 def provisional(draft: Draft) -> Check:
@@ -154,7 +171,8 @@ def expectations_from(result: CheckResult, facts: ServerFacts) -> tuple[str, ...
             big = _pages(facts, node.schema, node.relation) >= TINY_TABLE_PAGES
             found[f"{'no-seqscan' if big and node.filter else 'seqscan'} {table}"] = None
         elif node.uses_index and (node.schema, node.relation) not in indexed:
-            found[f"index-on {table}"] = None
+            # a full read: in forced mode it stands for the sequential scan it replaced
+            found[f"{'seqscan' if result.mode is Mode.FORCED else 'index-on'} {table}"] = None
     return tuple(found)
 
 

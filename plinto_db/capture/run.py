@@ -249,14 +249,16 @@ def _written(
     from plinto_db.check.modes import Mode
 
     draft = planned.draft
-    base = dict(queryid=draft.queryid, numbers=numbers, share=chosen.share, query=draft.sql)
+    query = chosen.item.statement.query
+    base = dict(queryid=draft.queryid, numbers=numbers, share=chosen.share, query=query)
     if planned.error or not planned.expectations:
         why = (
             f"could not be planned: {planned.error}" if planned.error else "the plan reads no table"
         )
         return Outcome(**base, action=Action.SKIPPED, path=None, reason=why), None
     path = draft.path
-    if planned.mode is Mode.GENERIC:
+    generic = planned.mode is Mode.GENERIC or draft.generic_reason is not None
+    if generic:
         path = path.parent / GENERIC_FOLDER / path.name
     if path.exists():
         return Outcome(
@@ -271,7 +273,7 @@ def _written(
         **base,
         action=Action.WRITTEN,
         path=path,
-        mode=planned.mode.value,
+        mode=Mode.GENERIC.value if generic else planned.mode.value,
         expectations=planned.expectations,
         verdict=verdict,
         reason="; ".join(reasons) or None,

@@ -25,8 +25,8 @@ def missing(sources: dict[int, Source], count: int) -> tuple[int, ...]:
 
 
 def sample_query(sources: dict[int, Source], count: int) -> str | None:
-    """The sample query for `$1 … $count`; None when a parameter has no source."""
-    if missing(sources, count):
+    """The sample query for `$1 … $count`; None when a parameter has no source (or none)."""
+    if not count or missing(sources, count):
         return None
     ordered = [sources[n] for n in range(1, count + 1)]
     tables = list(dict.fromkeys(s.table for s in ordered if s.kind is SourceKind.COLUMN))
