@@ -191,6 +191,13 @@ def _capture(
                 statement.queryid, Action.LEFT_ALONE, found.path, numbers, chosen.share,
                 reason=why, query=statement.query,
             )  # fmt: skip
+        elif unanalyzed := _never_analyzed(chosen.item.tables, facts):
+            outcomes[statement.queryid] = Outcome(
+                statement.queryid, Action.SKIPPED, None, numbers, chosen.share,
+                reason=f"reads {unanalyzed}, never analyzed: check's natural mode refuses it "
+                "(run ANALYZE, then capture again)",
+                query=statement.query,
+            )  # fmt: skip
         else:
             drafts.append(_draft(chosen, request.out, columns, facts))
     if drafts:
@@ -201,6 +208,18 @@ def _capture(
                 write_atomically(outcome.path, text)
             outcomes[planned.draft.queryid] = outcome
     return tuple(outcomes[c.item.statement.queryid] for c in choice.chosen)
+
+
+def _never_analyzed(tables: tuple[tuple[str, str], ...], facts: ServerFacts) -> str:
+    """The statement's plain tables that were never analyzed, as messages show them."""
+    from plinto_db.check.display import shown
+
+    names = []
+    for schema, name in tables:
+        fact = facts.table((schema, name))
+        if fact is not None and fact.kind == "r" and not fact.analyzed:
+            names.append(shown(schema, name))
+    return ", ".join(names)
 
 
 def _plan(conn, drafts, facts, request) -> tuple[Planned, ...]:
