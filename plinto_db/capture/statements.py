@@ -13,12 +13,14 @@ Pure code: nothing connects to a database.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast, parse_sql
-from pglast.parser import ParseError
+from pglast import ast
+from pglast.parser import ParseError, parse_sql_json
 
 # the alias capture gives the tables of its own sample queries, so a later capture knows them
 SAMPLE_ALIAS = "plinto_sample"
@@ -59,29 +61,34 @@ def classify(statement: Statement) -> Classified:
     text = statement.query.strip()
     if not text or text.startswith("<insufficient privilege>"):
         return _left_out(statement, "query text hidden (needs pg_read_all_stats)")
-    try:
-        parsed = parse_sql(text)
+    if _FIRST_WORD.match(text) is None:  # SET, BEGIN, CREATE...: no need to parse
+        return _left_out(statement, "DDL or utility statement")
+    try:  # the JSON tree, decoded in C: a fraction of the cost of pglast's Python objects
+        parsed = json.loads(parse_sql_json(text))["stmts"]
     except ParseError:
         return _left_out(
             statement, "the normalised text is not valid SQL (e.g. `interval $1` from a literal)"
         )
     if len(parsed) != 1:
         return _left_out(statement, "several statements in one entry")
-    tree = parsed[0].stmt
-    kind, reason = _kind(tree)
+    ((node_type, tree),) = parsed[0]["stmt"].items()
+    kind, reason = _kind(node_type, tree)
     if reason:
         return _left_out(statement, reason)
-    ranges = list(range_vars(tree))
+    ranges: list[dict] = []
+    ctes: set[str] = set()
+    _collect(tree, ranges, ctes)
     if any(_is_tool(r) for r in ranges):
         return _left_out(statement, "the tool's own query")
     if any(_is_catalog(r) for r in ranges):
         return _left_out(statement, "catalog query")
-    ctes = {c.ctename for c in _nodes(tree) if isinstance(c, ast.CommonTableExpr)}
+    relation = tree.get("relation")  # UPDATE/DELETE: the target is the main table
+    ordered = [relation, *(r for r in ranges if r is not relation)] if relation else ranges
     tables = tuple(
         dict.fromkeys(
-            (r.schemaname, r.relname)
-            for r in _main_first(tree, ranges)
-            if not (r.schemaname is None and r.relname in ctes)
+            (r.get("schemaname"), r["relname"])
+            for r in ordered
+            if not (r.get("schemaname") is None and r["relname"] in ctes)
         )
     )
     if not tables:
@@ -89,51 +96,61 @@ def classify(statement: Statement) -> Classified:
     return Classified(statement, kind, tables, None)
 
 
+# statements that may read or filter rows; anything else is DDL or utility
+_FIRST_WORD = re.compile(r"(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:\(|select\b|with\b|update\b|delete\b|"
+                         r"insert\b|table\b|values\b)", re.IGNORECASE | re.DOTALL)  # fmt: skip
+
+
 def _left_out(statement: Statement, reason: str) -> Classified:
     return Classified(statement, None, (), reason)
 
 
-def _kind(tree: Any) -> tuple[str | None, str | None]:
-    if isinstance(tree, ast.SelectStmt):
-        if tree.intoClause is not None:
+def _kind(node_type: str, tree: dict) -> tuple[str | None, str | None]:
+    if node_type == "SelectStmt":
+        if tree.get("intoClause") is not None:
             return None, "DDL (SELECT INTO)"
         return "select", None
-    if isinstance(tree, ast.UpdateStmt | ast.DeleteStmt):
-        kind = "update" if isinstance(tree, ast.UpdateStmt) else "delete"
-        if tree.whereClause is None:
+    if node_type in ("UpdateStmt", "DeleteStmt"):
+        kind = "update" if node_type == "UpdateStmt" else "delete"
+        if tree.get("whereClause") is None:
             return None, f"{kind.upper()} without WHERE (nothing to find)"
         return kind, None
-    if isinstance(tree, ast.InsertStmt):
+    if node_type == "InsertStmt":
         return None, "INSERT (nothing to find)"
     return None, "DDL or utility statement"
 
 
-def range_vars(tree: Any) -> Iterator[ast.RangeVar]:
-    return (node for node in _nodes(tree) if isinstance(node, ast.RangeVar))
+def _collect(node: Any, ranges: list[dict], ctes: set[str]) -> None:
+    """Every RangeVar (as its JSON object) and CTE name under `node`."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "RangeVar":
+                ranges.append(value)
+            elif key == "CommonTableExpr":
+                ctes.add(value.get("ctename", ""))
+            if isinstance(value, dict | list):
+                _collect(value, ranges, ctes)
+    elif isinstance(node, list):
+        for item in node:
+            _collect(item, ranges, ctes)
 
 
-def _main_first(tree: Any, ranges: list[ast.RangeVar]) -> list[ast.RangeVar]:
-    """The statement's main table first: the target of UPDATE/DELETE, else the first FROM."""
-    relation = getattr(tree, "relation", None)
-    if isinstance(relation, ast.RangeVar):
-        return [relation, *(r for r in ranges if r is not relation)]
-    return ranges
-
-
-def _is_tool(node: ast.RangeVar) -> bool:
-    alias = node.alias.aliasname if node.alias else ""
+def _is_tool(node: dict) -> bool:
+    alias = (node.get("alias") or {}).get("aliasname", "")
+    relname = node["relname"]
     return (
-        node.schemaname in TOOL_SCHEMAS
+        node.get("schemaname") in TOOL_SCHEMAS
         or alias.startswith(SAMPLE_ALIAS)
-        or node.relname in ("pg_stat_statements", "pg_stat_statements_info")
-        or node.relname.startswith("hypopg")
+        or relname in ("pg_stat_statements", "pg_stat_statements_info")
+        or relname.startswith("hypopg")
     )
 
 
-def _is_catalog(node: ast.RangeVar) -> bool:
-    if node.schemaname in CATALOG_SCHEMAS:
+def _is_catalog(node: dict) -> bool:
+    schema = node.get("schemaname")
+    if schema in CATALOG_SCHEMAS:
         return True
-    return node.schemaname is None and node.relname.startswith("pg_")
+    return schema is None and node["relname"].startswith("pg_")
 
 
 def _nodes(tree: Any) -> Iterator[ast.Node]:
