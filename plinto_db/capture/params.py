@@ -24,7 +24,8 @@ from pglast.enums import A_Expr_Kind
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
-from plinto_db.capture.statements import QName, _nodes
+from plinto_db.capture.statements import QName
+from plinto_db.check.generic import _nodes  # one walker over pglast trees
 from plinto_db.pg.identifiers import quote_ident
 
 Columns = Callable[[QName], frozenset[str] | None]  # a table's columns; None: not a table

@@ -24,7 +24,7 @@ from plinto_db.check.display import shown
 from plinto_db.check.modes import TINY_TABLE_PAGES, Mode, RunOptions
 from plinto_db.check.results import CheckResult, Explained
 from plinto_db.check.workload import Check, parse_check
-from plinto_db.pg.facts import ServerFacts, TableFact
+from plinto_db.pg.facts import ServerFacts
 
 
 @dataclass(frozen=True)
@@ -181,16 +181,10 @@ def _pages(facts: ServerFacts, schema: str | None, name: str) -> int:
     if fact is None:
         return 0
     if fact.kind == "p":
+        from plinto_db.check.guard import _leaves  # check's own reading of partitions
+
         return sum(leaf.pages for leaf in _leaves(fact, facts))
     return fact.pages
-
-
-def _leaves(fact: TableFact, facts: ServerFacts) -> tuple[TableFact, ...]:
-    return tuple(
-        t
-        for t in facts.tables
-        if t.kind == "r" and t.root == fact.name and (t.root_schema or t.schema) == fact.schema
-    )
 
 
 def _note(draft: Draft, explained: Explained) -> str:

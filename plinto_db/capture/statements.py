@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast
 from pglast.parser import ParseError, parse_sql_json
 
 # the alias capture gives the tables of its own sample queries, so a later capture knows them
@@ -151,15 +149,3 @@ def _is_catalog(node: dict) -> bool:
     if schema in CATALOG_SCHEMAS:
         return True
     return schema is None and node["relname"].startswith("pg_")
-
-
-def _nodes(tree: Any) -> Iterator[ast.Node]:
-    """Every node of a tree, in the order the query writes them."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, tuple | list):
-            stack.extend(reversed(node))
-        elif isinstance(node, ast.Node):
-            yield node
-            stack.extend(reversed([getattr(node, name) for name in node]))
