@@ -302,3 +302,15 @@ def test_bad_options_are_one_line_and_exit_2(run_cli, option, message):
         result.stderr.strip() == "plinto-db: error: " + result.stderr.strip().split("error: ", 1)[1]
     )
     assert message in result.stderr
+
+
+def test_capture_leaves_its_own_statements_out_of_pg_stat_statements(shop_db, tmp_path):
+    """Thousands of PREPAREs, EXPLAINs and sample queries would evict the workload's entries."""
+    capture(shop_db, tmp_path / "captured")
+    with psycopg.connect(shop_db) as conn:
+        own = conn.execute(
+            "SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database()) AND (query LIKE '%plinto_check%' "
+            "OR query LIKE '%plinto_sample%')"
+        ).fetchone()[0]
+    assert own == 0

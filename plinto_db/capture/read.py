@@ -38,6 +38,18 @@ ENABLE_HINT = (
 )
 
 
+def stop_tracking_this_session(conn: psycopg.Connection) -> bool:
+    """Keep capture's own statements (sample queries, PREPAREs, EXPLAINs) out of
+    pg_stat_statements, where thousands of them could evict the workload's entries. Only a
+    superuser (or a role granted SET on the parameter) may; False when refused."""
+    try:
+        with conn.transaction():
+            conn.execute("SET pg_stat_statements.track = 'none'")
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
+
+
 def read_statements(conn: psycopg.Connection) -> tuple[Statement, ...]:
     """Every statement pg_stat_statements holds for the connected database."""
     schema = extension_schema(conn)

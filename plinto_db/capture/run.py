@@ -99,6 +99,7 @@ def run_capture(request: CaptureRequest) -> CaptureRun:
         conn.prepare_threshold = None  # check's machinery PREPAREs by name, nothing else may
         version = require_server_version(conn)
         statements = read.read_statements(conn)
+        read.stop_tracking_this_session(conn)
         facts = gather_facts(conn)
         columns = read.read_columns(conn)
         choice, workload_ms = _choose(request, statements, facts, columns)
