@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "seed",
     "apply",
     "check",
+    "capture",
     "doctor",
     "lint",
     "bench",

@@ -36,6 +36,9 @@ FAST_SETTINGS = {
     "shared_buffers": "128MB",
     "listen_addresses": "''",
     "unix_socket_permissions": "0777",
+    # capture reads the workload from pg_stat_statements (5000+ statements for its benchmark)
+    "shared_preload_libraries": "pg_stat_statements",
+    "pg_stat_statements.max": "10000",
 }
 
 

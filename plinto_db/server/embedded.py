@@ -160,7 +160,22 @@ def _ensure_database(current: EmbeddedStatus) -> str:
                 )
             except (errors.DuplicateDatabase, errors.UniqueViolation):
                 pass  # created meanwhile by a process that does not take our lock
+    _create_pg_stat_statements(current)
     return version.split()[0]
+
+
+def _create_pg_stat_statements(current: EmbeddedStatus) -> None:
+    """`capture` reads pg_stat_statements: the server preloads it (wheel.PRELOAD_SETTINGS);
+    the tool's database needs the extension created once."""
+    from psycopg import errors
+
+    from plinto_db.pg.connect import connect
+
+    with connect(current.dsn(), connect_timeout=5) as conn:
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        except (errors.UniqueViolation, errors.DuplicateObject):
+            pass  # created meanwhile by another process
 
 
 def _version_if_database_exists(current: EmbeddedStatus) -> str | None:

@@ -14,6 +14,11 @@ from plinto_db.errors import UserError
 from plinto_db.server.datadir import last_log_error, log_hint, log_size, system_user
 
 START_TIMEOUT_SECONDS = 120  # crash recovery after a kill -9 can take a while
+# `capture` reads the workload from pg_stat_statements, which must be loaded at start
+PRELOAD_SETTINGS = (
+    ("shared_preload_libraries", "pg_stat_statements"),
+    ("pg_stat_statements.max", "10000"),
+)
 
 
 def binaries() -> Path:
@@ -145,6 +150,8 @@ def _pg_ctl_start(commands, data_dir: Path, user: str | None) -> None:
             "-h ''",  # no TCP listener: the Unix socket only
             "-o",
             f"-k {shlex.quote(str(socket_dir))}",  # pg_ctl passes -o through /bin/sh
+            "-o",  # at every start, so data dirs made by older versions get it too
+            " ".join(f"-c {name}={value}" for name, value in PRELOAD_SETTINGS),
             "-l",
             str(data_dir / "log"),
             "start",
