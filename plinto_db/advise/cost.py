@@ -1,0 +1,167 @@
+"""Costing candidate indexes on the real statistics: HypoPG, or trial builds rolled back.
+
+Both run inside the one transaction `check` uses (explain.begin_run), which is rolled back at
+the end. HypoPG's indexes live in this backend's memory and only plain EXPLAIN sees them;
+a trial build is a real CREATE INDEX (not concurrent: it holds a SHARE lock on its table,
+which blocks writes) under a savepoint rolled back right after the EXPLAINs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from plinto_db.advise.candidates import Candidate
+from plinto_db.check import explain
+from plinto_db.check.modes import RunOptions
+from plinto_db.check.planwalk import root_of, walk
+from plinto_db.check.workload import Check
+
+TRIAL_PREFIX = "plinto_advise_trial_"
+TRIAL_SIZE_SQL = (
+    "SELECT pg_relation_size(x.indexrelid) FROM pg_index x "
+    "JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname = %s"
+)
+
+
+@dataclass(frozen=True)
+class Costed:
+    """One check planned with some candidates present: its cost and the indexes it used."""
+
+    cost: float | None  # None: the check failed to plan (the error is in `error`)
+    used: frozenset[str]  # plan index names (mapped back to ours by the backend)
+    error: str | None = None
+
+
+class Backend:
+    """Creates candidates so the planner sees them; maps plan names back to ours."""
+
+    method = ""
+
+    def __init__(self, conn: psycopg.Connection, options: RunOptions):
+        self.conn = conn
+        self.options = options
+        self.sizes: dict[str, int | None] = {}
+
+    @contextmanager
+    def present(self, named: Sequence[tuple[str, Candidate]]) -> Iterator[dict[str, str]]:
+        raise NotImplementedError
+        yield {}
+
+    def plan_with_values(
+        self, checks: Sequence[Check]
+    ) -> list[tuple[float | None, tuple[str, ...]]]:
+        """Today's cost of each check, and the parameter values its plan used."""
+        return [
+            (_cost(item.plan) if item.plan is not None else None, item.values)
+            for item in explain.explain_all(self.conn, checks, self.options)
+        ]
+
+    def plan(self, checks: Sequence[Check], aliases: dict[str, str]) -> dict[str, Costed]:
+        found = {}
+        for item in explain.explain_all(self.conn, checks, self.options):
+            if item.plan is None:
+                found[item.check.name] = Costed(None, frozenset(), item.error)
+                continue
+            used = {aliases.get(n.index, n.index) for n in walk(item.plan) if n.uses_index}
+            found[item.check.name] = Costed(_cost(item.plan), frozenset(used))
+        return found
+
+
+class HypoPG(Backend):
+    def __init__(self, conn: psycopg.Connection, options: RunOptions):
+        from plinto_db.check.hypothetical import ensure_hypopg
+
+        super().__init__(conn, options)
+        self.method = ensure_hypopg(conn)
+
+    @contextmanager
+    def present(self, named: Sequence[tuple[str, Candidate]]) -> Iterator[dict[str, str]]:
+        aliases: dict[str, str] = {}
+        created: list[int] = []
+        try:
+            for name, candidate in named:
+                row = self._create(candidate)
+                if row is None:
+                    continue
+                oid, plan_name = row
+                created.append(oid)
+                aliases[plan_name] = name
+                if name not in self.sizes:
+                    size = self.conn.execute("SELECT hypopg_relation_size(%s)", (oid,)).fetchone()
+                    self.sizes[name] = int(size[0]) if size and size[0] is not None else None
+            yield aliases
+        finally:
+            for oid in created:
+                self.conn.execute("SELECT hypopg_drop_index(%s)", (oid,))
+
+    def _create(self, candidate: Candidate) -> tuple[int, str] | None:
+        statement = candidate.create_sql("hypo", concurrently=False)
+        try:
+            with self.conn.transaction():
+                return self.conn.execute(
+                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (statement,)
+                ).fetchone()
+        except psycopg.Error:
+            return None  # an expression HypoPG cannot simulate: the candidate is not costed
+
+
+class TrialBuilds(Backend):
+    method = "trial builds (each rolled back)"
+
+    @contextmanager
+    def present(self, named: Sequence[tuple[str, Candidate]]) -> Iterator[dict[str, str]]:
+        self.conn.execute("SAVEPOINT plinto_advise_trial")
+        aliases: dict[str, str] = {}
+        try:
+            for number, (name, candidate) in enumerate(named):
+                trial = f"{TRIAL_PREFIX}{number}"
+                try:
+                    self.conn.execute("SAVEPOINT plinto_advise_one")
+                    self.conn.execute(candidate.create_sql(trial, concurrently=False))
+                    self.conn.execute("RELEASE SAVEPOINT plinto_advise_one")
+                except psycopg.Error as exc:
+                    self.conn.execute("ROLLBACK TO SAVEPOINT plinto_advise_one")
+                    if isinstance(exc, psycopg.errors.LockNotAvailable):
+                        raise
+                    continue
+                aliases[trial] = name
+                if name not in self.sizes:
+                    row = self.conn.execute(TRIAL_SIZE_SQL, (trial,)).fetchone()
+                    self.sizes[name] = int(row[0]) if row else None
+            yield aliases
+        finally:
+            if not self.conn.closed:
+                self.conn.execute("ROLLBACK TO SAVEPOINT plinto_advise_trial")
+                self.conn.execute("RELEASE SAVEPOINT plinto_advise_trial")
+
+
+def _cost(plan: object) -> float | None:
+    value = root_of(plan).get("Total Cost")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def refuse_activity(conn: psycopg.Connection, allow: bool) -> str | None:
+    """Trial builds block writes to each table while it builds: refuse while others work."""
+    from plinto_db.bench.facts import other_sessions
+    from plinto_db.errors import UserError
+
+    sessions = other_sessions(conn)
+    if not sessions:
+        return None
+    shown = "; ".join(f"pid {pid} {app} ({state})" for pid, app, state, _ in sessions[:3])
+    more = f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
+    if not allow:
+        raise UserError(
+            f"{len(sessions)} other client session(s) are connected to this database "
+            f"({shown}{more}): --trial-builds builds each candidate in a transaction, which "
+            "blocks writes to its table until it rolls back; advise on a copy, use HypoPG, "
+            "or pass --allow-activity"
+        )
+    return (
+        f"{len(sessions)} other client session(s) connected ({shown}{more}): each trial build "
+        "blocked writes to its table for the build"
+    )

@@ -1,0 +1,321 @@
+"""advise on one connection: gather the facts, cost every candidate, choose, verify.
+
+Runs inside the transaction run.py opened (and rolls back); the decisions are made by the
+pure rooms (query, candidates, choose, redundancy).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg import sql
+
+from plinto_db.advise import choose, redundancy
+from plinto_db.advise.candidates import Candidate, candidates_for
+from plinto_db.advise.cost import Backend, HypoPG, TrialBuilds
+from plinto_db.advise.model import AdviseRun, Proposal, Served, Target
+from plinto_db.advise.query import TableUse, table_uses
+from plinto_db.check.judge import Verdict
+from plinto_db.check.modes import Mode, RunOptions
+from plinto_db.check.workload import Check
+
+if TYPE_CHECKING:
+    from plinto_db.check.results import CheckResult, CheckRun
+    from plinto_db.doctor.model import Facts, IndexFact
+    from plinto_db.pg.facts import ServerFacts, TableFact
+
+SMALL_FRACTION = 0.2  # a constant predicate keeping at most this share of rows: partial index
+MAX_NAME = 63
+
+DISTINCT_SQL = """
+SELECT s.attname::text,
+       CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(c.reltuples, 0)
+            ELSE s.n_distinct END
+FROM pg_stats s
+JOIN pg_namespace n ON n.nspname = s.schemaname
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
+WHERE s.schemaname = %s AND s.tablename = %s
+"""
+
+
+@dataclass
+class State:
+    """What advise learned before costing anything."""
+
+    targets: list[tuple[Check, str]]  # (check, why it is a target)
+    skipped: list[tuple[str, str]]
+    server: ServerFacts
+    doctor: Facts
+    columns_of: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def gather(conn: psycopg.Connection, today: CheckRun, min_pages: int) -> State:
+    from plinto_db.doctor.gather import gather as doctor_gather
+    from plinto_db.doctor.model import Need
+    from plinto_db.pg.facts import gather_facts
+
+    server = gather_facts(conn)
+    doctor = doctor_gather(conn, {Need.INDEXES, Need.TABLES})
+    targets, skipped = [], []
+    for result in today.results:
+        why = _why_target(result, server, min_pages)
+        if why.startswith("skip:"):
+            skipped.append((result.check.name, why.removeprefix("skip: ")))
+        elif why:
+            targets.append((result.check, why))
+    columns: dict[str, set[str]] = {}
+    for table in doctor.tables:
+        columns.setdefault(table.name, set()).update(table.columns.values())
+    return State(targets, skipped, server, doctor, {k: frozenset(v) for k, v in columns.items()})
+
+
+def _why_target(result: CheckResult, server: ServerFacts, min_pages: int) -> str:
+    """Why a check needs advice ("" when it does not; "skip: ..." when it cannot get any)."""
+    if result.verdict is Verdict.ERROR:
+        return f"skip: its plan failed ({'; '.join(result.reasons)[:120]})"
+    if result.mode is Mode.FORCED:
+        return "skip: its tables are too small to matter (check ran it forced)"
+    for node in result.nodes:
+        if not node.is_seqscan or not node.relation:
+            continue
+        table = server.table((node.schema, node.relation))
+        if table is not None and table.pages >= min_pages:
+            return f"reads {node.relation} ({table.pages:,} pages) sequentially"
+    if result.verdict is Verdict.FAIL:
+        return "fails: " + "; ".join(result.reasons)
+    return ""
+
+
+def backend(conn: psycopg.Connection, options: RunOptions, trial_builds: bool) -> Backend:
+    return TrialBuilds(conn, options) if trial_builds else HypoPG(conn, options)
+
+
+@dataclass
+class _Pool:
+    """Every candidate, the checks each is tried with, and what each table's checks are."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    facts: list[IndexFact | None] = field(default_factory=list)
+    checks_on: dict[tuple, list[Check]] = field(default_factory=dict)
+
+
+def advise(
+    conn: psycopg.Connection, backend: Backend, state: State, min_gain: float
+) -> AdviseRun:
+    run = AdviseRun("", "", backend.method, "", min_gain, skipped=tuple(state.skipped))
+    checks, before = _baseline(backend, state, run)
+    if not checks:
+        run.targets = tuple(Target(c.name, str(c.file), why) for c, why in state.targets)
+        return run
+    pool = _pool(conn, checks, state, run)
+    trials = _trials(backend, pool)
+    run.candidates_costed = len(pool.candidates)
+    serves = choose.serving(trials, before, min_gain)
+    sizes = {i: backend.sizes.get(_trial_name(i)) for i in range(len(pool.candidates))}
+    chosen = choose.greedy(serves, pool.candidates, sizes)
+    chosen = choose.merge(chosen, lambda w, n: _covers(pool, w, n))
+    proposals = _verify(backend, pool, chosen, checks, before, min_gain, state, sizes)
+    run.proposals = tuple(proposals)
+    run.targets = _outcomes(state, before, run.proposals)
+    return run
+
+
+def _baseline(
+    backend: Backend, state: State, run: AdviseRun
+) -> tuple[list[Check], dict[str, float]]:
+    """Today's cost of each target; its parameter values fixed so later plans reuse them."""
+    checks = [check for check, _ in state.targets]
+    costed = backend.plan_with_values(checks)
+    fixed, before = [], {}
+    for check, (cost, values) in zip(checks, costed, strict=True):
+        if cost is None:
+            run.notes.append(f"{check.name}: could not plan it today; not advised")
+            continue
+        if check.param_count:
+            check = replace(check, params=values, sample=None)
+        fixed.append(check)
+        before[check.name] = cost
+    return fixed, before
+
+
+def _pool(conn: psycopg.Connection, checks: list[Check], state: State, run: AdviseRun) -> _Pool:
+    pool = _Pool()
+    seen: dict[tuple, int] = {}
+    built = tuple(redundancy.comparable(i) for i in state.doctor.indexes)
+    for check in checks:
+        for use in table_uses(check.sql, state.columns_of):
+            table = state.server.table((use.schema, use.table))
+            doctor_table = _doctor_table(state, table)
+            if table is None or doctor_table is None or table.kind != "r":
+                continue
+            pool.checks_on.setdefault((table.schema, table.name), []).append(check)
+            use.schema = table.schema if use.schema else None
+            distinct = _distinct(conn, table)
+            small = _small_predicates(conn, use, table)
+            for candidate in candidates_for(use, distinct, small):
+                if candidate.identity in seen:
+                    continue
+                fact = redundancy.candidate_fact(candidate, doctor_table, -(len(seen) + 1))
+                if fact is not None and redundancy.existing_cover(fact, built) is not None:
+                    continue
+                seen[candidate.identity] = len(pool.candidates)
+                pool.candidates.append(candidate)
+                pool.facts.append(fact)
+    return pool
+
+
+def _doctor_table(state: State, table: TableFact | None):
+    if table is None:
+        return None
+    return next(
+        (t for t in state.doctor.tables if t.schema == table.schema and t.name == table.name),
+        None,
+    )
+
+
+def _distinct(conn: psycopg.Connection, table: TableFact) -> dict[str, float]:
+    from plinto_db.pg.identifiers import quote_ident
+
+    rows = conn.execute(DISTINCT_SQL, (table.schema, table.name)).fetchall()
+    return {quote_ident(name): float(n or 0) for name, n in rows}
+
+
+def _small_predicates(conn: psycopg.Connection, use: TableUse, table: TableFact) -> set[str]:
+    """The constant predicates that keep at most SMALL_FRACTION of the table's rows."""
+    small = set()
+    if table.tuples <= 0:
+        return small
+    relation = sql.Identifier(table.schema, table.name)
+    for _key, predicate in use.constants:
+        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
+            relation, sql.SQL(predicate)
+        )
+        try:
+            with conn.transaction():
+                plan = conn.execute(query).fetchone()[0]
+        except psycopg.Error:
+            continue
+        rows = plan[0]["Plan"].get("Plan Rows", table.tuples)
+        if rows / table.tuples <= SMALL_FRACTION:
+            small.add(predicate)
+    return small
+
+
+def _trial_name(number: int) -> str:
+    return f"candidate_{number}"
+
+
+def _trials(backend: Backend, pool: _Pool) -> list[choose.Trial]:
+    trials = []
+    for number, candidate in enumerate(pool.candidates):
+        checks = pool.checks_on.get((_schema(candidate, pool), candidate.table), [])
+        name = _trial_name(number)
+        with backend.present([(name, candidate)]) as aliases:
+            if not aliases:
+                continue
+            costed = backend.plan(checks, aliases)
+        for check_name, result in costed.items():
+            if result.cost is not None:
+                used = name in result.used
+                trials.append(choose.Trial(number, check_name, result.cost, used))
+    return trials
+
+
+def _schema(candidate: Candidate, pool: _Pool) -> str | None:
+    if candidate.schema is not None:
+        return candidate.schema
+    keys = [k for k in pool.checks_on if k[1] == candidate.table]
+    return keys[0][0] if keys else None
+
+
+def _covers(pool: _Pool, wide: int, narrow: int) -> bool:
+    a, b = pool.facts[wide], pool.facts[narrow]
+    return a is not None and b is not None and redundancy.proposal_covers(a, b)
+
+
+def _verify(
+    backend: Backend,
+    pool: _Pool,
+    chosen: dict[int, set[str]],
+    checks: list[Check],
+    before: dict[str, float],
+    min_gain: float,
+    state: State,
+    sizes: dict[int, int | None],
+) -> list[Proposal]:
+    """Plan every target with all the chosen indexes present; keep what the plans use."""
+    names = _names(pool, sorted(chosen), state)
+    kept = sorted(chosen)
+    for _attempt in range(3):
+        named = [(names[i], pool.candidates[i]) for i in kept]
+        with backend.present(named) as aliases:
+            costed = backend.plan(checks, aliases)
+        serves: dict[int, list[Served]] = {i: [] for i in kept}
+        for check_name, result in costed.items():
+            base = before[check_name]
+            if result.cost is None or result.cost > base * (1 - min_gain):
+                continue
+            for i in kept:
+                if names[i] in result.used:
+                    serves[i].append(Served(check_name, base, result.cost))
+        unused = [i for i in kept if not serves[i]]
+        if not unused:
+            break
+        kept = [i for i in kept if serves[i]]
+    return [
+        Proposal(names[i], pool.candidates[i], tuple(serves[i]), sizes.get(i)) for i in kept
+    ]
+
+
+def _names(pool: _Pool, chosen: Sequence[int], state: State) -> dict[int, str]:
+    taken = {i.name for i in state.doctor.indexes}
+    names = {}
+    for i in chosen:
+        base = _name(pool.candidates[i])
+        name, n = base, 2
+        while name in taken:
+            suffix = f"_{n}"
+            name, n = base[: MAX_NAME - len(suffix)] + suffix, n + 1
+        taken.add(name)
+        names[i] = name
+    return names
+
+
+def _name(candidate: Candidate) -> str:
+    """adv_<table>_<keys>[_incl][_<predicate's value>]: says what it is, never a catalog name."""
+    parts = ["adv", candidate.table, *(_slug(k.text) for k in candidate.keys)]
+    if candidate.include:
+        parts.append("incl")
+    if candidate.where:
+        parts.append(_slug(candidate.where.split("=")[-1]) or "partial")
+    return "_".join(p for p in parts if p)[:MAX_NAME].rstrip("_")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _outcomes(
+    state: State, before: dict[str, float], proposals: tuple[Proposal, ...]
+) -> tuple[Target, ...]:
+    served: dict[str, list[str]] = {}
+    after: dict[str, float] = {}
+    for proposal in proposals:
+        for item in proposal.serves:
+            served.setdefault(item.check, []).append(proposal.name)
+            after[item.check] = item.after
+    targets = []
+    for check, why in state.targets:
+        cost = before.get(check.name)
+        if check.name in served:
+            outcome = f"served by {', '.join(served[check.name])} ({cost:,.0f} → {after[check.name]:,.0f})"
+        elif cost is None:
+            outcome = "could not be planned"
+        else:
+            outcome = "no candidate cuts its cost enough"
+        targets.append(Target(check.name, str(check.file), why, cost, outcome))
+    return tuple(targets)
