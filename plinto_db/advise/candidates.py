@@ -35,6 +35,7 @@ class Candidate:
     include: tuple[str, ...] = ()
     where: str | None = None
     rules: tuple[str, ...] = field(default=(), compare=False)
+    method: str = "btree"
 
     @property
     def qualified_table(self) -> str:
@@ -45,7 +46,8 @@ class Candidate:
     def identity(self) -> tuple:
         """What makes two candidates the same index."""
         keys = tuple((k.text, k.descending) for k in self.keys)
-        return (self.schema, self.table, keys, tuple(sorted(self.include)), self.where)
+        include = tuple(sorted(self.include))
+        return (self.schema, self.table, self.method, keys, include, self.where)
 
     def key_sql(self) -> str:
         parts = []
@@ -56,7 +58,8 @@ class Candidate:
 
     def create_sql(self, name: str, *, concurrently: bool = True) -> str:
         text = "CREATE INDEX " + ("CONCURRENTLY " if concurrently else "")
-        text += f"{quote_ident(name)} ON {self.qualified_table} ({self.key_sql()})"
+        text += f"{quote_ident(name)} ON {self.qualified_table}"
+        text += (f" USING {self.method}" if self.method != "btree" else "") + f" ({self.key_sql()})"
         if self.include:
             text += " INCLUDE (" + ", ".join(quote_ident(c) for c in self.include) + ")"
         if self.where:
@@ -79,7 +82,7 @@ class Candidate:
             schema=self.schema,
             table=self.table,
             unique=False,
-            method="btree",
+            method=self.method,
             keys=keys,
             where=self.where,
             file=file,
@@ -119,14 +122,30 @@ def candidates_for(
         for key, predicate in use.constants:
             if predicate in small_predicates:
                 _add(found, _partial(candidate, key, predicate))
-    if not found:  # nothing to key on but a small constant predicate: index its rows
+    if not found and not use.containments:  # nothing to key on but a small constant predicate: index its rows
         for key, predicate in use.constants:
             if predicate in small_predicates and key.column is not None:
                 _add(found, Candidate(use.schema, use.table, (key,), (), predicate, ("partial",)))
     if use.columns is not None:
         for candidate in list(found.values()):
             _add(found, _covering(candidate, use.columns))
+    for candidate in _inverted(use, small_predicates):
+        _add(found, candidate)
     return tuple(c for c in found.values() if c is not None)
+
+
+def _inverted(use: TableUse, small_predicates: Collection[str]) -> list[Candidate]:
+    """A GIN index for `@>`/`?` on a jsonb or array column (or expression), and its partial
+    form when the query also states a small constant predicate (`meta ? 'external_id'`)."""
+    found = []
+    for key in use.containments:
+        gin = Candidate(use.schema, use.table, (key,), rules=("containment",), method="gin")
+        found.append(gin)
+        for other, predicate in use.constants:
+            if predicate in small_predicates and other.text != key.text:
+                rules = ("containment", "partial")
+                found.append(Candidate(use.schema, use.table, (key,), (), predicate, rules, "gin"))
+    return found
 
 
 def _keys(base: tuple[Key, ...], tail: tuple[Key, ...]) -> tuple[Key, ...]:
@@ -156,15 +175,14 @@ def _partial(candidate: Candidate, key: Key, predicate: str) -> Candidate | None
     keys = tuple(k for k in candidate.keys if not (k.text == key.text and " = " in predicate))
     if not keys:
         return None
-    return Candidate(
-        candidate.schema, candidate.table, keys, (), predicate, (*candidate.rules, "partial")
-    )
+    rules = (*candidate.rules, "partial")
+    return Candidate(candidate.schema, candidate.table, keys, (), predicate, rules, candidate.method)
 
 
 def _covering(candidate: Candidate, columns: set[str]) -> Candidate | None:
     keyed = {k.column for k in candidate.keys if k.column is not None}
     extra = tuple(sorted(c for c in columns if c not in keyed))
-    if not extra or len(extra) > MAX_INCLUDE:
+    if not extra or len(extra) > MAX_INCLUDE or candidate.method != "btree":
         return None
     rules = (*candidate.rules, "include")
     return Candidate(candidate.schema, candidate.table, candidate.keys, extra, candidate.where, rules)

@@ -9,13 +9,14 @@ which blocks writes) under a savepoint rolled back right after the EXPLAINs.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
 from plinto_db.advise.candidates import Candidate
 from plinto_db.check import explain
+from plinto_db.check.hypothetical import HYPOTHETICAL_METHODS
 from plinto_db.check.modes import RunOptions
 from plinto_db.check.planwalk import root_of, walk
 from plinto_db.check.workload import Check
@@ -137,6 +138,47 @@ class TrialBuilds(Backend):
             if not self.conn.closed:
                 self.conn.execute("ROLLBACK TO SAVEPOINT plinto_advise_trial")
                 self.conn.execute("RELEASE SAVEPOINT plinto_advise_trial")
+
+
+class HypoPGThenTrials(Backend):
+    """HypoPG for what it simulates (btree); a trial build for the rest (GIN)."""
+
+    def __init__(self, conn: psycopg.Connection, options: RunOptions):
+        super().__init__(conn, options)
+        self.hypo = HypoPG(conn, options)
+        self.trials = TrialBuilds(conn, options)
+        self.sizes = self.hypo.sizes
+        self.trials.sizes = self.sizes
+        self.method = f"{self.hypo.method}; trial builds for what it cannot simulate"
+
+    @contextmanager
+    def present(self, named: Sequence[tuple[str, Candidate]]) -> Iterator[dict[str, str]]:
+        simulated = [(n, c) for n, c in named if c.method in HYPOTHETICAL_METHODS]
+        built = [(n, c) for n, c in named if c.method not in HYPOTHETICAL_METHODS]
+        with ExitStack() as stack:
+            aliases = stack.enter_context(self.hypo.present(simulated)) if simulated else {}
+            if built:
+                aliases = {**aliases, **stack.enter_context(self.trials.present(built))}
+            yield aliases
+
+
+def choose_backend(conn: psycopg.Connection, options: RunOptions, trial_builds: bool) -> Backend:
+    """HypoPG where the server has it (with trial builds for the rest when allowed); trial
+    builds alone without it; neither: a UserError saying what to do."""
+    from plinto_db.check.hypothetical import hypopg_status
+    from plinto_db.errors import UserError
+
+    status, _ = hypopg_status(conn)
+    if status == "missing":
+        if trial_builds:
+            return TrialBuilds(conn, options)
+        raise UserError(
+            "advise costs candidates with the HypoPG extension, which this server does not "
+            "have: install it (postgresql-<major>-hypopg), or pass --trial-builds (each "
+            "candidate is built in a transaction and rolled back; that blocks writes to its "
+            "table during the build)"
+        )
+    return HypoPGThenTrials(conn, options) if trial_builds else HypoPG(conn, options)
 
 
 def _cost(plan: object) -> float | None:

@@ -5,6 +5,7 @@ Pure data: every renderer (text, JSON, Markdown) and the catalog writer take an 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from plinto_db.advise.candidates import Candidate
@@ -14,9 +15,16 @@ DEFAULT_MIN_PAGES = 10  # check's tiny-table bound: below it a sequential scan i
 NEAR_BEST = 1.25  # a candidate within 25 % of the best cost for a query still serves it
 
 
+def cost_text(cost: float | None) -> str:
+    if cost is None:
+        return "?"
+    return "forced seq scan" if math.isinf(cost) else f"{cost:,.0f}"
+
+
 @dataclass(frozen=True)
 class Served:
-    """One check an index serves: its cost before and with the index."""
+    """One check an index serves: its cost before and with the index (before is infinite
+    for a check on a tiny table, planned forced: a sequential scan it must not use)."""
 
     check: str
     before: float
@@ -33,6 +41,8 @@ class Proposal:
     candidate: Candidate
     serves: tuple[Served, ...]
     size_bytes: int | None  # HypoPG's estimate, or the trial build's size
+    # checks whose plan uses it without it halving their cost (plans it takes over)
+    also_used_by: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:

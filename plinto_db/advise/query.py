@@ -16,6 +16,8 @@ from typing import Any
 
 EQUALITY = "="
 RANGE_OPERATORS = frozenset({"<", ">", "<=", ">="})
+# jsonb and array operators a GIN index serves (jsonb_ops, array_ops)
+CONTAINMENT_OPERATORS = frozenset({"@>", "?", "?|", "?&", "&&"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class TableUse:
     alias: str
     equalities: list[Key] = field(default_factory=list)
     ranges: list[Key] = field(default_factory=list)
+    containments: list[Key] = field(default_factory=list)  # `@>`, `?`: a GIN index's job
     order_by: list[Key] = field(default_factory=list)
     constants: list[tuple[Key, str]] = field(default_factory=list)  # (key, predicate SQL)
     columns: set[str] | None = field(default_factory=set)  # None: whole rows
@@ -150,6 +153,8 @@ def _predicate(node: Any, tables: _Tables) -> None:
         elif node.kind == A_Expr_Kind.AEXPR_OP and name in RANGE_OPERATORS:
             _compare(node.lexpr, node.rexpr, "range", tables)
             _compare(node.rexpr, node.lexpr, "range", tables)
+        elif node.kind == A_Expr_Kind.AEXPR_OP and name in CONTAINMENT_OPERATORS:
+            _compare(node.lexpr, node.rexpr, name, tables)
     elif isinstance(node, ast.NullTest) and isinstance(node.arg, ast.ColumnRef):
         found = _key(node.arg, tables)
         if found:
@@ -171,20 +176,26 @@ def _predicate(node: Any, tables: _Tables) -> None:
 
 
 def _compare(side: Any, other: Any, kind: str, tables: _Tables) -> None:
-    """`side` is a key of one table when `other` is a value (or another table's column)."""
+    """`side` is a key of one table when `other` is a value (or another table's column).
+
+    `kind`: "eq", "range", or a containment operator."""
     found = _key(side, tables)
     if found is None:
         return
     use, key = found
     if not _is_value(other, tables, use):
         return
+    literal = _literal(other)
+    if kind == "range":
+        use.add(use.ranges, key)
+        return
     if kind == "eq":
         use.add(use.equalities, key)
-        literal = _literal(other)
-        if literal is not None:
-            use.add(use.constants, (key, f"{key.text} = {literal}"))
     else:
-        use.add(use.ranges, key)
+        use.add(use.containments, key)
+    if literal is not None:
+        operator = "=" if kind == "eq" else kind
+        use.add(use.constants, (key, f"{key.text} {operator} {literal}"))
 
 
 def _key(node: Any, tables: _Tables) -> tuple[TableUse, Key] | None:

@@ -89,11 +89,6 @@ def _advise_on_server(target: str, today: CheckRun, request: AdviseRequest) -> A
     from plinto_db.check.modes import Mode, RunOptions
     from plinto_db.pg.connect import describe
 
-    options = RunOptions(
-        mode=Mode.NATURAL,
-        statement_timeout_ms=request.statement_timeout_ms,
-        lock_timeout_ms=request.lock_timeout_ms,
-    )
     with explain.open_connection(target) as conn:
         notes: list[str] = []
         if request.trial_builds:
@@ -103,6 +98,13 @@ def _advise_on_server(target: str, today: CheckRun, request: AdviseRequest) -> A
             if note:
                 notes.append(note)
         state = session.gather(conn, today, request.min_pages)
+        options = RunOptions(
+            mode=Mode.NATURAL,
+            statement_timeout_ms=request.statement_timeout_ms,
+            lock_timeout_ms=request.lock_timeout_ms,
+            forced_checks=frozenset(state.forced),
+            forced_reasons={name: "a table under 10 pages: planned forced" for name in state.forced},
+        )
         explain.begin_run(conn, options)
         try:
             backend = session.backend(conn, options, request.trial_builds)

@@ -6,6 +6,7 @@ pure rooms (query, candidates, choose, redundancy).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -16,8 +17,8 @@ from psycopg import sql
 
 from plinto_db.advise import choose, redundancy
 from plinto_db.advise.candidates import Candidate, candidates_for
-from plinto_db.advise.cost import Backend, HypoPG, TrialBuilds
-from plinto_db.advise.model import AdviseRun, Proposal, Served, Target
+from plinto_db.advise.cost import Backend
+from plinto_db.advise.model import AdviseRun, Proposal, Served, Target, cost_text
 from plinto_db.advise.query import TableUse, table_uses
 from plinto_db.check.judge import Verdict
 from plinto_db.check.modes import Mode, RunOptions
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from plinto_db.doctor.model import Facts, IndexFact
     from plinto_db.pg.facts import ServerFacts, TableFact
 
-SMALL_FRACTION = 0.2  # a constant predicate keeping at most this share of rows: partial index
+SMALL_FRACTION = 0.3  # a constant predicate keeping at most this share of rows: partial index
 MAX_NAME = 63
 
 DISTINCT_SQL = """
@@ -51,6 +52,8 @@ class State:
     server: ServerFacts
     doctor: Facts
     columns_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    others: list[Check] = field(default_factory=list)  # the checks that need nothing
+    forced: set[str] = field(default_factory=set)  # checks check ran forced (tiny tables)
 
 
 def gather(conn: psycopg.Connection, today: CheckRun, min_pages: int) -> State:
@@ -60,17 +63,22 @@ def gather(conn: psycopg.Connection, today: CheckRun, min_pages: int) -> State:
 
     server = gather_facts(conn)
     doctor = doctor_gather(conn, {Need.INDEXES, Need.TABLES})
-    targets, skipped = [], []
+    state = State([], [], server, doctor)
     for result in today.results:
         why = _why_target(result, server, min_pages)
+        if result.mode is Mode.FORCED:
+            state.forced.add(result.check.name)
         if why.startswith("skip:"):
-            skipped.append((result.check.name, why.removeprefix("skip: ")))
-        elif why:
-            targets.append((result.check, why))
+            state.skipped.append((result.check.name, why.removeprefix("skip: ")))
+        if why and not why.startswith("skip:"):
+            state.targets.append((result.check, why))
+        elif result.verdict is not Verdict.ERROR:
+            state.others.append(result.check)
     columns: dict[str, set[str]] = {}
     for table in doctor.tables:
         columns.setdefault(table.name, set()).update(table.columns.values())
-    return State(targets, skipped, server, doctor, {k: frozenset(v) for k, v in columns.items()})
+    state.columns_of = {k: frozenset(v) for k, v in columns.items()}
+    return state
 
 
 def _why_target(result: CheckResult, server: ServerFacts, min_pages: int) -> str:
@@ -78,6 +86,8 @@ def _why_target(result: CheckResult, server: ServerFacts, min_pages: int) -> str
     if result.verdict is Verdict.ERROR:
         return f"skip: its plan failed ({'; '.join(result.reasons)[:120]})"
     if result.mode is Mode.FORCED:
+        if result.verdict is Verdict.FAIL:  # the check asks for an index even there
+            return "fails (a table under 10 pages, planned forced): " + "; ".join(result.reasons)
         return "skip: its tables are too small to matter (check ran it forced)"
     for node in result.nodes:
         if not node.is_seqscan or not node.relation:
@@ -91,7 +101,9 @@ def _why_target(result: CheckResult, server: ServerFacts, min_pages: int) -> str
 
 
 def backend(conn: psycopg.Connection, options: RunOptions, trial_builds: bool) -> Backend:
-    return TrialBuilds(conn, options) if trial_builds else HypoPG(conn, options)
+    from plinto_db.advise.cost import choose_backend
+
+    return choose_backend(conn, options, trial_builds)
 
 
 @dataclass
@@ -119,7 +131,7 @@ def advise(
     chosen = choose.greedy(serves, pool.candidates, sizes)
     chosen = choose.merge(chosen, lambda w, n: _covers(pool, w, n))
     proposals = _verify(backend, pool, chosen, checks, before, min_gain, state, sizes)
-    run.proposals = tuple(proposals)
+    run.proposals = tuple(_taken_over(backend, proposals, checks, state))
     run.targets = _outcomes(state, before, run.proposals)
     return run
 
@@ -138,7 +150,9 @@ def _baseline(
         if check.param_count:
             check = replace(check, params=values, sample=None)
         fixed.append(check)
-        before[check.name] = cost
+        # forced (a tiny table): the check wants an index where the planner rightly would
+        # not; any candidate the forced plan uses serves it
+        before[check.name] = math.inf if check.name in state.forced else cost
     return fixed, before
 
 
@@ -271,6 +285,22 @@ def _verify(
     ]
 
 
+def _taken_over(
+    backend: Backend, proposals: list[Proposal], targets: list[Check], state: State
+) -> list[Proposal]:
+    """Each proposal with the other checks whose plans it would change to use it."""
+    served = {s.check for p in proposals for s in p.serves}
+    checks = [c for c in targets if c.name not in served] + state.others
+    if not proposals or not checks:
+        return proposals
+    with backend.present([(p.name, p.candidate) for p in proposals]) as aliases:
+        costed = backend.plan(checks, aliases)
+    return [
+        replace(p, also_used_by=tuple(n for n, r in costed.items() if p.name in r.used))
+        for p in proposals
+    ]
+
+
 def _names(pool: _Pool, chosen: Sequence[int], state: State) -> dict[int, str]:
     taken = {i.name for i in state.doctor.indexes}
     names = {}
@@ -288,10 +318,13 @@ def _names(pool: _Pool, chosen: Sequence[int], state: State) -> dict[int, str]:
 def _name(candidate: Candidate) -> str:
     """adv_<table>_<keys>[_incl][_<predicate's value>]: says what it is, never a catalog name."""
     parts = ["adv", candidate.table, *(_slug(k.text) for k in candidate.keys)]
+    if candidate.method != "btree":
+        parts.append(candidate.method)
     if candidate.include:
         parts.append("incl")
-    if candidate.where:
-        parts.append(_slug(candidate.where.split("=")[-1]) or "partial")
+    if candidate.where:  # the value it keeps (`'retrying'`), else its words (`deleted_at_null`)
+        literals = re.findall(r"'([^']*)'", candidate.where)
+        parts.append(_slug(literals[-1] if literals else candidate.where.replace(" IS ", " ")))
     return "_".join(p for p in parts if p)[:MAX_NAME].rstrip("_")
 
 
@@ -312,7 +345,8 @@ def _outcomes(
     for check, why in state.targets:
         cost = before.get(check.name)
         if check.name in served:
-            outcome = f"served by {', '.join(served[check.name])} ({cost:,.0f} → {after[check.name]:,.0f})"
+            names = ", ".join(served[check.name])
+            outcome = f"served by {names} ({cost_text(cost)} → {cost_text(after[check.name])})"
         elif cost is None:
             outcome = "could not be planned"
         else:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plinto_db.advise.model import AdviseRun, ExpectChange, Proposal
+from plinto_db.advise.model import AdviseRun, ExpectChange, Proposal, cost_text
 from plinto_db.errors import UserError
 from plinto_db.doctor.model import human_bytes
 
@@ -66,12 +66,14 @@ def catalog_text(run: AdviseRun) -> str:
 
 def _entry(proposal: Proposal) -> str:
     served = ", ".join(
-        f"{s.check} ({s.before:,.0f} → {s.after:,.0f}, -{s.gain:.0%})" for s in proposal.serves
+        f"{s.check} ({cost_text(s.before)} → {cost_text(s.after)}, -{s.gain:.0%})"
+        for s in proposal.serves
     )
     size = human_bytes(proposal.size_bytes) if proposal.size_bytes is not None else "unknown"
     rules = ", ".join(proposal.candidate.rules) or "equality"
+    also = f"\n-- also used by: {', '.join(proposal.also_used_by)}" if proposal.also_used_by else ""
     return (
-        f"\n\n-- serves: {served}\n"
+        f"\n\n-- serves: {served}{also}\n"
         f"-- rules: {rules}; estimated size: {size}\n"
         f"{proposal.sql};"
     )
@@ -90,18 +92,21 @@ def update_expectations(
     """Name each proposal in the `-- expect:` lines of the checks it serves (never in the
     bundled workload, which belongs to the installed package)."""
     serving: dict[str, list[Proposal]] = {}
+    using: dict[str, list[Proposal]] = {}
     for proposal in run.proposals:
         for item in proposal.serves:
             serving.setdefault(item.check, []).append(proposal)
+        for name in proposal.also_used_by:
+            using.setdefault(name, []).append(proposal)
     changes = []
     for result in today.results:
-        proposals = serving.get(result.check.name)
-        if not proposals:
+        served, used = serving.get(result.check.name, []), using.get(result.check.name, [])
+        if not served and not used:
             continue
         if bundled:
             changes.append(_refused(result.check, "the bundled workload: give --checks DIR"))
             continue
-        changes.append(_update_one(result, proposals))
+        changes.append(_update_one(result, served, used))
     return tuple(c for c in changes if c is not None)
 
 
@@ -109,9 +114,13 @@ def _refused(check: Check, why: str) -> ExpectChange:
     return ExpectChange(check.name, str(check.file), check.line, (), (), False, why)
 
 
-def _update_one(result: CheckResult, proposals: list[Proposal]) -> ExpectChange | None:
-    from plinto_db.check.judge import Verdict
-    from plinto_db.check.workload import ExpectKind, parse_check
+def _update_one(
+    result: CheckResult, served: list[Proposal], used: list[Proposal]
+) -> ExpectChange | None:
+    """Served: its failing index expectations (and a `seqscan` gap on the table) become
+    `index NEW`, or `index NEW` is added. Used without being served (a plan the new index
+    takes over): each index expectation admits it (`any-of OLD, NEW`)."""
+    from plinto_db.check.workload import parse_check
 
     check = result.check
     text = check.file.read_text(encoding="utf-8")
@@ -121,40 +130,55 @@ def _update_one(result: CheckResult, proposals: list[Proposal]) -> ExpectChange 
         now = None
     if now is None or now.expectations != check.expectations or now.sql != check.sql:
         return _refused(check, "the file changed since advise read it: not touched")
-    named = {n for e in check.expectations if e.names_indexes for _, n in e.names}
-    new = [f"-- expect: index {p.name}" for p in proposals if p.name not in named]
-    if not new:
-        return None
-    tables = {p.candidate.table for p in proposals}
-
-    def replaced(e: Expectation) -> bool:
-        if e.names_indexes:
-            return result.verdict is Verdict.FAIL
-        return e.kind is ExpectKind.SEQSCAN and e.names[0][1] in tables
-
-    old = [e for e in check.expectations if replaced(e)]
     lines = text.splitlines(keepends=True)
-    newline = "\n" if not lines or lines[0].endswith("\n") else ""
-    at = (old[0].line if old else check.expectations[-1].line + 1) - 1
-    drop = set()
-    for e in old:
-        drop.add(e.line - 1)
-        follow = e.line
-        while follow < len(lines) and _CONTINUATION.match(lines[follow]):
-            drop.add(follow)
-            follow += 1
-    if not old:  # after the last expectation and its continuation lines
-        while at < len(lines) and _CONTINUATION.match(lines[at]):
-            at += 1
-    inserted = [line + (newline or "\n") for line in new]
-    out = [line for i, line in enumerate(lines[:at]) if i not in drop]
-    out += inserted + [line for i, line in enumerate(lines[at:], start=at) if i not in drop]
+    edits: dict[int, list[str]] = {}
+    named = {n for e in check.expectations if e.names_indexes for _, n in e.names}
+    add = [f"-- expect: index {p.name}\n" for p in served if p.name not in named]
+    replaced = [e for e in check.expectations if add and _replaced(e, result, served)]
+    old = [f"-- expect: {e.describe()}" for e in replaced]
+    extend = [p.name for p in used if p.name not in named and p not in served]
+    for e in check.expectations:
+        if extend and e.names_indexes and e not in replaced:
+            edits[e.line - 1] = [f"-- expect: any-of {', '.join([*e.shown, *extend])}\n"]
+            old.append(f"-- expect: {e.describe()}")
+            _drop_continuations(edits, lines, e.line)
+    for number, e in enumerate(replaced):
+        edits[e.line - 1] = add if number == 0 else []
+        _drop_continuations(edits, lines, e.line)
+    if add and not replaced:
+        last = _end_of(lines, check.expectations[-1].line)
+        edits[last] = [*edits.get(last, [lines[last]]), *add]
+    if not edits:
+        return None
+    out = [part for i, line in enumerate(lines) for part in edits.get(i, [line])]
+    if out and not out[-1].endswith("\n") and text.endswith("\n"):
+        out[-1] += "\n"
     check.file.write_text("".join(out), encoding="utf-8")
-    return ExpectChange(
-        check.name,
-        str(check.file),
-        at + 1 - sum(1 for i in drop if i < at),
-        tuple(f"-- expect: {e.describe()}" for e in old),
-        tuple(new),
-        True,
-    )
+    new = tuple(x.rstrip("\n") for i in sorted(edits) for x in edits[i] if x not in lines)
+    return ExpectChange(check.name, str(check.file), min(edits) + 1, tuple(old), new, True)
+
+
+def _replaced(e: Expectation, result: CheckResult, served: list[Proposal]) -> bool:
+    from plinto_db.check.judge import Verdict
+    from plinto_db.check.workload import ExpectKind
+
+    if e.names_indexes:
+        return result.verdict is Verdict.FAIL
+    tables = {p.candidate.table for p in served}
+    return e.kind is ExpectKind.SEQSCAN and e.names[0][1] in tables
+
+
+def _drop_continuations(edits: dict[int, list[str]], lines: list[str], line: int) -> None:
+    """Drop the continuation lines of the directive on `line` (1-based)."""
+    follow = line
+    while follow < len(lines) and _CONTINUATION.match(lines[follow]):
+        edits[follow] = []
+        follow += 1
+
+
+def _end_of(lines: list[str], line: int) -> int:
+    """The 0-based index of the last line of the directive starting on `line`."""
+    end = line - 1
+    while end + 1 < len(lines) and _CONTINUATION.match(lines[end + 1]):
+        end += 1
+    return end
