@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "apply",
     "check",
     "doctor",
+    "advise",
     "lint",
     "bench",
     "serve",

@@ -74,8 +74,7 @@ class Candidate:
         from plinto_db.catalog.spec import IndexKey, IndexSpec
 
         keys = tuple(
-            IndexKey(expression=k.text, column=k.column, descending=k.descending)
-            for k in self.keys
+            IndexKey(expression=k.text, column=k.column, descending=k.descending) for k in self.keys
         )
         return IndexSpec(
             name=name,
@@ -122,7 +121,9 @@ def candidates_for(
         for key, predicate in use.constants:
             if predicate in small_predicates:
                 _add(found, _partial(candidate, key, predicate))
-    if not found and not use.containments:  # nothing to key on but a small constant predicate: index its rows
+    if (
+        not found and not use.containments
+    ):  # nothing to key on but a small constant predicate: index its rows
         for key, predicate in use.constants:
             if predicate in small_predicates and key.column is not None:
                 _add(found, Candidate(use.schema, use.table, (key,), (), predicate, ("partial",)))
@@ -176,7 +177,9 @@ def _partial(candidate: Candidate, key: Key, predicate: str) -> Candidate | None
     if not keys:
         return None
     rules = (*candidate.rules, "partial")
-    return Candidate(candidate.schema, candidate.table, keys, (), predicate, rules, candidate.method)
+    return Candidate(
+        candidate.schema, candidate.table, keys, (), predicate, rules, candidate.method
+    )
 
 
 def _covering(candidate: Candidate, columns: set[str]) -> Candidate | None:
@@ -185,7 +188,9 @@ def _covering(candidate: Candidate, columns: set[str]) -> Candidate | None:
     if not extra or len(extra) > MAX_INCLUDE or candidate.method != "btree":
         return None
     rules = (*candidate.rules, "include")
-    return Candidate(candidate.schema, candidate.table, candidate.keys, extra, candidate.where, rules)
+    return Candidate(
+        candidate.schema, candidate.table, candidate.keys, extra, candidate.where, rules
+    )
 
 
 def _add(found: dict[tuple, Candidate], candidate: Candidate | None) -> None:

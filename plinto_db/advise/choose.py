@@ -59,14 +59,10 @@ def greedy(
         return (candidates[c].schema, candidates[c].table)
 
     while open_pairs:
-
-        def gain(c: int) -> int:
-            return sum(1 for check in serves[c] if (c, check) in open_pairs)
-
-        def rank(c: int) -> tuple:
-            return (-gain(c), sizes.get(c) or 0, len(candidates[c].keys), c)
-
-        best = min((c for c, _ in open_pairs), key=rank)
+        best = min(
+            (c for c, _ in open_pairs),
+            key=lambda c: _rank(c, open_pairs, serves, candidates, sizes),
+        )
         checks = {check for check in serves[best] if (best, check) in open_pairs}
         chosen[best] = checks
         served_tables.update((check, table(best)) for check in checks)
@@ -74,6 +70,18 @@ def greedy(
             (c, check) for c, check in open_pairs if (check, table(c)) not in served_tables
         }
     return chosen
+
+
+def _rank(
+    c: int,
+    open_pairs: set[tuple[int, str]],
+    serves: dict[int, dict[str, float]],
+    candidates: list[Candidate],
+    sizes: Mapping[int, int | None],
+) -> tuple:
+    """Most unserved checks first, then the smaller index, then fewer keys."""
+    gain = sum(1 for check in serves[c] if (c, check) in open_pairs)
+    return (-gain, sizes.get(c) or 0, len(candidates[c].keys), c)
 
 
 def merge(

@@ -276,9 +276,7 @@ def _read_columns(stmt: Any, tables: _Tables) -> None:
     parts += [stmt.havingClause, *(_join_quals(stmt.fromClause or ()))]
     for part in parts:
         for ref in _nodes(part, ast.ColumnRef):
-            fields = tuple(
-                f.sval if isinstance(f, ast.String) else "*" for f in (ref.fields or ())
-            )
+            fields = tuple(f.sval if isinstance(f, ast.String) else "*" for f in (ref.fields or ()))
             if fields and fields[-1] == "*":
                 for use in tables.uses:
                     if len(fields) == 1 or use.alias == fields[0]:

@@ -43,7 +43,8 @@ class AdviseRequest:
 def validate(request: AdviseRequest) -> None:
     if not 0 < request.min_gain < 1:
         raise UserError(
-            f"--min-gain {request.min_gain:g}: give a fraction between 0 and 1 (0.5: halve the cost)"
+            f"--min-gain {request.min_gain:g}: give a fraction between 0 and 1 "
+            "(0.5: halve the cost)"
         )
     if request.min_pages < 0:
         raise UserError(f"--min-pages {request.min_pages}: give 0 or more")
@@ -103,7 +104,9 @@ def _advise_on_server(target: str, today: CheckRun, request: AdviseRequest) -> A
             statement_timeout_ms=request.statement_timeout_ms,
             lock_timeout_ms=request.lock_timeout_ms,
             forced_checks=frozenset(state.forced),
-            forced_reasons={name: "a table under 10 pages: planned forced" for name in state.forced},
+            forced_reasons={
+                name: "a table under 10 pages: planned forced" for name in state.forced
+            },
         )
         explain.begin_run(conn, options)
         try:

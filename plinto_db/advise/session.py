@@ -115,9 +115,7 @@ class _Pool:
     checks_on: dict[tuple, list[Check]] = field(default_factory=dict)
 
 
-def advise(
-    conn: psycopg.Connection, backend: Backend, state: State, min_gain: float
-) -> AdviseRun:
+def advise(conn: psycopg.Connection, backend: Backend, state: State, min_gain: float) -> AdviseRun:
     run = AdviseRun("", "", backend.method, "", min_gain, skipped=tuple(state.skipped))
     checks, before = _baseline(backend, state, run)
     if not checks:
@@ -280,9 +278,7 @@ def _verify(
         if not unused:
             break
         kept = [i for i in kept if serves[i]]
-    return [
-        Proposal(names[i], pool.candidates[i], tuple(serves[i]), sizes.get(i)) for i in kept
-    ]
+    return [Proposal(names[i], pool.candidates[i], tuple(serves[i]), sizes.get(i)) for i in kept]
 
 
 def _taken_over(

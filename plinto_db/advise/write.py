@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plinto_db.advise.model import AdviseRun, ExpectChange, Proposal, cost_text
-from plinto_db.errors import UserError
 from plinto_db.doctor.model import human_bytes
+from plinto_db.errors import UserError
 
 if TYPE_CHECKING:
     from plinto_db.check.results import CheckResult, CheckRun
@@ -29,7 +29,9 @@ _CONTINUATION = re.compile(r"^--\s{2,}\S")
 def check_writable(path: Path, force: bool) -> None:
     """Refuse, before anything runs, a --write target advise must not overwrite."""
     if path.is_dir():
-        raise UserError(f"--write {path}: is a folder; give a file name (e.g. indexes/50_advised.sql)")
+        raise UserError(
+            f"--write {path}: is a folder; give a file name (e.g. indexes/50_advised.sql)"
+        )
     if path.suffix != ".sql":
         raise UserError(f"--write {path}: a catalog file must end in .sql (apply reads *.sql)")
     if not path.exists() or force:
@@ -54,7 +56,7 @@ def _digest(body: str) -> str:
 
 
 def catalog_text(run: AdviseRun) -> str:
-    body = "".join(_entry(p) for p in run.proposals)
+    body = "".join(_entry(p) for p in run.proposals) + "\n"
     head = (
         f"{HEADER} {len(run.proposals)} index(es) for the checks in {run.checks_dir},\n"
         f"-- costed with {run.method} on {run.server}. Review, then `plinto-db apply`.\n"
@@ -73,16 +75,14 @@ def _entry(proposal: Proposal) -> str:
     rules = ", ".join(proposal.candidate.rules) or "equality"
     also = f"\n-- also used by: {', '.join(proposal.also_used_by)}" if proposal.also_used_by else ""
     return (
-        f"\n\n-- serves: {served}{also}\n"
-        f"-- rules: {rules}; estimated size: {size}\n"
-        f"{proposal.sql};"
+        f"\n\n-- serves: {served}{also}\n-- rules: {rules}; estimated size: {size}\n{proposal.sql};"
     )
 
 
 def write_catalog(run: AdviseRun, path: Path, *, force: bool) -> str:
     check_writable(path, force)  # again: it may have changed during the run
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(catalog_text(run) + "\n", encoding="utf-8")
+    path.write_text(catalog_text(run), encoding="utf-8")
     return str(path)
 
 
