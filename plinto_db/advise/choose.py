@@ -1,8 +1,10 @@
 """Choosing and merging: from costed candidates to the fewest indexes that serve the checks.
 
 Pure. A candidate *serves* a check when the check's plan uses it and it cuts the check's cost
-by at least `min_gain`, within NEAR_BEST of the best candidate for that check (so a slightly
-costlier index that serves three queries beats three exact ones). The choice is greedy set
+by at least `min_gain`, and comes near the best candidate for that check: within NEAR_BEST of
+its cost, or within NEAR_SHARE of the check's cost today (5,201 -> 4 is as good as
+5,201 -> 0.4 for a query, and the second index may be three times the size). So a slightly
+costlier index that serves three queries beats three exact ones. The choice is greedy set
 cover: the candidate serving the most unserved checks first, ties to the smaller index, then
 fewer keys. Merging then drops a proposal another one covers (doctor's rules: same
 definition, or a leading prefix with the same predicate), handing its checks over.
@@ -14,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from plinto_db.advise.candidates import Candidate
-from plinto_db.advise.model import NEAR_BEST
+from plinto_db.advise.model import NEAR_BEST, NEAR_SHARE
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def serving(
         base = before.get(t.check)
         if not t.used or base is None or base <= 0:
             continue
-        if t.cost <= base * (1 - min_gain) and t.cost <= best[t.check] * NEAR_BEST:
+        near = max(best[t.check] * NEAR_BEST, best[t.check] + NEAR_SHARE * base)
+        if t.cost <= base * (1 - min_gain) and t.cost <= near:
             found.setdefault(t.candidate, {})[t.check] = t.cost
     return found
 

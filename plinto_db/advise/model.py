@@ -13,6 +13,7 @@ from plinto_db.advise.candidates import Candidate
 DEFAULT_MIN_GAIN = 0.5  # Dexter's bar: a candidate must at least halve the query's cost
 DEFAULT_MIN_PAGES = 10  # check's tiny-table bound: below it a sequential scan is right
 NEAR_BEST = 1.25  # a candidate within 25 % of the best cost for a query still serves it
+NEAR_SHARE = 0.05  # ... or within 5 % of the query's cost today
 
 
 def cost_text(cost: float | None) -> str:
