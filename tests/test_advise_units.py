@@ -258,6 +258,21 @@ def test_the_catalog_file_carries_evidence_and_refuses_a_hand_edit(tmp_path: Pat
     check_writable(target, force=True)
 
 
+def test_a_second_run_keeps_the_entries_of_the_first_and_adds_only_new_ones(tmp_path: Path):
+    from plinto_db.advise.write import check_writable, write_catalog
+
+    first = Proposal("adv_o_a", cand("a"), (Served("q1", 1000.0, 10.0),), 8192)
+    second = Proposal("adv_o_b", cand("b"), (Served("q2", 500.0, 5.0),), 8192)
+    target = tmp_path / "50_advised.sql"
+    write_catalog(run_with(first), target, force=False)
+    write_catalog(run_with(first, second), target, force=False)
+    text = target.read_text()
+    assert text.count("CREATE INDEX CONCURRENTLY adv_o_a ") == 1
+    assert text.count("CREATE INDEX CONCURRENTLY adv_o_b ") == 1
+    assert text.index("adv_o_a ON") < text.index("adv_o_b ON")
+    check_writable(target, force=False)  # still advise's own: the hash covers both
+
+
 def test_a_file_advise_did_not_write_is_never_replaced(tmp_path: Path):
     from plinto_db.advise.write import check_writable
 

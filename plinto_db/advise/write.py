@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from plinto_db.advise.model import AdviseRun, ExpectChange, Proposal, cost_text
 from plinto_db.doctor.model import human_bytes
 from plinto_db.errors import UserError
+from plinto_db.pg.identifiers import quote_ident
 
 if TYPE_CHECKING:
     from plinto_db.check.results import CheckResult, CheckRun
@@ -55,10 +56,14 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def catalog_text(run: AdviseRun) -> str:
-    body = "".join(_entry(p) for p in run.proposals) + "\n"
+def catalog_text(run: AdviseRun, kept: str = "") -> str:
+    """The file: header, the entries an earlier run wrote (`kept`, as they are), then the new
+    proposals (those not already there by name)."""
+    kept = kept.rstrip("\n")
+    new = [p for p in run.proposals if f" {quote_ident(p.name)} ON " not in kept]
+    body = kept + "".join(_entry(p) for p in new) + "\n"
     head = (
-        f"{HEADER} {len(run.proposals)} index(es) for the checks in {run.checks_dir},\n"
+        f"{HEADER} index(es) for the checks in {run.checks_dir},\n"
         f"-- costed with {run.method} on {run.server}. Review, then `plinto-db apply`.\n"
         "-- advise rewrites this file while the hash below holds; edit a copy instead.\n"
         f"-- body-sha256: {_digest(body)}"
@@ -80,9 +85,14 @@ def _entry(proposal: Proposal) -> str:
 
 
 def write_catalog(run: AdviseRun, path: Path, *, force: bool) -> str:
+    """Write (or extend: an earlier run's entries stay, apply may have built them) the file."""
     check_writable(path, force)  # again: it may have changed during the run
+    kept = ""
+    if path.exists() and not force:
+        found = HASH_LINE.search(path.read_text(encoding="utf-8"))
+        kept = path.read_text(encoding="utf-8")[found.end() :] if found else ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(catalog_text(run), encoding="utf-8")
+    path.write_text(catalog_text(run, kept), encoding="utf-8")
     return str(path)
 
 
