@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from plinto_db.advise.candidates import Candidate
 from plinto_db.check import explain
@@ -88,25 +89,32 @@ class HypoPG(Backend):
                 row = self._create(candidate)
                 if row is None:
                     continue
-                oid, plan_name = row
+                oid, plan_name, size = row
                 created.append(oid)
                 aliases[plan_name] = name
-                if name not in self.sizes:
-                    size = self.conn.execute("SELECT hypopg_relation_size(%s)", (oid,)).fetchone()
-                    self.sizes[name] = int(size[0]) if size and size[0] is not None else None
+                self.sizes.setdefault(name, int(size) if size is not None else None)
             yield aliases
         finally:
-            for oid in created:
-                self.conn.execute("SELECT hypopg_drop_index(%s)", (oid,))
+            if created and not self.conn.closed:
+                drops = ", ".join(f"hypopg_drop_index({int(oid)})" for oid in created)
+                self.conn.execute(f"SELECT {drops}")  # oids: our own integers
 
-    def _create(self, candidate: Candidate) -> tuple[int, str] | None:
-        statement = candidate.create_sql("hypo", concurrently=False)
+    def _create(self, candidate: Candidate) -> tuple[int, str, int | None] | None:
+        """One round trip: a savepoint, the hypothetical index and its size, released."""
+        statement = sql.Literal(candidate.create_sql("hypo", concurrently=False))
+        text = sql.SQL(
+            "SAVEPOINT plinto_hypo; SELECT indexrelid, indexname, "
+            "hypopg_relation_size(indexrelid) FROM hypopg_create_index({}); "
+            "RELEASE SAVEPOINT plinto_hypo"
+        ).format(statement)
         try:
-            with self.conn.transaction():
-                return self.conn.execute(
-                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (statement,)
-                ).fetchone()
+            cursor = self.conn.execute(text)
+            while cursor.description is None or cursor.description[0].name != "indexrelid":
+                if not cursor.nextset():
+                    return None
+            return cursor.fetchone()
         except psycopg.Error:
+            self.conn.execute("ROLLBACK TO SAVEPOINT plinto_hypo; RELEASE SAVEPOINT plinto_hypo")
             return None  # an expression HypoPG cannot simulate: the candidate is not costed
 
 

@@ -20,6 +20,7 @@ from plinto_db.advise.candidates import Candidate, candidates_for
 from plinto_db.advise.cost import Backend
 from plinto_db.advise.model import AdviseRun, Proposal, Served, Target, cost_text
 from plinto_db.advise.query import TableUse, table_uses
+from plinto_db.advise.trials import run_trials, trial_name
 from plinto_db.check.judge import Verdict
 from plinto_db.check.modes import Mode, RunOptions
 from plinto_db.check.workload import Check
@@ -113,6 +114,8 @@ class _Pool:
     candidates: list[Candidate] = field(default_factory=list)
     facts: list[IndexFact | None] = field(default_factory=list)
     checks_on: dict[tuple, list[Check]] = field(default_factory=dict)
+    distinct: dict[tuple, dict[str, float]] = field(default_factory=dict)  # per table
+    fractions: dict[tuple, float | None] = field(default_factory=dict)  # (table, predicate)
 
 
 def advise(conn: psycopg.Connection, backend: Backend, state: State, min_gain: float) -> AdviseRun:
@@ -122,10 +125,11 @@ def advise(conn: psycopg.Connection, backend: Backend, state: State, min_gain: f
         run.targets = tuple(Target(c.name, str(c.file), why) for c, why in state.targets)
         return run
     pool = _pool(conn, checks, state, run)
-    trials = _trials(backend, pool)
+    table_of = [(_schema(c, pool), c.table) for c in pool.candidates]
+    trials = run_trials(backend, pool.candidates, pool.checks_on, table_of)
     run.candidates_costed = len(pool.candidates)
     serves = choose.serving(trials, before, min_gain)
-    sizes = {i: backend.sizes.get(_trial_name(i)) for i in range(len(pool.candidates))}
+    sizes = {i: backend.sizes.get(trial_name(i)) for i in range(len(pool.candidates))}
     chosen = choose.greedy(serves, pool.candidates, sizes)
     chosen = choose.merge(chosen, lambda w, n: _covers(pool, w, n))
     proposals = _verify(backend, pool, chosen, checks, before, min_gain, state, sizes)
@@ -166,8 +170,11 @@ def _pool(conn: psycopg.Connection, checks: list[Check], state: State, run: Advi
                 continue
             pool.checks_on.setdefault((table.schema, table.name), []).append(check)
             use.schema = table.schema if use.schema else None
-            distinct = _distinct(conn, table)
-            small = _small_predicates(conn, use, table)
+            key = (table.schema, table.name)
+            if key not in pool.distinct:
+                pool.distinct[key] = _distinct(conn, table)
+            distinct = pool.distinct[key]
+            small = _small_predicates(conn, use, table, pool.fractions)
             for candidate in candidates_for(use, distinct, small):
                 if candidate.identity in seen:
                     continue
@@ -196,45 +203,33 @@ def _distinct(conn: psycopg.Connection, table: TableFact) -> dict[str, float]:
     return {quote_ident(name): float(n or 0) for name, n in rows}
 
 
-def _small_predicates(conn: psycopg.Connection, use: TableUse, table: TableFact) -> set[str]:
+def _small_predicates(
+    conn: psycopg.Connection, use: TableUse, table: TableFact, known: dict[tuple, float | None]
+) -> set[str]:
     """The constant predicates that keep at most SMALL_FRACTION of the table's rows."""
-    small = set()
     if table.tuples <= 0:
-        return small
-    relation = sql.Identifier(table.schema, table.name)
+        return set()
     for _key, predicate in use.constants:
-        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
-            relation, sql.SQL(predicate)
-        )
-        try:
-            with conn.transaction():
-                plan = conn.execute(query).fetchone()[0]
-        except psycopg.Error:
-            continue
-        rows = plan[0]["Plan"].get("Plan Rows", table.tuples)
-        if rows / table.tuples <= SMALL_FRACTION:
-            small.add(predicate)
-    return small
+        if (table.schema, table.name, predicate) not in known:
+            known[(table.schema, table.name, predicate)] = _fraction(conn, table, predicate)
+    return {
+        p
+        for _, p in use.constants
+        if (share := known[(table.schema, table.name, p)]) is not None and share <= SMALL_FRACTION
+    }
 
 
-def _trial_name(number: int) -> str:
-    return f"candidate_{number}"
-
-
-def _trials(backend: Backend, pool: _Pool) -> list[choose.Trial]:
-    trials = []
-    for number, candidate in enumerate(pool.candidates):
-        checks = pool.checks_on.get((_schema(candidate, pool), candidate.table), [])
-        name = _trial_name(number)
-        with backend.present([(name, candidate)]) as aliases:
-            if not aliases:
-                continue
-            costed = backend.plan(checks, aliases)
-        for check_name, result in costed.items():
-            if result.cost is not None:
-                used = name in result.used
-                trials.append(choose.Trial(number, check_name, result.cost, used))
-    return trials
+def _fraction(conn: psycopg.Connection, table: TableFact, predicate: str) -> float | None:
+    """The planner's estimate of the share of rows `predicate` keeps."""
+    query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
+        sql.Identifier(table.schema, table.name), sql.SQL(predicate)
+    )
+    try:
+        with conn.transaction():
+            plan = conn.execute(query).fetchone()[0]
+    except psycopg.Error:
+        return None
+    return plan[0]["Plan"].get("Plan Rows", table.tuples) / table.tuples
 
 
 def _schema(candidate: Candidate, pool: _Pool) -> str | None:
