@@ -181,7 +181,7 @@ def test_nothing_to_add_exits_0_and_says_so(shop_db, run_cli, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "nothing to add" in result.stdout
-    assert "skipped tiny_code: its tables are too small to matter" in result.stdout
+    assert "skipped:\n  tiny_code: its tables are too small to matter" in result.stdout
 
 
 def test_without_hypopg_it_asks_for_trial_builds(shop_db, run_cli, tmp_path):

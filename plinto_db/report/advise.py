@@ -46,8 +46,10 @@ def print_text(run: AdviseRun) -> None:
         print("\nnot advised:")
         for t in unserved:
             print(f"  {t.check}: {t.why}: {t.outcome}")
+    if run.skipped:
+        print("\nskipped:")
     for check, why in run.skipped:
-        print(f"  skipped {check}: {why}")
+        print(f"  {check}: {why}")
     _print_writes(run)
     for note in run.notes:
         print(f"note: {note}")
