@@ -6,7 +6,8 @@ On seeded Plinto with the 45-index catalog dropped:
    wrote, and measure; then drop it, apply the hand-written catalog, and measure the same
    way (plinto_db/advise/versus.py): checks passing in natural mode (and which fail), indexes
    a passing check uses, size on disk, bench's write cost (insert and update throughput on
-   sessions and activity_logs, against no catalog at all), and doctor's redundant-index and
+   sessions and activity_logs, against no catalog at all; and, as the timing is noisy on a
+   shared machine, the WAL bytes each written row costs), and doctor's redundant-index and
    duplicate-index findings. Targets: at least as many checks pass, smaller, cheaper writes,
    no redundant or duplicate index.
 
@@ -147,11 +148,12 @@ def interleaved_writes(dsn: str, catalogs: dict[str, list], rounds: int) -> dict
     """bench's write cost with each catalog built in turn, `rounds` times interleaved (the
     machine's load drifts; interleaving spreads it over all three); medians, and each
     catalog's throughput over no catalog's."""
-    from plinto_db.advise.versus import WRITE_TARGETS, write_cost
+    from plinto_db.advise.versus import WRITE_TARGETS, wal_per_row, write_cost
     from plinto_db.bench.writes import WriteOptions
 
     options = WriteOptions(targets=WRITE_TARGETS, rounds=3)
     samples: dict[tuple[str, str, str], list[float]] = {}
+    wal: dict[tuple[str, str], list[float]] = {}
     for _ in range(rounds):
         for label, specs in catalogs.items():
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -161,14 +163,18 @@ def interleaved_writes(dsn: str, catalogs: dict[str, list], rounds: int) -> dict
                     if phase.figure:
                         key = (label, phase.table, phase.operation)
                         samples.setdefault(key, []).append(phase.figure.ops_per_s)
+                for what, size in wal_per_row(conn, options).items():
+                    wal.setdefault((label, what), []).append(size)
             drop_indexes(dsn, [spec.name for spec in specs])
     medians = {key: statistics.median(values) for key, values in samples.items()}
+    wal_medians = {key: statistics.median(values) for key, values in wal.items()}
     result: dict[str, list] = {label: [] for label in catalogs}
     for (label, table, operation), ops in medians.items():
         base = medians.get(("none", table, operation))
         result[label].append(
             {"table": table, "operation": operation, "ops_per_s": round(ops),
-             "vs_no_catalog": ops / base if base else None}
+             "vs_no_catalog": ops / base if base else None,
+             "wal_bytes_per_row": wal_medians.get((label, f"{table} {operation}"))}
         )  # fmt: skip
     return result
 
@@ -201,12 +207,21 @@ def print_compare(result: dict) -> None:
     for hand_w, advised_w in zip(hand["writes"], advised["writes"], strict=True):
         label = f"{hand_w['operation']}s/s {hand_w['table'].split('.')[-1]} (x none)"
         rows.append((label, _ratio(hand_w["vs_no_catalog"]), _ratio(advised_w["vs_no_catalog"])))
+    for hand_w, advised_w in zip(hand["writes"], advised["writes"], strict=True):
+        label = f"WAL B/row {hand_w['operation']} {hand_w['table'].split('.')[-1]}"
+        rows.append(
+            (label, _bytes(hand_w["wal_bytes_per_row"]), _bytes(advised_w["wal_bytes_per_row"]))
+        )
     for label, a, b in rows:
         print(f"{label:34} {a!s:>16} {b!s:>16}")
     print(f"\nfailing with the hand-written catalog: {', '.join(hand['failed']) or 'none'}")
     print(f"failing with the advised catalog:     {', '.join(advised['failed']) or 'none'}")
     for message in advised["redundant_or_duplicate"]:
         print(f"doctor on the advised catalog: {message}")
+
+
+def _bytes(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
 
 
 def _ratio(value: float | None) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from plinto_db.bench.model import WritePhase, WriteTarget
 from plinto_db.bench.writes import WriteOptions
@@ -84,6 +85,49 @@ def write_cost(conn: psycopg.Connection, options: WriteOptions) -> tuple[WritePh
     tables = resolve_tables(conn, [t.table for t in options.targets])
     targets = [(tables[t.table], t, ()) for t in options.targets if tables.get(t.table)]
     return measure_writes(conn, targets, options)
+
+
+WAL_SQL = "SELECT pg_current_wal_insert_lsn()"
+
+
+def wal_per_row(conn: psycopg.Connection, options: WriteOptions) -> dict[str, float]:
+    """WAL bytes per row of bench's insert and update batches ("table operation" -> bytes),
+    each in a transaction rolled back: the index work a write does, without the timing noise
+    of a shared machine. A CHECKPOINT first, so every batch pays the same full-page images."""
+    from plinto_db.bench import writes
+    from plinto_db.bench.facts import resolve_tables
+
+    found: dict[str, float] = {}
+    tables = resolve_tables(conn, [t.table for t in options.targets])
+    for target in options.targets:
+        table = tables.get(target.table)
+        if table is None:
+            continue
+        table_sql = sql.Identifier(table.schema, table.name).as_string(conn)
+        columns = [writes.Column(*r) for r in conn.execute(writes.Q_COLUMNS, (table.oid,))]
+        unique = [(n, list(k)) for n, k in conn.execute(writes.Q_UNIQUE_KEYS, (table.oid,))]
+        column = writes.choose_update_column(columns, set(), (), target.column)
+        ctids = conn.execute(
+            sql.SQL(writes.Q_CTIDS).format(sql.SQL(table_sql)), (options.rows,)
+        ).fetchone()[0]
+        batches = {
+            "insert": (writes.insert_statement(table_sql, columns, unique), str(options.rows)),
+            "update": (writes.update_statement(table_sql, column), ctids or "{}"),
+        }
+        for operation, (statement, param) in batches.items():
+            found[f"{table.qualified} {operation}"] = _wal_bytes(conn, statement, param)
+        conn.execute(sql.SQL("VACUUM {}").format(sql.SQL(table_sql)))
+    return found
+
+
+def _wal_bytes(conn: psycopg.Connection, statement: str, param: str) -> float:
+    conn.execute("CHECKPOINT")
+    with conn.transaction(force_rollback=True):
+        start = conn.execute(WAL_SQL).fetchone()[0]
+        rows = conn.execute(statement.replace("$1", "%s"), (param,)).rowcount
+        end = conn.execute(WAL_SQL).fetchone()[0]
+    diff = conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (end, start)).fetchone()[0]
+    return float(diff) / max(rows, 1)
 
 
 def redundant_findings(conn: psycopg.Connection, names: set[str]) -> tuple[str, ...]:

@@ -100,7 +100,10 @@ def _advised(
             allow_activity=True,  # the demo's own server: nobody else writes there
         )
     )
-    events.note(f"advise: {len(run.proposals)} index(es) written to {indexes / '50_advised.sql'}")
+    events.note(
+        f"advise: {len(run.proposals)} index(es) written to advised/indexes/50_advised.sql "
+        "in the report folder"
+    )
     bench = run_bench(
         replace(
             hand_bench.request,
@@ -206,7 +209,7 @@ def ending_lines(ending: DemoEnding) -> list[str]:
         if side.failed:
             lines.append(f"  failing with the {side.label} catalog: {', '.join(side.failed)}")
     if advised and ending.advised_dir:
-        lines.append(f"  advised catalog and checks: {ending.advised_dir}")
+        lines.append("  the advised catalog and checks: advised/ in the report folder")
     if ending.error:
         lines.append(f"  advise: not measured ({ending.error})")
     return lines
