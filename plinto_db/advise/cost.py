@@ -47,6 +47,7 @@ class Backend:
         self.conn = conn
         self.options = options
         self.sizes: dict[str, int | None] = {}
+        self.not_simulated: set[str] = set()  # candidates HypoPG refused (GIN, ...)
 
     @contextmanager
     def present(self, named: Sequence[tuple[str, Candidate]]) -> Iterator[dict[str, str]]:
@@ -88,6 +89,7 @@ class HypoPG(Backend):
             for name, candidate in named:
                 row = self._create(candidate)
                 if row is None:
+                    self.not_simulated.add(candidate.describe())
                     continue
                 oid, plan_name, size = row
                 created.append(oid)

@@ -127,14 +127,21 @@ def advise(conn: psycopg.Connection, backend: Backend, state: State, min_gain: f
     pool = _pool(conn, checks, state, run)
     table_of = [(_schema(c, pool), c.table) for c in pool.candidates]
     trials = run_trials(backend, pool.candidates, pool.checks_on, table_of)
-    run.candidates_costed = len(pool.candidates)
+    run.candidates_costed = len(pool.candidates) - len(backend.not_simulated)
+    if backend.not_simulated:
+        run.notes.append(
+            f"{len(backend.not_simulated)} candidate(s) not costed, HypoPG cannot simulate "
+            f"them ({'; '.join(sorted(backend.not_simulated)[:3])}): --trial-builds builds "
+            "them in the rolled-back transaction"
+        )
     serves = choose.serving(trials, before, min_gain)
     sizes = {i: backend.sizes.get(trial_name(i)) for i in range(len(pool.candidates))}
     chosen = choose.greedy(serves, pool.candidates, sizes)
     chosen = choose.merge(chosen, lambda w, n: _covers(pool, w, n))
     proposals = _verify(backend, pool, chosen, checks, before, min_gain, state, sizes)
     run.proposals = tuple(_taken_over(backend, proposals, checks, state))
-    run.targets = _outcomes(state, before, run.proposals)
+    best = _best_tries(trials, pool.candidates)
+    run.targets = _outcomes(state, before, run.proposals, best, min_gain)
     return run
 
 
@@ -323,8 +330,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _best_tries(
+    trials: list[choose.Trial], candidates: list[Candidate]
+) -> dict[str, tuple[float, str]]:
+    """Each check's cheapest plan that used a candidate: (cost, the candidate)."""
+    best: dict[str, tuple[float, str]] = {}
+    for t in trials:
+        if t.used and (t.check not in best or t.cost < best[t.check][0]):
+            best[t.check] = (t.cost, candidates[t.candidate].describe())
+    return best
+
+
 def _outcomes(
-    state: State, before: dict[str, float], proposals: tuple[Proposal, ...]
+    state: State,
+    before: dict[str, float],
+    proposals: tuple[Proposal, ...],
+    best: dict[str, tuple[float, str]],
+    min_gain: float,
 ) -> tuple[Target, ...]:
     served: dict[str, list[str]] = {}
     after: dict[str, float] = {}
@@ -340,7 +362,13 @@ def _outcomes(
             outcome = f"served by {names} ({cost_text(cost)} → {cost_text(after[check.name])})"
         elif cost is None:
             outcome = "could not be planned"
+        elif check.name in best:
+            tried, what = best[check.name]
+            outcome = (
+                f"no candidate cuts its cost by {min_gain:.0%}: the best, {what}, "
+                f"{cost_text(cost)} → {cost_text(tried)} (-{1 - tried / cost:.0%})"
+            )
         else:
-            outcome = "no candidate cuts its cost enough"
+            outcome = "no candidate the planner would use"
         targets.append(Target(check.name, str(check.file), why, cost, outcome))
     return tuple(targets)
