@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "check",
     "capture",
     "doctor",
+    "advise",
     "lint",
     "bench",
     "serve",

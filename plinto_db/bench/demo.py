@@ -37,6 +37,7 @@ class DemoRequest:
     jobs: int = 2
     allow_activity: bool = False
     progress: LoadProgress | None = None  # seed's progress (a bar on a terminal)
+    advise: bool = True  # end with the catalog `advise` writes, side by side (demo_advise.py)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class DemoResult:
     check: str | None = None
     steps: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    ending: Any = None  # demo_advise.DemoEnding: hand-written and advised, side by side
 
 
 def matching_sizes(counts: dict[str, int], users: int) -> bool:
@@ -86,9 +88,17 @@ def run_demo(request: DemoRequest, events: BenchEvents) -> DemoResult:
     check: dict[str, Any] = {}
     bench = run_bench(_bench_request(dsn, request, check, events), events)
     steps["bench"] = bench.seconds
+    ending = None
+    if request.advise and int(bench.exit_code) == 0:
+        from plinto_db.bench.demo_advise import three_catalogs
+
+        mark = time.perf_counter()
+        ending = three_catalogs(dsn, request, bench, events)
+        steps["advise"] = time.perf_counter() - mark
     return DemoResult(
-        bench, server, data, reused, check.get("summary"), steps, time.perf_counter() - started
-    )
+        bench, server, data, reused, check.get("summary"), steps, time.perf_counter() - started,
+        ending,
+    )  # fmt: skip
 
 
 def _timed(work: Callable[[], None]) -> float:

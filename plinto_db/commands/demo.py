@@ -11,7 +11,8 @@ from plinto_db.commands.common import DataDirOption, FormatOption
 HELP = (
     "From nothing to a report, on the embedded PostgreSQL: start it, create the schema, seed "
     "(or reuse data that matches --users), bench with the catalog dropped, apply it (with "
-    "progress), check, bench again, and conclude. A second run reuses the data. Always the "
+    "progress), check, bench again, conclude, and end with the catalog `advise` writes for the "
+    "same checks, side by side with the hand-written one. A second run reuses the data. Always the "
     "embedded server (never --dsn). Exit 0 done; 1 a phase failed or interrupted (the catalog "
     "restored as found); 2 bad input."
 )
@@ -37,6 +38,14 @@ def demo(
         bool,
         typer.Option("--allow-activity", help="Run although other sessions use the database."),
     ] = False,
+    advise: Annotated[
+        bool,
+        typer.Option(
+            "--advise/--no-advise",
+            help="End with the catalog `plinto-db advise` writes for the same checks, measured "
+            "the same way, next to the hand-written one (and doctor's findings on both).",
+        ),
+    ] = True,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -67,6 +76,7 @@ def demo(
         jobs=jobs,
         allow_activity=allow_activity,
         progress=SeedProgress(report.interactive(fmt)),
+        advise=advise,
     )
     with out_folder(request.out_dir):
         result = run_demo(request, events_for(fmt))

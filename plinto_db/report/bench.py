@@ -227,7 +227,12 @@ def render_demo(result, fmt: report.OutputFormat) -> None:
     written = write_outputs(result.bench)
     summary = conclusion(written.document)
     if fmt == report.OutputFormat.json:
-        report.print_json({"demo": demo_document(result, summary), "results": written.document})
+        document = {"demo": demo_document(result, summary), "results": written.document}
+        if result.ending is not None:
+            from plinto_db.bench.demo_advise import ending_document
+
+            document["demo"]["ending"] = ending_document(result.ending)
+        report.print_json(document)
         return
     markdown = fmt == report.OutputFormat.markdown
     if markdown:
@@ -235,6 +240,10 @@ def render_demo(result, fmt: report.OutputFormat) -> None:
     else:
         render_table(written.document, None)
     print_conclusion(result, summary, str(written.report), wrap=not markdown)
+    if result.ending is not None:
+        from plinto_db.bench.demo_advise import ending_lines
+
+        _print_lines(ending_lines(result.ending), wrap=not markdown)
 
 
 def print_conclusion(result, summary: dict[str, Any], report_path: str, *, wrap: bool) -> None:
