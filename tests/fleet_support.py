@@ -30,7 +30,7 @@ def fleet_servers() -> Iterator[list[TestServer]]:
 
 
 def items_db(server: TestServer, rows: int = 200) -> str:
-    """A fresh database with one table `items` (id, name, sku)."""
+    """A fresh database with one table `items` (id, name, sku), analyzed."""
     dsn = server.create_database()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE items (id int, name text, sku text)")
@@ -38,6 +38,7 @@ def items_db(server: TestServer, rows: int = 200) -> str:
             "INSERT INTO items SELECT g, 'n' || g, 's' || g FROM generate_series(1, %s) g",
             (rows,),
         )
+        conn.execute("ANALYZE items")  # natural-mode checks need statistics
     return dsn
 
 

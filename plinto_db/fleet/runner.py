@@ -175,10 +175,10 @@ class Runner:
         sink.say(f"{self.job.command} on {_describe(slot.target.dsn)}")
         try:
             finished = _finish(self.job, slot.target.dsn, sink)
-            canary_check = run.canary and self.canary_check and not self.interrupted
-            if finished.exit_code == ExitCode.OK and canary_check:
+            check = self.canary_check if run.canary and not self.interrupted else None
+            if finished.exit_code == ExitCode.OK and check is not None:
                 sink.say("canary: check")
-                run.check = _finish(canary_check, slot.target.dsn, sink)
+                run.check = _finish(check, slot.target.dsn, sink)
             _record(run, finished, interrupted=slot.injected)
             run.seconds = time.monotonic() - started
             sink.say(f"{run.standing} in {run.seconds:.1f}s: {run.error or run.detail}")
@@ -187,17 +187,16 @@ class Runner:
 
 
 def _finish(job: Job, dsn: str, sink) -> Finished:
-    """The job's end on one target; its error as the single command would say it."""
+    """The job's end on one target; its error as the single command would say it (the
+    target's last line says it)."""
     try:
         return job.run(dsn, sink)
     except KeyboardInterrupt:
         return Finished(int(ExitCode.FAILED), error="interrupted (Ctrl-C)")
     except PlintoError as exc:
-        sink.say(f"error: {exc.message}")
         return Finished(int(exc.exit_code), error=exc.message)
     except Exception as exc:  # a bug must not stop the other targets
         message = f"internal error: {type(exc).__name__}: {exc}"
-        sink.say(message)
         return Finished(int(ExitCode.FAILED), error=message)
 
 
