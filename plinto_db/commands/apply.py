@@ -1,6 +1,5 @@
 """`plinto-db apply`, `status`, `drop`, `history`: the index catalog on a live database."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,8 @@ from plinto_db.commands.common import (
     TagOption,
     TargetOption,
     TargetsOption,
+    answered_yes,
+    ask_to_drop_on_targets,
     fleet_request,
     run_fleet,
 )
@@ -235,10 +236,9 @@ def drop(
                           data_dir=data_dir, canary=canary, checks=checks)  # fmt: skip
     if fleet:
         from plinto_db.fleet.jobs import drop_job
-        from plinto_db.fleet.run import ask_to_drop
 
         job = drop_job(specs, table, _positive(lock_timeout, "--lock-timeout"), retries)
-        run_fleet(job, fleet, fmt, indexes=indexes, confirm=None if yes else ask_to_drop)
+        run_fleet(job, fleet, fmt, indexes=indexes, confirm=None if yes else ask_to_drop_on_targets)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     options = ExecOptions(
         dsn=target,
@@ -270,16 +270,7 @@ def _ask(names: list[str]) -> bool:
     if not names:
         return True
     report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
-    # not typer.confirm: it writes the prompt's last character to stdout, before the report
-    sys.stderr.write("Drop them? [y/N]: ")
-    sys.stderr.flush()
-    try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
-    if not (sys.stdin.isatty() and answer.endswith("\n")):  # no echo ended the prompt's line
-        sys.stderr.write("\n")
-    return answer.strip().lower() in ("y", "yes")
+    return answered_yes("Drop them? [y/N]: ")
 
 
 def history(

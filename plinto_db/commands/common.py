@@ -1,5 +1,6 @@
 """Options shared by every command that talks to a database, and resolving them to a DSN."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -173,3 +174,26 @@ def run_fleet(job, fleet, fmt, **options) -> None:
     from plinto_db.fleet.run import run_fleet as run
 
     raise typer.Exit(run(job, fleet, str(fmt), **options))
+
+
+def ask_to_drop_on_targets(names: list[str]) -> bool:
+    """drop on a fleet asks once, before any target runs (drop alone asks per database)."""
+    report.note(
+        f"about to DROP INDEX CONCURRENTLY the catalog's indexes on {len(names)} target(s): "
+        f"{', '.join(names)}"
+    )
+    return answered_yes("Drop them? [y/N]: ")
+
+
+def answered_yes(prompt: str) -> bool:
+    """A y/N question on stderr, the answer from stdin (anything but y or yes is no)."""
+    # not typer.confirm: it writes the prompt's last character to stdout, before the report
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+    if not (sys.stdin.isatty() and answer.endswith("\n")):  # no echo ended the prompt's line
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")

@@ -7,7 +7,6 @@ DSNs, --log-dir) before anything connects, run the job on each target, render on
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,22 +87,3 @@ def run_fleet(
     fleet = Runner(job, targets, options, lines, canary_check=check).run()
     render_fleet(fleet, output)
     return fleet.exit_code
-
-
-def ask_to_drop(names: list[str]) -> bool:
-    """Once for the fleet, before any target runs: drop's own question is per database."""
-    from plinto_db import report
-
-    report.note(
-        f"about to DROP INDEX CONCURRENTLY the catalog's indexes on {len(names)} target(s): "
-        f"{', '.join(names)}"
-    )
-    sys.stderr.write("Drop them? [y/N]: ")
-    sys.stderr.flush()
-    try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
-    if not (sys.stdin.isatty() and answer.endswith("\n")):
-        sys.stderr.write("\n")
-    return answer.strip().lower() in ("y", "yes")
