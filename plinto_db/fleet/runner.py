@@ -108,10 +108,11 @@ class Runner:
             slot = next((s for s in pending if database_key(s.target.dsn) not in self._busy), None)
             if slot is None:
                 return
+            # in this order, a Ctrl-C between two steps leaves no slot that is never reaped
+            slot.thread = threading.Thread(target=self._thread_main, args=(slot,), daemon=True)
             pending.remove(slot)
             self._busy.add(database_key(slot.target.dsn))
             active.append(slot)
-            slot.thread = threading.Thread(target=self._thread_main, args=(slot,), daemon=True)
             slot.thread.start()
 
     def _next_done(self) -> _Slot | None:
