@@ -1,13 +1,28 @@
 """`plinto-db apply`, `status`, `drop`, `history`: the index catalog on a live database."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from plinto_db import report
-from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
+from plinto_db.commands.common import (
+    CanaryChecksOption,
+    CanaryOption,
+    DataDirOption,
+    DsnOption,
+    FailFastOption,
+    FormatOption,
+    LogDirOption,
+    ParallelOption,
+    TagOption,
+    TargetOption,
+    TargetsOption,
+    answered_yes,
+    ask_to_drop_on_targets,
+    fleet_request,
+    run_fleet,
+)
 from plinto_db.errors import ExitCode, PlintoError
 
 IndexesOption = Annotated[
@@ -96,6 +111,14 @@ def apply(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
+    canary: CanaryOption = 0,
+    checks: CanaryChecksOption = None,
 ) -> None:
     """Create the catalog's indexes concurrently: idempotent, self-healing, observable.
 
@@ -119,6 +142,12 @@ def apply(
         retries=retries,
         build_timeout=_positive(build_timeout, "--build-timeout") if build_timeout else None,
     )
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir, canary=canary, checks=checks)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import apply_job
+
+        run_fleet(apply_job(request), fleet, fmt, indexes=indexes)
     quiet = fmt == report.OutputFormat.json
     try:
         with apply_events(fmt, live=not dry_run) as events:
@@ -144,6 +173,12 @@ def status(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
 ) -> None:
     """Every catalog index with its state (valid, missing, invalid, building, drifted), size
     and scans, plus the indexes on catalog tables that the catalog does not know.
@@ -157,6 +192,12 @@ def status(
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import status_job
+
+        run_fleet(status_job(specs, table), fleet, fmt)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     found = read_status(target, specs, table)
     render_status(list(found.rows), fmt, found.server)
@@ -173,6 +214,14 @@ def drop(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
+    canary: CanaryOption = 0,
+    checks: CanaryChecksOption = None,
 ) -> None:
     """DROP INDEX CONCURRENTLY the catalog's indexes (all, or --only / --table)."""
     from plinto_db.apply.drop import drop_catalog
@@ -183,6 +232,13 @@ def drop(
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir, canary=canary, checks=checks)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import drop_job
+
+        job = drop_job(specs, table, _positive(lock_timeout, "--lock-timeout"), retries)
+        run_fleet(job, fleet, fmt, indexes=indexes, confirm=None if yes else ask_to_drop_on_targets)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     options = ExecOptions(
         dsn=target,
@@ -214,16 +270,7 @@ def _ask(names: list[str]) -> bool:
     if not names:
         return True
     report.note(f"about to DROP INDEX CONCURRENTLY {len(names)} index(es): {', '.join(names)}")
-    # not typer.confirm: it writes the prompt's last character to stdout, before the report
-    sys.stderr.write("Drop them? [y/N]: ")
-    sys.stderr.flush()
-    try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
-    if not (sys.stdin.isatty() and answer.endswith("\n")):  # no echo ended the prompt's line
-        sys.stderr.write("\n")
-    return answer.strip().lower() in ("y", "yes")
+    return answered_yes("Drop them? [y/N]: ")
 
 
 def history(
@@ -231,6 +278,12 @@ def history(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
 ) -> None:
     """What apply and drop did on this database: when, index, action, outcome, duration,
     server and tool versions (from the ledger table plinto_db.apply_ledger)."""
@@ -238,6 +291,12 @@ def history(
     from plinto_db.commands.common import target_dsn
     from plinto_db.report.status import render_history
 
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import history_job
+
+        run_fleet(history_job(limit), fleet, fmt)
     target = target_dsn(dsn, data_dir, quiet=fmt == report.OutputFormat.json)
     render_history(read_history(target, limit), fmt, limit)
 

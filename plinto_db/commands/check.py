@@ -10,7 +10,19 @@ from typing import Annotated
 
 import typer
 
-from plinto_db.commands.common import DataDirOption, DsnOption, FormatOption
+from plinto_db.commands.common import (
+    DataDirOption,
+    DsnOption,
+    FailFastOption,
+    FormatOption,
+    LogDirOption,
+    ParallelOption,
+    TagOption,
+    TargetOption,
+    TargetsOption,
+    fleet_request,
+    run_fleet,
+)
 from plinto_db.errors import ExitCode, UserError
 from plinto_db.report import OutputFormat
 
@@ -103,6 +115,12 @@ def check(
     require_coverage: RequireCoverageOption = False,
     statement_timeout: StatementTimeoutOption = "30s",
     lock_timeout: LockTimeoutOption = "2s",
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
 ) -> None:
     from plinto_db.check.run import CheckRequest, run_checks, validate
     from plinto_db.report import check as render
@@ -119,6 +137,13 @@ def check(
         require_coverage=require_coverage,
     )
     validate(request)
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import check_job
+
+        _one_database_only(junit=junit)
+        run_fleet(check_job(request), fleet, fmt)
     if junit is not None:
         _writable(junit)
     with render.progress(fmt) as tick:
@@ -134,6 +159,13 @@ def check(
     render.github_annotations(run)
     failed = run.failed or (require_coverage and run.unproven)
     raise typer.Exit(int(ExitCode.FAILED if failed else ExitCode.OK))
+
+
+def _one_database_only(**options: object) -> None:
+    """Reports of one database that a fleet cannot write: refused, not quietly dropped."""
+    for name, value in options.items():
+        if value:
+            raise UserError(f"--{name} is one database's report: with --targets use --log-dir")
 
 
 def _writable(path: Path) -> None:

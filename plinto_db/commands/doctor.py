@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from plinto_db.commands.common import DataDirOption, DsnOption
+from plinto_db.commands.common import (
+    DataDirOption,
+    DsnOption,
+    FailFastOption,
+    LogDirOption,
+    ParallelOption,
+    TagOption,
+    TargetOption,
+    TargetsOption,
+    fleet_request,
+    run_fleet,
+)
 from plinto_db.commands.doctor_workload import CheckMode, workload_runner
 from plinto_db.errors import ExitCode, UserError
 
@@ -115,6 +126,12 @@ def doctor(
     indexes: IndexesOption = None,
     no_checks: NoChecksOption = False,
     check_mode: CheckModeOption = CheckMode.auto,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    tag: TagOption = None,
+    parallel: ParallelOption = None,
+    fail_fast: FailFastOption = False,
+    log_dir: LogDirOption = None,
 ) -> None:
     from plinto_db import report
     from plinto_db.report import doctor as render
@@ -141,6 +158,14 @@ def doctor(
         workload=None if no_checks else workload_runner(checks, indexes, check_mode),
         catalog=_catalog(indexes, checks),
     )
+    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
+                          data_dir=data_dir)  # fmt: skip
+    if fleet:
+        from plinto_db.fleet.jobs import doctor_job
+
+        if fmt is DoctorFormat.sarif:
+            raise UserError("--format sarif is one database's report: with --targets give json")
+        run_fleet(doctor_job(request, fail_on.value), fleet, fmt)
     result = run_doctor(request)
     if fmt is DoctorFormat.json:
         report.print_json(render.json_document(result))
