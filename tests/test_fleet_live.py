@@ -138,3 +138,22 @@ def test_markdown_summary_has_a_row_per_target(run_cli, fleet):
     result = _run(run_cli, fleet, "status", "--format", "markdown", "--tag", "second")
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     assert [row.split("|")[1].strip() for row in rows] == ["target", "d", "e", "f"]
+
+
+def test_check_on_the_fleet_runs_on_the_standby_too(run_cli, fleet):
+    _run(run_cli, fleet, "apply", "--target", "a", "--format", "json")
+    fleet["standby"].catch_up(fleet["dsns"]["a"])
+    checks = fleet["folder"] / "checks"
+    checks.mkdir(exist_ok=True)
+    (checks / "by_name.sql").write_text(
+        "-- expect: index items_name\n-- params: 'n5'\nSELECT * FROM items WHERE name = $1;\n"
+    )
+    logs = fleet["folder"] / "check-logs"
+    result = _run(run_cli, fleet, "check", "--target", "a", "--target", "standby",
+                  "--checks", str(checks), "--mode", "forced", "--log-dir", str(logs),
+                  "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    targets = by_name(json.loads(result.stdout))
+    for name in ("a", "standby"):
+        assert targets[name]["result"]["summary"]["passed"] == 1
+    assert "1 passed, 0 failed of 1" in (logs / "standby.log").read_text()

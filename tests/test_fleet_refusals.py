@@ -84,3 +84,20 @@ def test_reports_of_one_database_are_refused_with_targets(run_cli, tmp_path):
     assert "--junit is one database's report" in junit
     sarif = _one_line(run_cli("doctor", "--targets", str(targets), "--format", "sarif"))
     assert "--format sarif is one database's report" in sarif
+
+
+def test_a_bad_catalog_or_workload_is_one_error_not_one_per_target(run_cli, tmp_path):
+    targets = write_targets(
+        tmp_path / "fleet.toml", [{"name": "a", "dsn": NOWHERE}, {"name": "b", "dsn": NOWHERE}]
+    )
+    (tmp_path / "bad.sql").write_text("CREATE INDEX broken ON;\n")
+    catalog = _one_line(
+        run_cli("apply", "--targets", str(targets), "--indexes", str(tmp_path / "bad.sql"))
+    )
+    assert "bad.sql:1" in catalog
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "q.sql").write_text("-- expect: nonsense here\nSELECT 1;\n")
+    workload = _one_line(
+        run_cli("check", "--targets", str(targets), "--checks", str(tmp_path / "checks"))
+    )
+    assert "q.sql:1" in workload

@@ -42,6 +42,12 @@ def _events(sink: Sink) -> Any:
 
 
 def apply_job(request: ApplyRequest) -> Job:
+    from plinto_db.apply.run import load
+    from plinto_db.resources import resolve_dir
+
+    # a bad catalog is one error before any target connects (and each target's read is cached)
+    load(resolve_dir("indexes", request.indexes), list(request.only), list(request.tables))
+
     def run(dsn: str, sink: Sink) -> Finished:
         from plinto_db.apply.run import run_apply
         from plinto_db.pg.versions import format_version
@@ -125,6 +131,11 @@ def history_job(limit: int) -> Job:
 
 
 def check_job(request: CheckRequest) -> Job:
+    from plinto_db.check.workload import load_workload
+    from plinto_db.resources import resolve_dir
+
+    load_workload(resolve_dir("checks", request.checks_path))  # file:line errors, once, up front
+
     def run(dsn: str, sink: Sink) -> Finished:
         from plinto_db.check.run import run_checks
         from plinto_db.errors import ExitCode

@@ -50,13 +50,10 @@ def canary_check(request: FleetRequest, indexes: Path | None) -> Job | None:
     if request.checks is None:
         return None
     from plinto_db.check.run import CheckRequest, validate
-    from plinto_db.check.workload import load_workload
     from plinto_db.fleet.jobs import check_job
-    from plinto_db.resources import resolve_dir
 
     check = CheckRequest(dsn="", checks_path=request.checks, indexes_path=indexes)
     validate(check)
-    load_workload(resolve_dir("checks", request.checks))
     return check_job(check)
 
 

@@ -68,7 +68,10 @@ class Runner:
         for slot in canaries:
             slot.run.canary = True
         self._run_group(canaries)
-        self._judge_canary(canaries)
+        try:
+            self._judge_canary(canaries)
+        except KeyboardInterrupt:
+            self._interrupt([])
         self._run_group(rest)
         for slot in slots:
             if slot.run.standing is Standing.NOT_STARTED:
@@ -96,11 +99,13 @@ class Runner:
     def _run_group(self, group: list[_Slot]) -> None:
         pending = list(group)
         active: list[_Slot] = []
-        while (pending and not self.stopped) or active:
+        while True:
             try:
-                self._start_some(pending, active)
-                self._reap(self._next_done(), active)
-            except KeyboardInterrupt:
+                while (pending and not self.stopped) or active:
+                    self._start_some(pending, active)
+                    self._reap(self._next_done(), active)
+                return
+            except KeyboardInterrupt:  # wherever it lands, the loop goes on to settle
                 self._interrupt(active)
 
     def _start_some(self, pending: list[_Slot], active: list[_Slot]) -> None:
