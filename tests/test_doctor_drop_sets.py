@@ -33,7 +33,9 @@ LEAF_FOREIGN_KEYS = tuple(
     for leaf in LEAVES
 )
 
-# every foreign key, and whether a valid index on its table has its columns leading
+# every foreign key on a table that holds rows (a leaf: PostgreSQL clones a partitioned
+# table's foreign key onto each partition), and whether a valid index on that table has its
+# columns leading
 FK_SUPPORT = """
 SELECT c.conname, c.conrelid::regclass::text,
        EXISTS (SELECT FROM pg_index x
@@ -43,7 +45,8 @@ SELECT c.conname, c.conrelid::regclass::text,
                  AND (x.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
 FROM pg_constraint c
 JOIN pg_namespace n ON n.oid = c.connamespace
-WHERE c.contype = 'f' AND n.nspname = 'pay'
+JOIN pg_class t ON t.oid = c.conrelid
+WHERE c.contype = 'f' AND n.nspname = 'pay' AND t.relkind = 'r'
 ORDER BY 2, 1
 """
 
@@ -131,4 +134,21 @@ def test_a_foreign_key_declared_on_the_partitioned_table_keeps_its_support(new_d
     )
     run = _run_every_drop(dsn)
     assert len(run) == 1 and run[0].startswith("DROP INDEX pay.payment_customer_"), run
+    assert _unsupported(dsn) == []
+
+
+def test_a_foreign_key_declared_on_the_partitioned_table_holds_on_each_partition(new_db):
+    """The foreign key is declared on pay.payment, and each leaf's own unused index is what
+    supports it there (no partitioned index): none of them may go."""
+    dsn = new_db("empty")
+    _build(
+        dsn,
+        "ALTER TABLE pay.payment ADD FOREIGN KEY (customer_id) REFERENCES pay.customer",
+        *(f"CREATE INDEX {leaf}_customer_idx ON pay.{leaf} (customer_id)" for leaf in LEAVES),
+    )
+    kept = _kept(dsn)
+    assert kept["pay.payment_2024_customer_idx"] == (
+        "it is the only index left that supports foreign key payment_customer_id_fkey"
+    ), kept
+    assert _run_every_drop(dsn) == []
     assert _unsupported(dsn) == []

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from plinto_db.doctor.compare import fk_covered_by, fk_covers, usable
-from plinto_db.doctor.model import Facts, Finding, IndexFact, drop_statement
+from plinto_db.doctor.model import Facts, Finding, ForeignKeyFact, IndexFact, drop_statement
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,14 @@ class _Tree:
             if item.parent is not None:
                 self.children.setdefault(item.parent, set()).add(item.oid)
         self.by_oid = {i.oid: i for i in facts.indexes}
+        self.parent_table = {p.oid: p.parent for p in facts.partitions}
+
+    def ancestors(self, table_oid: int) -> list[int]:
+        """The partitioned tables above a partition, nearest first."""
+        found = []
+        while (table_oid := self.parent_table.get(table_oid)) is not None:
+            found.append(table_oid)
+        return found
 
     def dropped_with(self, oids: Iterable[int]) -> set[int]:
         """The indexes gone once `oids` are dropped: them and everything attached under them."""
@@ -178,8 +186,34 @@ def _unsupported_foreign_key(
         indexes = [i for i in facts.indexes_on(table) if usable(i)]
         dropped = [i for i in indexes if i.oid in with_it]
         remaining = [i for i in indexes if i.oid not in gone]
-        for fk in facts.foreign_keys_on(table):
+        for fk in _foreign_keys(table, facts, tree):
             supports = any(fk_covered_by(fk, i, facts.equality_operators) for i in dropped)
             if supports and not fk_covers(fk, remaining, facts.equality_operators):
                 return fk.name
     return None
+
+
+def _foreign_keys(table: int, facts: Facts, tree: _Tree) -> list[ForeignKeyFact]:
+    """The foreign keys a table's rows are checked by: its own, and those declared on a
+    partitioned table above it (PostgreSQL clones them onto each partition), in the
+    partition's own column numbers."""
+    found = list(facts.foreign_keys_on(table))
+    for ancestor in tree.ancestors(table):
+        for fk in facts.foreign_keys_on(ancestor):
+            columns = _columns_on(fk.columns, ancestor, table, facts)
+            if columns is not None:
+                found.append(replace(fk, table_oid=table, columns=columns))
+    return found
+
+
+def _columns_on(
+    columns: tuple[int, ...], ancestor: int, table: int, facts: Facts
+) -> tuple[int, ...] | None:
+    """An ancestor's column numbers as the partition numbers the same columns (by name; the
+    same numbers when the tables' columns are not known)."""
+    above, below = facts.table(ancestor), facts.table(table)
+    if above is None or below is None or not above.columns or not below.columns:
+        return columns
+    numbers = {name: number for number, name in below.columns.items()}
+    mapped = tuple(numbers.get(above.columns.get(column, ""), 0) for column in columns)
+    return None if 0 in mapped else mapped

@@ -80,8 +80,10 @@ def run_doctor(request: DoctorRequest) -> DoctorReport:
     locations = _catalog_locations(request.catalog, notes)
     needs = {need for check in checks for need in check.needs}
     if any(c.id in registry.COVERED_REASONS + registry.STANDALONE_REASONS for c in checks):
-        # FK protection; a partitioned index drops what is attached under it, in any schema
-        needs |= {Need.INDEXES, Need.FOREIGN_KEYS, Need.EQUALITY_OPERATORS, Need.ATTACHED_INDEXES}
+        # FK protection; a partitioned index drops what is attached under it (in any schema),
+        # and a partitioned table's foreign key holds on each partition
+        needs |= {Need.INDEXES, Need.FOREIGN_KEYS, Need.EQUALITY_OPERATORS}
+        needs |= {Need.ATTACHED_INDEXES, Need.PARTITIONS, Need.TABLES}
     runtime = any(c.kind is Kind.RUNTIME for c in checks)
     dsn = request.dsn()
     timings: dict[str, float] = {}
