@@ -238,3 +238,10 @@ def test_file_names_are_readable_and_stable():
         file_name(("billing", "Invoices 2024"), 7) == "billing_invoices_2024_0000000000000007.sql"
     )
     assert file_name(("public", "users"), 7) == "users_0000000000000007.sql"
+
+
+def test_quoted_names_and_a_catalog_write_target_are_read_as_postgresql_reads_them():
+    quoted = classify(statement('SELECT * FROM "Odd\\\\Name""x" AS "A""b", s.t, ONLY x y'))
+    assert quoted.tables == ((None, 'Odd\\\\Name"x'), ("s", "t"), (None, "x"))
+    catalog = classify(statement("UPDATE pg_catalog.pg_class SET relname = $1 WHERE oid = $2"))
+    assert catalog.reason == "catalog query"

@@ -164,7 +164,7 @@ def _capture(
     facts: ServerFacts,
     columns,
 ) -> tuple[Outcome, ...]:
-    from plinto_db.capture.files import refreshed, write_atomically
+    from plinto_db.capture.files import write_atomically
 
     outcomes: dict[int, Outcome] = {}
     drafts: list[Draft] = []
@@ -173,25 +173,8 @@ def _capture(
         statement = chosen.item.statement
         numbers = _numbers(chosen, workload_ms)
         found = existing.get(statement.queryid)
-        if found is not None and found.state is FileState.OURS:
-            text = refreshed(found, numbers)
-            changed = text != found.text
-            if changed:
-                write_atomically(found.path, text)
-            action = Action.REFRESHED if changed else Action.UNCHANGED
-            outcomes[statement.queryid] = Outcome(
-                statement.queryid, action, found.path, numbers, chosen.share, query=statement.query
-            )
-        elif found is not None:
-            why = (
-                "edited by hand since capture wrote it"
-                if found.state is FileState.EDITED
-                else "not written by capture"
-            )
-            outcomes[statement.queryid] = Outcome(
-                statement.queryid, Action.LEFT_ALONE, found.path, numbers, chosen.share,
-                reason=why, query=statement.query,
-            )  # fmt: skip
+        if found is not None:
+            outcomes[statement.queryid] = _existing(found, chosen, numbers)
         elif unanalyzed := _never_analyzed(chosen.item.tables, facts):
             outcomes[statement.queryid] = Outcome(
                 statement.queryid, Action.SKIPPED, None, numbers, chosen.share,
@@ -209,6 +192,31 @@ def _capture(
                 write_atomically(outcome.path, text)
             outcomes[planned.draft.queryid] = outcome
     return tuple(outcomes[c.item.statement.queryid] for c in choice.chosen)
+
+
+def _existing(found: Existing, chosen: Chosen, numbers: Numbers) -> Outcome:
+    """A statement whose file is there: refresh capture's own, leave any other alone."""
+    from plinto_db.capture.files import refreshed, write_atomically
+
+    statement = chosen.item.statement
+    if found.state is FileState.OURS:
+        text = refreshed(found, numbers)
+        changed = text != found.text
+        if changed:
+            write_atomically(found.path, text)
+        action = Action.REFRESHED if changed else Action.UNCHANGED
+        return Outcome(
+            statement.queryid, action, found.path, numbers, chosen.share, query=statement.query
+        )
+    why = (
+        "edited by hand since capture wrote it"
+        if found.state is FileState.EDITED
+        else "not written by capture"
+    )
+    return Outcome(
+        statement.queryid, Action.LEFT_ALONE, found.path, numbers, chosen.share,
+        reason=why, query=statement.query,
+    )  # fmt: skip
 
 
 def _never_analyzed(tables: tuple[tuple[str, str], ...], facts: ServerFacts) -> str:

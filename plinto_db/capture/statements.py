@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from pglast.parser import ParseError, parse_sql_json
 
@@ -62,31 +61,32 @@ def classify(statement: Statement) -> Classified:
     if _FIRST_WORD.match(text) is None:  # SET, BEGIN, CREATE...: no need to parse
         return _left_out(statement, "DDL or utility statement")
     try:  # the JSON tree, decoded in C: a fraction of the cost of pglast's Python objects
-        parsed = json.loads(parse_sql_json(text))["stmts"]
+        document = parse_sql_json(text)
     except ParseError:
         return _left_out(
             statement, "the normalised text is not valid SQL (e.g. `interval $1` from a literal)"
         )
+    parsed = json.loads(document)["stmts"]
     if len(parsed) != 1:
         return _left_out(statement, "several statements in one entry")
     ((node_type, tree),) = parsed[0]["stmt"].items()
     kind, reason = _kind(node_type, tree)
     if reason:
         return _left_out(statement, reason)
-    ranges: list[dict] = []
-    ctes: set[str] = set()
-    _collect(tree, ranges, ctes)
+    relation = tree.get("relation")  # UPDATE/DELETE: the target is the main table
+    target = [(relation.get("schemaname"), relation["relname"], "")] if relation else []
+    ranges = target + [
+        (_text(schema), _text(name), _text(alias))
+        for schema, name, alias in _RANGE_VAR.findall(document)
+    ]
     if any(_is_tool(r) for r in ranges):
         return _left_out(statement, "the tool's own query")
     if any(_is_catalog(r) for r in ranges):
         return _left_out(statement, "catalog query")
-    relation = tree.get("relation")  # UPDATE/DELETE: the target is the main table
-    ordered = [relation, *(r for r in ranges if r is not relation)] if relation else ranges
+    ctes = {_text(name) for name in _CTE.findall(document)}
     tables = tuple(
         dict.fromkeys(
-            (r.get("schemaname"), r["relname"])
-            for r in ordered
-            if not (r.get("schemaname") is None and r["relname"] in ctes)
+            (schema, name) for schema, name, _ in ranges if not (schema is None and name in ctes)
         )
     )
     if not tables:
@@ -118,34 +118,35 @@ def _kind(node_type: str, tree: dict) -> tuple[str | None, str | None]:
     return None, "DDL or utility statement"
 
 
-def _collect(node: Any, ranges: list[dict], ctes: set[str]) -> None:
-    """Every RangeVar (as its JSON object) and CTE name under `node`."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "RangeVar":
-                ranges.append(value)
-            elif key == "CommonTableExpr":
-                ctes.add(value.get("ctename", ""))
-            if isinstance(value, dict | list):
-                _collect(value, ranges, ctes)
-    elif isinstance(node, list):
-        for item in node:
-            _collect(item, ranges, ctes)
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+# pglast's compact JSON writes a RangeVar's keys in this order; each one's text is captured
+_RANGE_VAR = re.compile(
+    r'"RangeVar":\{(?:"catalogname":"(?:[^"\\]|\\.)*",)?(?:"schemaname":' + _STRING + ",)?"
+    r'"relname":' + _STRING + r'(?:,"inh":(?:true|false))?,"relpersistence":"\w"'
+    r'(?:,"alias":\{"aliasname":' + _STRING + ")?"
+)
+_CTE = re.compile(r'"ctename":' + _STRING)
 
 
-def _is_tool(node: dict) -> bool:
-    alias = (node.get("alias") or {}).get("aliasname", "")
-    relname = node["relname"]
+def _text(escaped: str) -> str | None:
+    """A JSON string's content as text; None for an absent (empty) schema."""
+    if not escaped:
+        return None
+    return json.loads(f'"{escaped}"') if "\\" in escaped else escaped
+
+
+def _is_tool(node: tuple[str | None, str, str | None]) -> bool:
+    schema, relname, alias = node
     return (
-        node.get("schemaname") in TOOL_SCHEMAS
-        or alias.startswith(SAMPLE_ALIAS)
+        schema in TOOL_SCHEMAS
+        or (alias or "").startswith(SAMPLE_ALIAS)
         or relname in ("pg_stat_statements", "pg_stat_statements_info")
         or relname.startswith("hypopg")
     )
 
 
-def _is_catalog(node: dict) -> bool:
-    schema = node.get("schemaname")
+def _is_catalog(node: tuple[str | None, str, str | None]) -> bool:
+    schema, relname, _ = node
     if schema in CATALOG_SCHEMAS:
         return True
-    return schema is None and node["relname"].startswith("pg_")
+    return schema is None and relname.startswith("pg_")
