@@ -105,7 +105,7 @@ def drop_indexes(dsn: str, names: list[str]) -> None:
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def compare(dsn: str, trial_builds: bool, work: Path, rounds: int) -> dict:
+def compare(dsn: str, trial_builds: bool, work: Path, rounds: int, min_gain: float) -> dict:
     from plinto_db.advise.run import AdviseRequest, run_advise
     from plinto_db.advise.versus import measure
     from plinto_db.catalog import load_catalog
@@ -115,7 +115,14 @@ def compare(dsn: str, trial_builds: bool, work: Path, rounds: int) -> dict:
     written = advised_dir / "50_advised.sql"
     started = time.perf_counter()
     run = run_advise(
-        AdviseRequest(dsn, checks, REPO / "indexes", write=written, trial_builds=trial_builds)
+        AdviseRequest(
+            dsn,
+            checks,
+            REPO / "indexes",
+            write=written,
+            trial_builds=trial_builds,
+            min_gain=min_gain,
+        )
     )
     advise_s = time.perf_counter() - started
     names_dir.mkdir()
@@ -236,22 +243,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved write-cost rounds")
     parser.add_argument("--part", choices=("all", "speed", "compare"), default="all")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--reuse", help="a seeded database's DSN to use as it is (the catalog dropped); kept"
+    )
+    parser.add_argument("--min-gain", type=float, default=0.5, help="advise's --min-gain")
     args = parser.parse_args()
     compile_bytecode()
     data_dir = None
-    admin = args.dsn
+    admin = args.dsn or args.reuse
     if admin is None:
         data_dir = Path(tempfile.mkdtemp(prefix="advise-bench-"))
         admin = start_server(data_dir)
     work = Path(tempfile.mkdtemp(prefix="advise-bench-work-"))
     dsn = None
     try:
-        dsn = seeded_database(admin, args.users)
+        dsn = args.reuse or seeded_database(admin, args.users)
         hypopg = has_hypopg(dsn)
         with psycopg.connect(dsn) as conn:
             server = conn.execute("SHOW server_version").fetchone()[0]
         report: dict = {"server": server, "users": args.users, "hypopg": hypopg}
-        print(f"PostgreSQL {server}, seed --users {args.users}, HypoPG: {hypopg}")
+        report["min_gain"] = args.min_gain
+        print(
+            f"PostgreSQL {server}, seed --users {args.users}, HypoPG: {hypopg}, "
+            f"--min-gain {args.min_gain}"
+        )
         if args.part in ("all", "speed") and hypopg:
             report["speed"] = speed(dsn, args.runs)
             s = report["speed"]
@@ -262,12 +277,12 @@ def main() -> None:
             )
         if args.part in ("all", "compare"):
             # trial builds too: with HypoPG only for what it cannot simulate (GIN)
-            report["compare"] = compare(dsn, True, work, args.rounds)
+            report["compare"] = compare(dsn, True, work, args.rounds, args.min_gain)
             print_compare(report["compare"])
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
     finally:
-        if dsn:
+        if dsn and not args.reuse:
             drop_database(admin, dsn)
         shutil.rmtree(work, ignore_errors=True)
         if data_dir:

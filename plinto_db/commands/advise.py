@@ -26,56 +26,65 @@ HELP = (
 )
 
 
+WriteOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--write",
+        help="Write the proposals as a catalog file (e.g. indexes/50_advised.sql) and name "
+        "them in the checks' -- expect: lines.",
+    ),
+]
+KeepExpectationsOption = Annotated[
+    bool,
+    typer.Option("--keep-expectations", help="With --write: leave the check files alone."),
+]
+MinGainOption = Annotated[
+    float,
+    typer.Option(
+        "--min-gain", help="Keep a candidate only when it cuts a query's cost by this share."
+    ),
+]
+MinPagesOption = Annotated[
+    int,
+    typer.Option(
+        "--min-pages",
+        help="A passing check is advised only when it reads a table of at "
+        "least this many pages sequentially.",
+    ),
+]
+TrialBuildsOption = Annotated[
+    bool,
+    typer.Option(
+        "--trial-builds",
+        help="Cost what HypoPG cannot (all of it without HypoPG) by building each candidate "
+        "in a transaction that is rolled back; blocks writes to its table during the build.",
+    ),
+]
+AllowActivityOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-activity",
+        help="With --trial-builds: run although other sessions use the database.",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a --write file that advise did not write as is."),
+]
+
+
 def advise(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     checks: ChecksOption = None,
     indexes: IndexesOption = None,
-    write: Annotated[
-        Path | None,
-        typer.Option(
-            "--write",
-            help="Write the proposals as a catalog file (e.g. indexes/50_advised.sql) and name "
-            "them in the checks' -- expect: lines.",
-        ),
-    ] = None,
-    keep_expectations: Annotated[
-        bool,
-        typer.Option("--keep-expectations", help="With --write: leave the check files alone."),
-    ] = False,
-    min_gain: Annotated[
-        float,
-        typer.Option(
-            "--min-gain", help="Keep a candidate only when it cuts a query's cost by this share."
-        ),
-    ] = 0.5,
-    min_pages: Annotated[
-        int,
-        typer.Option(
-            "--min-pages",
-            help="A passing check is advised only when it reads a table of at "
-            "least this many pages sequentially.",
-        ),
-    ] = 10,
-    trial_builds: Annotated[
-        bool,
-        typer.Option(
-            "--trial-builds",
-            help="Cost what HypoPG cannot (all of it without HypoPG) by building each candidate "
-            "in a transaction that is rolled back; blocks writes to its table during the build.",
-        ),
-    ] = False,
-    allow_activity: Annotated[
-        bool,
-        typer.Option(
-            "--allow-activity",
-            help="With --trial-builds: run although other sessions use the database.",
-        ),
-    ] = False,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace a --write file that advise did not write as is."),
-    ] = False,
+    write: WriteOption = None,
+    keep_expectations: KeepExpectationsOption = False,
+    min_gain: MinGainOption = 0.5,
+    min_pages: MinPagesOption = 10,
+    trial_builds: TrialBuildsOption = False,
+    allow_activity: AllowActivityOption = False,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.table,
     statement_timeout: StatementTimeoutOption = "30s",
     lock_timeout: LockTimeoutOption = "2s",
