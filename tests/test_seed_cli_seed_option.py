@@ -8,22 +8,12 @@ again; the next three cannot straddle another turn."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
+from test_seed import _fingerprint  # md5 of every row, per table
 
 from plinto_db.seed.run import TABLE_NAMES, run_seed, seed_anchor
 
 SIZE = ("--users", "200", "--history-per-user", "2")
-
-
-def _fingerprint(dsn: str) -> dict[str, str]:
-    with psycopg.connect(dsn) as conn:
-        return {
-            table: conn.execute(
-                f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
-            ).fetchone()[0]
-            for table in TABLE_NAMES
-        }
 
 
 def _seed_within_one_hour(run_cli, seeds: dict[str, int]) -> int:
