@@ -148,10 +148,13 @@ def docker_answers() -> bool:
 class Cluster:
     """initdb + pg_ctl start in a temp folder, as an unprivileged user when we are root."""
 
-    def __init__(self, name: str, bindir: Path, run_as: str | None):
+    def __init__(
+        self, name: str, bindir: Path, run_as: str | None, settings: dict[str, str] | None = None
+    ):
         self.name = name
         self.bindir = bindir
         self.run_as = run_as
+        self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.root = Path(tempfile.mkdtemp(prefix=f"plinto-db-test-{name}-"))
         self.data = self.root / "data"
         self.pid: int | None = None
@@ -172,7 +175,7 @@ class Cluster:
             "--locale=C",
             "--no-sync",
         )
-        options = " ".join(f"-c {k}={v}" for k, v in FAST_SETTINGS.items())
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
         self._run(
             "pg_ctl",
             "-D",

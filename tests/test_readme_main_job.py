@@ -6,14 +6,17 @@ seeds 50,000 users.
 The clone and the home folder live in a folder of their own, not under pytest's basetemp:
 every pytest session that starts on the machine resets /tmp/pytest-of-<user> to mode 0700,
 which locks the unprivileged user the embedded server runs as (as root) out of its data
-directory, so `server stop` failed and left the server running. A failure quotes the end of
-the server's log: a server that was killed or shut down says so there."""
+directory, so `server stop` failed and left the server running. A run past the timeout is
+killed with its whole process group: an orphaned demo went on seeding while the test stopped
+the server under it ("server closed the connection unexpectedly"). A failure quotes the end
+of the server's log: a server that was killed or shut down says so there."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +26,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(".local") / "share" / "plinto-db" / "pgdata"  # under the home folder
+# a demo takes minutes on a laptop, but over half an hour on two cores shared by 8 suites
+TIMEOUT_SECONDS = 3600
 
 pytestmark = pytest.mark.slow
 
@@ -80,18 +85,30 @@ def test_the_readme_main_job_runs_twice_in_a_fresh_clone(workspace):
 
 
 def _run(command: str, clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
-        timeout=1800,
+    """The command in a process group of its own: on a timeout the whole group is killed, so
+    no orphaned demo goes on seeding while the server is stopped under it."""
+    process = subprocess.Popen(
+        ["bash", "-c", command], cwd=clone, env=env, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    if done.returncode != 0:
-        log = Path(env["HOME"]) / DATA_DIR / "log"
-        tail = "\n".join(log.read_text().splitlines()[-30:]) if log.is_file() else "(no log)"
-        pytest.fail(
-            f"the main job exited {done.returncode}\n--- stdout\n{done.stdout[-3000:]}\n"
-            f"--- stderr\n{done.stderr[-3000:]}\n--- the embedded server's log\n{tail}"
-        )
-    return done
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # not reaped yet: the group is still ours
+        stdout, stderr = process.communicate()
+        _fail(f"the main job did not end in {TIMEOUT_SECONDS} s", stdout, stderr, env)
+    if process.returncode != 0:
+        _fail(f"the main job exited {process.returncode}", stdout, stderr, env)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _fail(what: str, stdout: str, stderr: str, env: dict[str, str]) -> None:
+    log = Path(env["HOME"]) / DATA_DIR / "log"
+    tail = "\n".join(log.read_text().splitlines()[-30:]) if log.is_file() else "(no log)"
+    pytest.fail(
+        f"{what}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}\n"
+        f"--- the embedded server's log\n{tail}"
+    )
 
 
 def _stop_server(clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
