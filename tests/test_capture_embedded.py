@@ -4,6 +4,10 @@ installed; a real server every time."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -15,10 +19,15 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def data_dir(tmp_path):
-    folder = tmp_path / "pgdata"
+def data_dir():
+    # not under pytest's own temporary root: other pytest sessions of the same user reset
+    # its permissions to 0700, which the unprivileged server user then cannot traverse
+    root = Path(tempfile.mkdtemp(prefix="plinto-db-capture-embedded-"))
+    root.chmod(0o755)
+    folder = root / "pgdata"
     yield folder
     embedded.stop(folder)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_capture_runs_on_the_embedded_server_with_nothing_to_configure(run_cli, data_dir, tmp_path):
