@@ -38,6 +38,7 @@ class CatalogSide:
     median_speedup: float | None  # p50 before / p50 after, median over the checks
     speedups: dict[str, float] = field(default_factory=dict)
     writes: dict[str, float | None] = field(default_factory=dict)  # "table op" -> after/before
+    wal: dict[str, float] = field(default_factory=dict)  # "table op" -> WAL bytes per row
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def three_catalogs(
     hand_specs = load_catalog(indexes_dir)
     names = [s.name for s in hand_specs]
     figures = measure(dsn, "hand-written", checks_dir, indexes_dir, names)
-    hand = _side(figures, hand_bench, hand_bench)
+    hand = replace(_side(figures, hand_bench, hand_bench), wal=_wal(dsn, hand_bench))
     events.note(
         f"doctor: {len(hand.redundant)} redundant or duplicate index(es) in the hand-written "
         f"catalog; check proves {hand.proven} of its {hand.indexes}"
@@ -121,8 +122,24 @@ def _advised(
     shutil.copy(indexes / "50_advised.sql", names_dir)
     advised_names = [p.name for p in run.proposals]
     figures = measure(dsn, "advised", checks, names_dir, advised_names)
+    wal = _wal(dsn, hand_bench)
     _drop(dsn, advised_names)
-    return _side(figures, hand_bench, bench), folder
+    return replace(_side(figures, hand_bench, bench), wal=wal), folder
+
+
+def _wal(dsn: str, bench: BenchResult) -> dict[str, float]:
+    """WAL bytes per row of bench's write batches: steady where the throughput is noisy."""
+    from plinto_db.advise.versus import WRITE_TARGETS, wal_per_row
+    from plinto_db.bench.writes import WriteOptions
+    from plinto_db.pg.connect import connection
+
+    rows = bench.request.writes.rows if bench.request.writes else WriteOptions().rows
+    options = WriteOptions(targets=WRITE_TARGETS, rows=rows)  # the same columns for both
+    try:
+        with connection(dsn, application_name="plinto-db demo") as conn:
+            return wal_per_row(conn, options)
+    except Exception:  # a table the write cost cannot use: the row is left out
+        return {}
 
 
 def _side(figures: CatalogFigures, before: BenchResult, after: BenchResult) -> CatalogSide:
@@ -201,6 +218,8 @@ def ending_lines(ending: DemoEnding) -> list[str]:
     for key in hand.writes:
         values = [_ratio(s.writes.get(key)) for s in sides]
         rows.append((f"{key} throughput", *values))
+    for key in hand.wal:
+        rows.append((f"{key} WAL/row", *(_bytes(s.wal.get(key)) for s in sides)))
     rows.append(("doctor: redundant/duplicate", *(str(len(s.redundant)) for s in sides)))
     rows.append(("indexes no check uses", *(str(s.indexes - s.proven) for s in sides)))
     width = max(len(r[0]) for r in rows)
@@ -213,6 +232,10 @@ def ending_lines(ending: DemoEnding) -> list[str]:
     if ending.error:
         lines.append(f"  advise: not measured ({ending.error})")
     return lines
+
+
+def _bytes(value: float | None) -> str:
+    return f"{value:,.0f} B" if value is not None else "-"
 
 
 def _ratio(value: float | None) -> str:
@@ -233,6 +256,7 @@ def ending_document(ending: DemoEnding) -> dict[str, Any]:
             "redundant_or_duplicate": list(s.redundant),
             "median_speedup_p50": s.median_speedup,
             "writes_after_over_before": s.writes,
+            "wal_bytes_per_row": s.wal,
         }
 
     return {
