@@ -308,10 +308,13 @@ class _TreePlanner:
         return self.numbered(out)
 
     def numbered(self, actions: list[Action]) -> list[Action]:
-        from dataclasses import replace
-
+        """`n of N` on each: set on the actions this planner just made, which nothing else
+        has seen yet (dataclasses.replace on 10,000 actions costs a visible share of a
+        --dry-run)."""
         total = len(actions)
-        return [replace(a, position=f"{n} of {total}") for n, a in enumerate(actions, 1)]
+        for n, action in enumerate(actions, 1):
+            object.__setattr__(action, "position", f"{n} of {total}")
+        return actions
 
     def _sub_partitioned(
         self, part: Partition, have: Relation | None, parent_target: str, needs: str | None
