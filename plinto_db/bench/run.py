@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from plinto_db.apply.state import TableRef
@@ -33,38 +31,15 @@ from plinto_db.bench.model import (
     WriteRow,
 )
 from plinto_db.bench.phase import PhaseContext, run_phase
-from plinto_db.bench.stats import compare
-from plinto_db.bench.timing import TimingOptions
+from plinto_db.bench.request import BenchRequest
+from plinto_db.bench.stats import compare, pgbench_comparison
 from plinto_db.bench.values import resolve_values
-from plinto_db.bench.writes import WriteOptions
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.check.workload import Check
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.pg.connect import connection
 
 PGBENCH_DEFAULT = ("03_sessions_validate_fast", "25_sessions_list_mine")
-
-
-@dataclass(frozen=True)
-class BenchRequest:
-    dsn: str
-    checks_dir: Path
-    indexes_dir: Path
-    out_dir: Path
-    phases: tuple[Phase, ...] = (Phase.BEFORE, Phase.AFTER)
-    only: tuple[str, ...] = ()  # check name globs
-    timing: TimingOptions = TimingOptions()
-    writes: WriteOptions | None = WriteOptions()
-    pgbench_checks: tuple[str, ...] | None = None  # None: the default pair (see docs)
-    pgbench_seconds: int = 5  # 0: no pgbench cross-check
-    http: Any | None = None  # plinto_db.bench.http.HttpLoad
-    embedded: bool = False
-    confirmed: bool = False  # --yes
-    allow_activity: bool = False
-    jobs: int = 1
-    final: FinalState = FinalState.FOUND
-    after_build: Callable[[str], None] | None = None  # the demo's check, between build and timing
-    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,23 +294,24 @@ def _pgbench(chosen, phases: dict[Phase, PhaseOutcome], context: PhaseContext) -
         "checks": [c.name for c in chosen],
         "seconds": context.request.pgbench_seconds,
         "command": "pgbench -n -M prepared -c 1 -T SECONDS -f SCRIPT -Dp1=VALUE ... DSN",
+        "compared": "our mean to pgbench's latency average (both include the round trip)",
         "error": None if binary else "pgbench not found",
     }
+    left_out: dict[str, str] = {}
     for phase, outcome in phases.items():
         runs = {}
         for run in outcome.pgbench:
+            if run.left_out:
+                left_out.setdefault(run.check, run.left_out)
+                continue
             ours = outcome.queries.get(run.check)
-            timing = ours.timing if ours is not None else None
             runs[run.check] = {
                 "latency_ms": run.latency_ms,
                 "tps": run.tps,
                 "transactions": run.transactions,
                 "error": run.error,
-                "ours_p50_ms": timing.p50_ms if timing else None,
-                "ours_mean_ms": timing.mean_ms if timing else None,
-                "ours_p50_over_pgbench": (
-                    timing.p50_ms / run.latency_ms if timing and run.latency_ms else None
-                ),
+                **pgbench_comparison(ours.timing if ours else None, run.latency_ms),
             }
         document[phase.value] = runs
+    document["left_out"] = [{"check": c, "reason": why} for c, why in left_out.items()]
     return document

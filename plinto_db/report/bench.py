@@ -15,6 +15,7 @@ from typing import Any
 
 from plinto_db import report
 from plinto_db.bench.events import BenchEvents
+from plinto_db.bench.markdown import speedup_cell
 from plinto_db.bench.model import Phase
 from plinto_db.bench.stats import format_ms, format_ratio
 from plinto_db.report.layout import Cell, Column, Table, print_table
@@ -127,7 +128,7 @@ def render_table(doc: dict[str, Any], report_path: str | None) -> None:
             q["check"],
             format_ms(before.get("p50_ms")),
             format_ms(after.get("p50_ms")),
-            format_ratio(q["speedup_p50"]),
+            speedup_cell(q),
             f"{_count(before.get('buffers'))} → {_count(after.get('buffers'))}",
             Cell(q["verdict"], VERDICT_STYLE.get(q["verdict"], "")),
             q["reason"],
@@ -176,6 +177,7 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         total = sum(s["bytes"] for s in sizes)
         lines.append(f"catalog on disk: {total / 2**20:,.1f} MB in {len(sizes)} tables")
     lines.extend(_pgbench_lines(doc.get("pgbench")))
+    lines.extend(noise_lines(doc))
     http = doc.get("http")
     if http is not None:
         for e in http.get("endpoints", []):
@@ -204,10 +206,21 @@ def _pgbench_lines(bench: dict | None) -> list[str]:
                 continue
             lines.append(
                 f"pgbench {phase} {check}: latency avg {format_ms(run['latency_ms'])}, "
-                f"ours p50 {format_ms(run['ours_p50_ms'])} "
-                f"({format_ratio(run['ours_p50_over_pgbench'])} of pgbench)"
+                f"ours mean {format_ms(run['ours_mean_ms'])} "
+                f"({format_ratio(run['ours_mean_over_pgbench'])} of pgbench, both means "
+                "with the round trip)"
             )
+    for item in bench.get("left_out") or []:
+        lines.append(f"pgbench left out {item['check']}: {item['reason']}")
     return lines
+
+
+def noise_lines(doc: dict[str, Any]) -> list[str]:
+    """The same-plan control's verdict on the machine, when it has one to give."""
+    noise = doc.get("noise")
+    if not noise or not noise.get("controls"):
+        return []
+    return [f"noise: {noise['summary']}"]
 
 
 def _rate(phase: dict) -> str:
