@@ -69,6 +69,11 @@ def _header(doc: dict[str, Any]) -> str:
         f"the run started; {restored} at the end",
     ]
     lines += [f"- **Note**: {note}" for note in doc.get("notes", [])]
+    if not catalog.get("restored"):
+        lines += ["", f"**The catalog is NOT restored as found**: {catalog.get('restore_error')}."]
+        finish = catalog.get("finish") or []
+        if finish:
+            lines += ["These statements finish the job:", "", "```sql", *finish, "```"]
     return "\n".join(lines)
 
 

@@ -93,6 +93,10 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
             measured["queries"] = time_checks(
                 conn, context.checks, context.values, request.timing, tick
             )
+        for check, figures in measured["queries"].items():
+            for note in figures.notes:
+                if note.startswith("VACUUM "):
+                    events.note(f"{phase.value}: {check}: {note}")
         targets = _write_targets(context)
         if request.writes is not None and targets:
             events.note(f"{phase.value}: write cost ({request.writes.rows:,} rows per batch)")

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+
 from plinto_db.apply.state import TableRef
 from plinto_db.bench import facts, indexes
 from plinto_db.bench.events import BenchEvents
+from plinto_db.bench.finish import finishing_statements
 from plinto_db.bench.indexes import Interrupted
 from plinto_db.bench.model import (
     CatalogSize,
@@ -61,7 +64,7 @@ class BenchResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        failed = any(p.status is PhaseStatus.FAILED for p in self.phases)
+        failed = any(p.status is PhaseStatus.FAILED or p.http_error for p in self.phases)
         return ExitCode.FAILED if failed or not self.catalog.get("restored") else ExitCode.OK
 
 
@@ -126,6 +129,7 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
         request, checks, specs, values, chosen, server["version_num"], events, tables, targets
     )
     outcomes, restore = _phases_then_restore(context, found)
+    notes += vacuum_notes(outcomes)
     phases = {o.phase: o for o in outcomes}
     catalog = {
         "indexes": len(specs),
@@ -206,17 +210,31 @@ def _phases_then_restore(context: PhaseContext, found: tuple[str, ...]):
     except (KeyboardInterrupt, Interrupted):
         where = f" during the {current.value} phase" if current else ""
         events.note(f"interrupted{where}: restoring the catalog as found ({len(found)} valid)")
-        _restore(context, set(found))
+        restore = _restore(context, set(found))
         raise PlintoError(
-            f"interrupted{where}; the catalog is restored as found ({len(found)} of "
-            f"{len(context.specs)} catalog indexes valid)",
+            f"interrupted{where}; {_restore_sentence(context, found, restore)}",
             exit_code=ExitCode.FAILED,
         ) from None
     except BaseException:
-        _restore(context, set(found))
+        restore = _restore(context, set(found))
+        if not restore["restored"]:
+            events.note(_restore_sentence(context, found, restore))
         raise
     restore = _restore(context, wanted)
     return outcomes, restore
+
+
+def _restore_sentence(context: PhaseContext, found: tuple[str, ...], restore: dict) -> str:
+    """What the restore really did, and when it failed the statements that finish it."""
+    total = len(context.specs)
+    if restore["restored"]:
+        return f"the catalog is restored as found ({len(found)} of {total} catalog indexes valid)"
+    statements = "\n".join(f"  {line}" for line in restore["finish"])
+    return (
+        f"the catalog is NOT restored as found ({restore['restore_error']}); `plinto-db "
+        "apply` and `plinto-db drop --only NAME` converge it, or these statements finish "
+        f"the job:\n{statements}"
+    )
 
 
 def _restore(context: PhaseContext, wanted: set[str]) -> dict:
@@ -227,6 +245,9 @@ def _restore(context: PhaseContext, wanted: set[str]) -> dict:
         )
     except KeyboardInterrupt:
         dropped = built = indexes.CatalogStep(False, 0.0, "interrupted", interrupted=True)
+    except (PlintoError, psycopg.Error) as exc:  # the server went away, a driver error
+        reason = getattr(exc, "message", None) or str(exc).strip().splitlines()[0]
+        dropped = built = indexes.CatalogStep(False, 0.0, "failed", error=reason)
     if dropped.interrupted or built.interrupted:
         left = indexes.unrestored(request.dsn, specs, wanted)
         raise PlintoError(
@@ -237,13 +258,42 @@ def _restore(context: PhaseContext, wanted: set[str]) -> dict:
             exit_code=ExitCode.FAILED,
         )
     ok = dropped.ok and built.ok
-    error = "; ".join(e for e in (dropped.error, built.error) if e) or None
+    error = "; ".join(dict.fromkeys(e for e in (dropped.error, built.error) if e)) or None
     if ok:
         changed = len(dropped.changed) + len(built.changed)
         events.note(f"catalog restored ({len(wanted)} valid; {changed} change(s))")
+        finish: list[str] = []
     else:
         events.note(f"the catalog could not be restored as found: {error}")
-    return {"restored": ok, "restore_error": error, "valid_at_end": len(wanted) if ok else None}
+        finish = _finishing(context, wanted)
+    return {
+        "restored": ok,
+        "restore_error": error,
+        "valid_at_end": len(wanted) if ok else None,
+        "finish": finish,
+    }
+
+
+def _finishing(context: PhaseContext, wanted: set[str]) -> list[str]:
+    """The statements left to run, from the catalog's state now (or, when the server
+    cannot tell it, idempotent ones for every index)."""
+    try:
+        states: dict[str, str] | None = indexes.catalog_states(context.request.dsn, context.specs)
+    except (PlintoError, psycopg.Error):
+        states = None
+    schemas = {name: table.schema for name, table in context.tables.items()}
+    return finishing_statements(context.specs, schemas, wanted, states)
+
+
+def vacuum_notes(outcomes: list[PhaseOutcome]) -> list[str]:
+    """Every VACUUM after a data-changing check that did not happen, by phase and check."""
+    return [
+        f"{outcome.phase.value}: {check}: {note}"
+        for outcome in outcomes
+        for check, figures in outcome.queries.items()
+        for note in figures.notes
+        if note.startswith("VACUUM ")
+    ]
 
 
 def _rows(checks, phases_run, phases: dict[Phase, PhaseOutcome], catalog) -> tuple[QueryRow, ...]:

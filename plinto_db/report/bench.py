@@ -189,7 +189,17 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         for phase, error in (http.get("errors") or {}).items():
             lines.append(f"http {phase}: no numbers ({error})")
     if not doc["catalog"].get("restored"):
-        lines.append(f"catalog NOT restored: {doc['catalog'].get('restore_error')}")
+        lines += not_restored_lines(doc["catalog"])
+    return lines
+
+
+def not_restored_lines(catalog: dict[str, Any]) -> list[str]:
+    """The restore failed: why, and the statements that finish it."""
+    lines = [f"catalog NOT restored as found: {catalog.get('restore_error')}"]
+    finish = catalog.get("finish") or []
+    if finish:
+        lines.append("these statements finish the job (or `plinto-db apply`, `plinto-db drop`):")
+        lines += [f"  {statement}" for statement in finish]
     return lines
 
 
