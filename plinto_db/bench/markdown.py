@@ -104,17 +104,17 @@ def _how_to_read() -> str:
     )
 
 
-def speedup_cell(q: dict[str, Any]) -> str:
-    """`2.40× [1.90–3.10]`: the speedup decided on, and its interval when known."""
+def speedup_cell(q: dict[str, Any], *, basis: bool = False) -> str:
+    """`2.40× [1.90×–3.10×]`: the speedup decided on, and its interval when known; with
+    `basis`, ` server` after one read from the server's mean rather than the client's p50."""
     value = q.get("speedup", q.get("speedup_p50"))
-    if q.get("decided_on") == "server mean":
-        interval = q.get("server_speedup_interval")
-    else:
-        interval = q.get("speedup_p50_interval")
-    if value is None or not interval:
-        return format_ratio(value)
-    low, high = interval
-    return f"{format_ratio(value)} [{format_ratio(low)}–{format_ratio(high)}]"
+    server = q.get("decided_on") == "server mean"
+    interval = q.get("server_speedup_interval" if server else "speedup_p50_interval")
+    text = format_ratio(value)
+    if value is not None and interval:
+        low, high = interval
+        text += f" [{format_ratio(low)}–{format_ratio(high)}]"
+    return text + (" server" if basis and server and value is not None else "")
 
 
 def _server_ms(phase: dict | None) -> str:
