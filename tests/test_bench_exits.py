@@ -44,6 +44,14 @@ def request(dsn: str, out: Path, **changes) -> BenchRequest:
     return BenchRequest(**values)
 
 
+def bench(tmp_path: Path, dsn: str, *args: str):
+    """`plinto-db bench` on `dsn`, small: 5 executions, no write cost, no pgbench unless
+    `args` ask for it, the report in tmp_path/out."""
+    quick = ("--iterations", "5", "--write-tables", "none", "--pgbench-seconds", "0")
+    out = ("--out", str(tmp_path / "out"))
+    return run(tmp_path, "bench", "--dsn", dsn, "--yes", *quick, *args, *out)
+
+
 def admin_dsn(dsn: str) -> tuple[str, str]:
     """A DSN on the server's `postgres` database, and the name of the test database."""
     params = psycopg.conninfo.conninfo_to_dict(dsn)
@@ -81,25 +89,7 @@ def test_a_build_that_fails_in_the_after_phase_exits_1_and_restores(new_db, tmp_
         "-- sessions.status repeats: this unique build fails\n"
         "CREATE UNIQUE INDEX CONCURRENTLY idx_bench_status_unique ON sessions (status);\n"
     )
-    done = run(
-        tmp_path,
-        "bench",
-        "--dsn",
-        dsn,
-        "--yes",
-        "--indexes",
-        str(catalog),
-        "--only",
-        "25_sessions_list_mine",
-        "--write-tables",
-        "none",
-        "--pgbench-seconds",
-        "0",
-        "--iterations",
-        "5",
-        "--out",
-        str(tmp_path / "out"),
-    )
+    done = bench(tmp_path, dsn, "--indexes", str(catalog), "--only", "25_sessions_list_mine")
     assert done.returncode == 1, done.stderr
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     after = {p["name"]: p for p in doc["phases"]}["after"]
@@ -201,12 +191,9 @@ def test_a_check_that_writes_never_goes_to_pgbench_and_the_rows_stay(new_db, tmp
         ).fetchone()[0]
     assert expired > 0  # the sweep would change rows if anything committed it
     rows = fingerprint(dsn)
-    done = run(
+    done = bench(
         tmp_path,
-        "bench",
-        "--dsn",
         dsn,
-        "--yes",
         "--only",
         "05_sessions_expire_sweep,25_sessions_list_mine",
         "--pgbench-check",
@@ -215,12 +202,6 @@ def test_a_check_that_writes_never_goes_to_pgbench_and_the_rows_stay(new_db, tmp
         "25_sessions_list_mine",
         "--pgbench-seconds",
         "1",
-        "--write-tables",
-        "none",
-        "--iterations",
-        "5",
-        "--out",
-        str(tmp_path / "out"),
     )
     assert done.returncode == 0, done.stderr
     assert fingerprint(dsn) == rows

@@ -207,7 +207,7 @@ def test_replaced_covers_a_large_gain_and_says_what_it_replaced():
     assert row.reason == "idx_sessions_token instead of ix_sessions_status"
 
 
-def test_an_after_plan_without_a_catalog_index_is_not_helped():
+def test_not_helped_with_the_same_scans_in_both_phases_is_a_noise_control():
     row = compare("q", "", BOTH, phase(SLOW, seq=["p"]), phase(FAST, seq=["p"]), CATALOG)
     assert row.verdict is Verdict.NOT_HELPED and row.same_plan
 
