@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from test_bench_support import apply_some, catalog_states, cli_env, command, fingerprint
@@ -23,10 +24,15 @@ SLOW = (
 
 
 def interrupt_when(
-    tmp_path: Path, args: list[str], marker: str, delay: float, again: str | None = None
+    tmp_path: Path,
+    args: list[str],
+    marker: str,
+    delay: float,
+    again: str | None = None,
+    before_signal: Callable[[], None] | None = None,
 ) -> tuple[int, str]:
-    """Start bench, wait for `marker` on stderr, wait `delay`, SIGINT (and once more when
-    `again` shows up); exit code and stderr."""
+    """Start bench, wait for `marker` on stderr, wait `delay`, (call `before_signal`,) SIGINT
+    (and once more when `again` shows up); exit code and stderr."""
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:
         process = subprocess.Popen(
@@ -46,6 +52,8 @@ def interrupt_when(
                     assert time.monotonic() < deadline, f"no {text!r}: {log.read_text()}"
                     time.sleep(0.05)
                 time.sleep(delay)
+                if before_signal is not None and text == marker:
+                    before_signal()
                 process.send_signal(signal.SIGINT)
             code = process.wait(timeout=300)
         finally:

@@ -85,3 +85,56 @@ def test_demo_from_nothing_then_again_reusing_the_data(tmp_path):
             cwd=tmp_path,
             timeout=120,
         )
+
+
+@pytest.mark.slow
+def test_demo_says_where_the_server_it_starts_runs_and_how_to_stop_it(tmp_path):
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # outside pytest's root-only folder, so `server stop` (run as the server's user) can
+    # reach the data dir
+    home = Path(tempfile.mkdtemp(prefix="plinto-demo-note-"))
+    home.chmod(0o755)
+    data_dir = home / "pgdata"
+    env = cli_env(tmp_path)
+    try:
+        shown = subprocess.run(
+            command(
+                "demo",
+                "--data-dir",
+                str(data_dir),
+                "--users",
+                "100",
+                "--iterations",
+                "3",
+                "--max-seconds-per-query",
+                "0.05",
+                "--pgbench-seconds",
+                "0",
+                "--out",
+                str(tmp_path / "out"),
+            ),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+        )
+        assert shown.returncode == 0, shown.stderr
+        said = " ".join(line.strip() for line in shown.stderr.splitlines())
+        assert "started the embedded PostgreSQL (pid" in said and str(data_dir) in said
+        assert "it keeps running for the next commands" in said
+        assert f"`plinto-db server stop --data-dir {data_dir}`" in said
+    finally:
+        stopped = subprocess.run(
+            command("server", "stop", "--data-dir", str(data_dir)),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        shutil.rmtree(home, ignore_errors=True)
+    assert stopped.returncode == 0, stopped.stderr

@@ -76,7 +76,7 @@ def run_demo(request: DemoRequest, events: BenchEvents) -> DemoResult:
     if any(os.environ.get(v) for v in ("PLINTO_DB_DSN", "DATABASE_URL")):
         events.note("the demo runs on the embedded server: PLINTO_DB_DSN/DATABASE_URL ignored")
     mark = time.perf_counter()
-    status = embedded.start(request.data_dir)
+    status = embedded.start(request.data_dir, note=events.note)
     dsn = status.dsn()
     server = f"embedded PostgreSQL {status.version} in {request.data_dir}"
     events.note(f"server: {server}")

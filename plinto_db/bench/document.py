@@ -18,7 +18,7 @@ from typing import Any
 from plinto_db import __version__
 from plinto_db.bench.model import PhaseOutcome, QueryPhase, QueryRow, WritePhase, WriteRow
 from plinto_db.bench.run import BenchResult
-from plinto_db.bench.stats import sort_key
+from plinto_db.bench.stats import noise, sort_key
 
 SCHEMA_VERSION = 2  # 2: tables named as the server resolves them (public.sessions)
 
@@ -61,7 +61,20 @@ def results_document(result: BenchResult) -> dict[str, Any]:
         "catalog_size": [asdict(size) for size in result.sizes],
         "http": _http(result.phases, request.http),
         "pgbench": result.pgbench,
+        "noise": noise_document(result.queries),
         "notes": list(result.notes),
+    }
+
+
+def noise_document(rows: tuple[QueryRow, ...]) -> dict[str, Any]:
+    """The same-plan control: how many rows, which strayed from 1x, and the sentence."""
+    found = noise(rows)
+    return {
+        "controls": found.controls,
+        "noisy": found.noisy,
+        "factor": round(found.factor, 2),
+        "strayed": [{"check": c, "speedup_p50": round(s, 2)} for c, s in found.strayed],
+        "summary": found.sentence(),
     }
 
 
@@ -100,6 +113,8 @@ def _figures(phase: QueryPhase | None) -> dict[str, Any] | None:
         "iterations": timing.iterations,
         "warmup": timing.warmup,
         "budget_hit": timing.budget_hit,
+        "p50_interval_ms": _pair(timing.p50_low_ms, timing.p50_high_ms),
+        "server": _server(phase),
         "buffers": phase.buffers,
         "shared_hit": phase.shared_hit,
         "shared_read": phase.shared_read,
@@ -121,9 +136,32 @@ def _query(row: QueryRow) -> dict[str, Any]:
         "after": _figures(row.after),
         "speedup_p50": round(row.speedup_p50, 2) if row.speedup_p50 is not None else None,
         "buffers_ratio": round(row.buffers_ratio, 2) if row.buffers_ratio is not None else None,
+        "speedup_p50_interval": _pair(row.speedup_low, row.speedup_high, 2),
+        "server_speedup": _r(row.server_speedup, 2),
+        "server_speedup_interval": _pair(row.server_low, row.server_high, 2),
+        "decided_on": row.decided_on,
+        "speedup": _r(row.speedup, 2),
+        "same_plan": row.same_plan,
         "verdict": row.verdict.value,
         "reason": row.reason,
     }
+
+
+def _server(phase: QueryPhase) -> dict[str, Any] | None:
+    if phase.server is None:
+        return None
+    return {
+        "mean_ms": _r(phase.server.mean_ms),
+        "stddev_ms": _r(phase.server.stddev_ms),
+        "calls": phase.server.calls,
+        "source": phase.server.source,
+    }
+
+
+def _pair(low: float | None, high: float | None, digits: int = 4) -> list[float] | None:
+    if low is None or high is None:
+        return None
+    return [round(low, digits), round(high, digits)]
 
 
 def _write_phase(phase: WritePhase | None) -> dict[str, Any] | None:
@@ -174,5 +212,5 @@ def _plain(value: Any) -> Any:
         return value
 
 
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+def _r(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

@@ -29,6 +29,7 @@ def render(doc: dict[str, Any], charts: list[str]) -> str:
         _header(doc),
         _how_to_read(),
         _queries(doc),
+        _noise(doc),
         _writes(doc),
         _sizes(doc),
         _pgbench(doc),
@@ -68,6 +69,11 @@ def _header(doc: dict[str, Any]) -> str:
         f"the run started; {restored} at the end",
     ]
     lines += [f"- **Note**: {note}" for note in doc.get("notes", [])]
+    if not catalog.get("restored"):
+        lines += ["", f"**The catalog is NOT restored as found**: {catalog.get('restore_error')}."]
+        finish = catalog.get("finish") or []
+        if finish:
+            lines += ["These statements finish the job:", "", "```sql", *finish, "```"]
     return "\n".join(lines)
 
 
@@ -81,14 +87,52 @@ def _how_to_read() -> str:
         "## How to read it\n\n"
         "`before` ran with the catalog's indexes dropped (keys, constraints and the base "
         "schema's own indexes stay); `after` with them built. Both phases used the same "
-        "parameter values. *Speedup* is before p50 / after p50, given only when both phases "
-        "measured the query; *buffers* are shared buffers (hit + read) of one `EXPLAIN "
-        "(ANALYZE, BUFFERS)` of the same prepared statement: they do not depend on the CPU. "
-        "A row at about 1x says why: **same-index** (the base schema's index serves it in "
-        "both phases), **replaced** (a catalog index took over from another index), "
-        "**not-helped** (no catalog index in the after plan); **helped** means a catalog "
-        "index replaced a sequential scan."
+        "parameter values. *Speedup* is before / after, given only when both phases "
+        "measured the query, with its 95 % interval in brackets: from the client's p50 "
+        "(the round trip, the interval from the order statistics of the timed executions), "
+        "or from the server's own mean execution time (pg_stat_statements, else EXPLAIN "
+        "ANALYZE with timing off) when that interval is the tighter one; *from* says which. "
+        "*Buffers* are shared buffers (hit + read) of one `EXPLAIN (ANALYZE, BUFFERS)` of the "
+        "same prepared statement: they do not depend on the CPU. "
+        "**helped**: a catalog index replaced a sequential scan. **replaced**: a catalog "
+        "index took over from another index; the gain is whatever the better index gives, "
+        "from none (an equivalent index) to hundreds of times (a poor base index replaced), "
+        "so read the speedup and its interval. **same-index**: the same set of indexes "
+        "serves it in both phases, about 1x. **not-helped**: no catalog index in the after "
+        "plan. A row whose plan is the same in both phases is a control for the machine's "
+        "noise (next section)."
     )
+
+
+def speedup_cell(q: dict[str, Any], *, basis: bool = False) -> str:
+    """`2.40× [1.90×–3.10×]`: the speedup decided on, and its interval when known; with
+    `basis`, ` server` after one read from the server's mean rather than the client's p50."""
+    value = q.get("speedup", q.get("speedup_p50"))
+    server = q.get("decided_on") == "server mean"
+    interval = q.get("server_speedup_interval" if server else "speedup_p50_interval")
+    text = format_ratio(value)
+    if value is not None and interval:
+        low, high = interval
+        text += f" [{format_ratio(low)}–{format_ratio(high)}]"
+    return text + (" server" if basis and server and value is not None else "")
+
+
+def _server_ms(phase: dict | None) -> str:
+    server = (phase or {}).get("server")
+    if not server:
+        return "–"
+    return f"{format_ms(server['mean_ms'])} ± {format_ms(server['stddev_ms'])}"
+
+
+def _noise(doc: dict[str, Any]) -> str:
+    noise = doc.get("noise")
+    if not noise:
+        return ""
+    lines = ["## Noise (the same-plan control)", "", noise["summary"] + "."]
+    if noise["strayed"]:
+        lines.append("")
+        lines += [f"- {s['check']}: {format_ratio(s['speedup_p50'])}" for s in noise["strayed"]]
+    return "\n".join(lines)
 
 
 def _figure(phase: dict | None, key: str) -> str:
@@ -104,16 +148,17 @@ def _queries(doc: dict[str, Any]) -> str:
     lines = [
         "## Queries (database level)",
         "",
-        "| check | before p50 | after p50 | speedup | after p99 | buffers before → after "
-        "| buffers ratio | verdict | why |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| check | before p50 | after p50 | speedup [95 %] | from | server before | "
+        "server after | after p99 | buffers before → after | buffers ratio | verdict | why |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for q in doc["queries"]:
         before, after = q["before"], q["after"]
         buffers = f"{_figure(before, 'buffers')} → {_figure(after, 'buffers')}"
         lines.append(
             f"| {q['check']} | {_figure(before, 'p50_ms')} | {_figure(after, 'p50_ms')} | "
-            f"{format_ratio(q['speedup_p50'])} | {_figure(after, 'p99_ms')} | {buffers} | "
+            f"{speedup_cell(q)} | {q.get('decided_on') or '–'} | {_server_ms(before)} | "
+            f"{_server_ms(after)} | {_figure(after, 'p99_ms')} | {buffers} | "
             f"{format_ratio(q['buffers_ratio'])} | {q['verdict']} | {_cell(q['reason'])} |"
         )
     return "\n".join(lines)
@@ -197,10 +242,12 @@ def _pgbench(doc: dict[str, Any]) -> str:
         "",
         f"`pgbench -n -M prepared -c 1 -T {bench['seconds']}` ({bench['binary']}, "
         f"{bench['version']}) with the same statement and values, next to ours: how close "
-        "the harness is to the floor of a C client.",
+        "the harness is to the floor of a C client. Like is compared with like: pgbench's "
+        "latency average is a mean that includes the client round trip, so *ours / pgbench* "
+        "is our mean (round trip included too) over it.",
         "",
         "| phase | check | pgbench latency avg | pgbench tps | our p50 | our mean "
-        "| ours / pgbench |",
+        "| our mean / pgbench |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for phase in ("before", "after"):
@@ -211,8 +258,12 @@ def _pgbench(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| {phase} | {check} | {format_ms(run['latency_ms'])} | {run['tps']:,.0f} | "
                 f"{format_ms(run['ours_p50_ms'])} | {format_ms(run['ours_mean_ms'])} | "
-                f"{format_ratio(run['ours_p50_over_pgbench'])} |"
+                f"{format_ratio(run['ours_mean_over_pgbench'])} |"
             )
+    left_out = bench.get("left_out") or []
+    if left_out:
+        lines += ["", "Left out of pgbench:", ""]
+        lines += [f"- {item['check']}: {_cell(item['reason'])}" for item in left_out]
     return "\n".join(lines)
 
 

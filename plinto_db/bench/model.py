@@ -15,6 +15,10 @@ class Phase(StrEnum):
     AFTER = "after"  # the catalog's indexes built through apply's engine
 
 
+CLIENT_P50 = "client p50"  # the round trip as the application sees it
+SERVER_MEAN = "server mean"  # the server's own execution time
+
+
 class PhaseStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"  # no numbers for it
@@ -24,7 +28,9 @@ class Verdict(StrEnum):
     """What the catalog did for one query."""
 
     HELPED = "helped"  # a catalog index reads a table the before plan scanned sequentially
-    REPLACED = "replaced"  # a catalog index took over from another index (often about 1x)
+    # a catalog index took over from another index: anything from 1x (an equivalent index)
+    # to hundreds of times (a better one than a poor base index); the speedup says which
+    REPLACED = "replaced"
     SAME_INDEX = "same-index"  # the same index(es) in both phases: about 1x, and why
     NOT_HELPED = "not-helped"  # the after plan uses no catalog index
     FAILED = "failed"  # a phase has no numbers for this query
@@ -51,6 +57,18 @@ class Timing:
     warmup: int
     seconds: float
     budget_hit: bool = False  # stopped by --max-seconds-per-query before --iterations
+    p50_low_ms: float | None = None  # the median's 95 % interval (intervals.median_interval)
+    p50_high_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class ServerTiming:
+    """The server's own execution time of the timed executions (no client round trip)."""
+
+    mean_ms: float
+    stddev_ms: float
+    calls: int
+    source: str  # "pg_stat_statements" | "executor" (EXPLAIN ANALYZE, timing off)
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ class QueryPhase:
     execution_ms: float | None = None  # EXPLAIN ANALYZE's own figure
     plan_cache: str | None = None  # "generic" or "custom" (PostgreSQL 14+)
     rolled_back: bool = False  # a data-changing query, each execution rolled back
+    server: ServerTiming | None = None
     error: str | None = None
     skipped: bool = False  # not timed on purpose (error says why)
     notes: tuple[str, ...] = ()
@@ -87,6 +106,26 @@ class QueryRow:
     buffers_ratio: float | None
     verdict: Verdict
     reason: str
+    speedup_low: float | None = None  # the client p50 speedup's interval
+    speedup_high: float | None = None
+    same_plan: bool = False  # same scans and indexes before and after: a control for noise
+    server_speedup: float | None = None  # before / after of the server's mean execution time
+    server_low: float | None = None
+    server_high: float | None = None
+    decided_on: str | None = None  # "client p50" | "server mean": the tighter interval
+
+    @property
+    def speedup(self) -> float | None:
+        """The speedup read from the figure whose interval is tighter."""
+        return self.server_speedup if self.decided_on == SERVER_MEAN else self.speedup_p50
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        if self.decided_on == SERVER_MEAN:
+            low, high = self.server_low, self.server_high
+        else:
+            low, high = self.speedup_low, self.speedup_high
+        return None if low is None or high is None else (low, high)
 
 
 @dataclass(frozen=True)
@@ -149,6 +188,7 @@ class PgbenchRun:
     transactions: int | None = None
     seconds: float | None = None
     error: str | None = None
+    left_out: str | None = None  # not run on purpose, and why (a check that changes data)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from plinto_db.bench.model import PgbenchRun
+from plinto_db.bench.model import PgbenchRun, QueryPhase
 from plinto_db.check.workload import Check
 
 _LATENCY = re.compile(r"^latency average = ([0-9.]+) ms", re.MULTILINE)
@@ -88,6 +88,22 @@ def script_for(check: Check) -> str:
         out.append(ch)
         i += 1
     return " ".join("".join(out).split()) + ";\n"
+
+
+CHANGES_DATA = (
+    "changes data: pgbench commits every execution (autocommit), so the after phase would "
+    "measure other rows; timed by bench alone, each execution rolled back"
+)
+
+
+def left_out(timed: QueryPhase | None) -> str | None:
+    """Why pgbench must not run a check, or None: only a statement bench's own timing found
+    read-only (no ModifyTable in its plan) goes to pgbench."""
+    if timed is None or not timed.measured:
+        return "not timed in this phase, so not known to be read-only"
+    if timed.rolled_back:
+        return CHANGES_DATA
+    return None
 
 
 def usable_values(texts: tuple[str | None, ...]) -> str | None:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from plinto_db.apply.state import TableRef
 from plinto_db.bench import indexes
@@ -18,16 +18,15 @@ from plinto_db.bench.model import (
     Phase,
     PhaseOutcome,
     PhaseStatus,
+    QueryPhase,
     WriteTarget,
 )
+from plinto_db.bench.request import BenchRequest
 from plinto_db.bench.values import Values
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.check.workload import Check
 from plinto_db.errors import PlintoError
 from plinto_db.pg.connect import connection
-
-if TYPE_CHECKING:
-    from plinto_db.bench.run import BenchRequest
 
 
 @dataclass
@@ -95,6 +94,10 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
             measured["queries"] = time_checks(
                 conn, context.checks, context.values, request.timing, tick
             )
+        for check, figures in measured["queries"].items():
+            for note in figures.notes:
+                if note.startswith("VACUUM "):
+                    events.note(f"{phase.value}: {check}: {note}")
         targets = _write_targets(context)
         if request.writes is not None and targets:
             events.note(f"{phase.value}: write cost ({request.writes.rows:,} rows per batch)")
@@ -102,7 +105,7 @@ def _measure(context: PhaseContext, phase: Phase) -> dict[str, Any]:
         if phase is Phase.AFTER:
             tables = tuple(context.tables.values())
             measured["sizes"] = catalog_sizes(conn, tables, [s.name for s in context.specs])
-    measured["pgbench"] = _pgbench_runs(context, phase)
+    measured["pgbench"] = _pgbench_runs(context, phase, measured["queries"])
     if request.http is not None:
         measured["http"], measured["http_error"] = _http(context, phase, measured["queries"])
     return measured
@@ -127,8 +130,10 @@ def _write_targets(context: PhaseContext) -> list[tuple[TableRef, WriteTarget, t
     return targets
 
 
-def _pgbench_runs(context: PhaseContext, phase: Phase) -> tuple[PgbenchRun, ...]:
-    from plinto_db.bench.pgbench import run_pgbench
+def _pgbench_runs(
+    context: PhaseContext, phase: Phase, timed: dict[str, QueryPhase]
+) -> tuple[PgbenchRun, ...]:
+    from plinto_db.bench.pgbench import left_out, run_pgbench
 
     if not context.pgbench_checks:
         return ()
@@ -139,6 +144,10 @@ def _pgbench_runs(context: PhaseContext, phase: Phase) -> tuple[PgbenchRun, ...]
     runs = []
     for check in context.pgbench_checks:
         values = context.values.get(check.name, Values())
+        why = left_out(timed.get(check.name))
+        if why:
+            runs.append(PgbenchRun(check.name, left_out=why))
+            continue
         if values.error:
             runs.append(PgbenchRun(check.name, error=values.error))
             continue

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from plinto_db.apply.state import TableRef
 from plinto_db.bench import facts, indexes
 from plinto_db.bench.events import BenchEvents
+from plinto_db.bench.finish import finishing_statements
 from plinto_db.bench.indexes import Interrupted
 from plinto_db.bench.model import (
     CatalogSize,
@@ -33,38 +34,15 @@ from plinto_db.bench.model import (
     WriteRow,
 )
 from plinto_db.bench.phase import PhaseContext, run_phase
-from plinto_db.bench.stats import compare
-from plinto_db.bench.timing import TimingOptions
+from plinto_db.bench.request import BenchRequest
+from plinto_db.bench.stats import compare, pgbench_comparison
 from plinto_db.bench.values import resolve_values
-from plinto_db.bench.writes import WriteOptions
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.check.workload import Check
 from plinto_db.errors import ExitCode, PlintoError, UserError
 from plinto_db.pg.connect import connection
 
 PGBENCH_DEFAULT = ("03_sessions_validate_fast", "25_sessions_list_mine")
-
-
-@dataclass(frozen=True)
-class BenchRequest:
-    dsn: str
-    checks_dir: Path
-    indexes_dir: Path
-    out_dir: Path
-    phases: tuple[Phase, ...] = (Phase.BEFORE, Phase.AFTER)
-    only: tuple[str, ...] = ()  # check name globs
-    timing: TimingOptions = TimingOptions()
-    writes: WriteOptions | None = WriteOptions()
-    pgbench_checks: tuple[str, ...] | None = None  # None: the default pair (see docs)
-    pgbench_seconds: int = 5  # 0: no pgbench cross-check
-    http: Any | None = None  # plinto_db.bench.http.HttpLoad
-    embedded: bool = False
-    confirmed: bool = False  # --yes
-    allow_activity: bool = False
-    jobs: int = 1
-    final: FinalState = FinalState.FOUND
-    after_build: Callable[[str], None] | None = None  # the demo's check, between build and timing
-    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +130,7 @@ def run_bench(request: BenchRequest, events: BenchEvents | None = None) -> Bench
         request, checks, specs, values, chosen, server["version_num"], events, tables, targets
     )
     outcomes, restore = _phases_then_restore(context, found)
+    notes += vacuum_notes(outcomes)
     phases = {o.phase: o for o in outcomes}
     catalog = {
         "indexes": len(specs),
@@ -232,17 +211,31 @@ def _phases_then_restore(context: PhaseContext, found: tuple[str, ...]):
     except (KeyboardInterrupt, Interrupted):
         where = f" during the {current.value} phase" if current else ""
         events.note(f"interrupted{where}: restoring the catalog as found ({len(found)} valid)")
-        _restore(context, set(found))
+        restore = _restore(context, set(found))
         raise PlintoError(
-            f"interrupted{where}; the catalog is restored as found ({len(found)} of "
-            f"{len(context.specs)} catalog indexes valid)",
+            f"interrupted{where}; {_restore_sentence(context, found, restore)}",
             exit_code=ExitCode.FAILED,
         ) from None
     except BaseException:
-        _restore(context, set(found))
+        restore = _restore(context, set(found))
+        if not restore["restored"]:
+            events.note(_restore_sentence(context, found, restore))
         raise
     restore = _restore(context, wanted)
     return outcomes, restore
+
+
+def _restore_sentence(context: PhaseContext, found: tuple[str, ...], restore: dict) -> str:
+    """What the restore really did, and when it failed the statements that finish it."""
+    total = len(context.specs)
+    if restore["restored"]:
+        return f"the catalog is restored as found ({len(found)} of {total} catalog indexes valid)"
+    statements = "\n".join(f"  {line}" for line in restore["finish"])
+    return (
+        f"the catalog is NOT restored as found ({restore['restore_error']}); `plinto-db "
+        "apply` and `plinto-db drop --only NAME` converge it, or these statements finish "
+        f"the job:\n{statements}"
+    )
 
 
 def _restore(context: PhaseContext, wanted: set[str]) -> dict:
@@ -253,6 +246,9 @@ def _restore(context: PhaseContext, wanted: set[str]) -> dict:
         )
     except KeyboardInterrupt:
         dropped = built = indexes.CatalogStep(False, 0.0, "interrupted", interrupted=True)
+    except (PlintoError, psycopg.Error) as exc:  # the server went away, a driver error
+        reason = getattr(exc, "message", None) or str(exc).strip().splitlines()[0]
+        dropped = built = indexes.CatalogStep(False, 0.0, "failed", error=reason)
     if dropped.interrupted or built.interrupted:
         left = indexes.unrestored(request.dsn, specs, wanted)
         raise PlintoError(
@@ -263,13 +259,42 @@ def _restore(context: PhaseContext, wanted: set[str]) -> dict:
             exit_code=ExitCode.FAILED,
         )
     ok = dropped.ok and built.ok
-    error = "; ".join(e for e in (dropped.error, built.error) if e) or None
+    error = "; ".join(dict.fromkeys(e for e in (dropped.error, built.error) if e)) or None
     if ok:
         changed = len(dropped.changed) + len(built.changed)
         events.note(f"catalog restored ({len(wanted)} valid; {changed} change(s))")
+        finish: list[str] = []
     else:
         events.note(f"the catalog could not be restored as found: {error}")
-    return {"restored": ok, "restore_error": error, "valid_at_end": len(wanted) if ok else None}
+        finish = _finishing(context, wanted)
+    return {
+        "restored": ok,
+        "restore_error": error,
+        "valid_at_end": len(wanted) if ok else None,
+        "finish": finish,
+    }
+
+
+def _finishing(context: PhaseContext, wanted: set[str]) -> list[str]:
+    """The statements left to run, from the catalog's state now (or, when the server
+    cannot tell it, idempotent ones for every index)."""
+    try:
+        states: dict[str, str] | None = indexes.catalog_states(context.request.dsn, context.specs)
+    except (PlintoError, psycopg.Error):
+        states = None
+    schemas = {name: table.schema for name, table in context.tables.items()}
+    return finishing_statements(context.specs, schemas, wanted, states)
+
+
+def vacuum_notes(outcomes: list[PhaseOutcome]) -> list[str]:
+    """Every VACUUM after a data-changing check that did not happen, by phase and check."""
+    return [
+        f"{outcome.phase.value}: {check}: {note}"
+        for outcome in outcomes
+        for check, figures in outcome.queries.items()
+        for note in figures.notes
+        if note.startswith("VACUUM ")
+    ]
 
 
 def _rows(checks, phases_run, phases: dict[Phase, PhaseOutcome], catalog) -> tuple[QueryRow, ...]:
@@ -320,23 +345,24 @@ def _pgbench(chosen, phases: dict[Phase, PhaseOutcome], context: PhaseContext) -
         "checks": [c.name for c in chosen],
         "seconds": context.request.pgbench_seconds,
         "command": "pgbench -n -M prepared -c 1 -T SECONDS -f SCRIPT -Dp1=VALUE ... DSN",
+        "compared": "our mean to pgbench's latency average (both include the round trip)",
         "error": None if binary else "pgbench not found",
     }
+    left_out: dict[str, str] = {}
     for phase, outcome in phases.items():
         runs = {}
         for run in outcome.pgbench:
+            if run.left_out:
+                left_out.setdefault(run.check, run.left_out)
+                continue
             ours = outcome.queries.get(run.check)
-            timing = ours.timing if ours is not None else None
             runs[run.check] = {
                 "latency_ms": run.latency_ms,
                 "tps": run.tps,
                 "transactions": run.transactions,
                 "error": run.error,
-                "ours_p50_ms": timing.p50_ms if timing else None,
-                "ours_mean_ms": timing.mean_ms if timing else None,
-                "ours_p50_over_pgbench": (
-                    timing.p50_ms / run.latency_ms if timing and run.latency_ms else None
-                ),
+                **pgbench_comparison(ours.timing if ours else None, run.latency_ms),
             }
         document[phase.value] = runs
+    document["left_out"] = [{"check": c, "reason": why} for c, why in left_out.items()]
     return document

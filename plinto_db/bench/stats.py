@@ -6,7 +6,16 @@ import math
 import statistics
 from collections.abc import Collection, Sequence
 
-from plinto_db.bench.model import Phase, QueryPhase, QueryRow, Timing, Verdict
+from plinto_db.bench import intervals
+from plinto_db.bench.model import (
+    CLIENT_P50,
+    SERVER_MEAN,
+    Phase,
+    QueryPhase,
+    QueryRow,
+    Timing,
+    Verdict,
+)
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
@@ -27,6 +36,7 @@ def summarize(
     if not samples_ns:
         raise ValueError("no timed iterations")
     ordered = sorted(s / 1e6 for s in samples_ns)
+    low, high = intervals.median_interval(ordered)
     return Timing(
         p50_ms=percentile(ordered, 50),
         p95_ms=percentile(ordered, 95),
@@ -38,6 +48,8 @@ def summarize(
         warmup=warmup,
         seconds=wall_seconds,
         budget_hit=budget_hit,
+        p50_low_ms=low,
+        p50_high_ms=high,
     )
 
 
@@ -56,16 +68,83 @@ def compare(
     after: QueryPhase | None,
     catalog: Collection[str],
 ) -> QueryRow:
-    """One row of the report: the speedup only when both phases measured it, and why."""
-    measured_both = bool(before and after and before.measured and after.measured)
-    speedup = buffers = None
-    if measured_both:
-        assert before is not None and after is not None
-        assert before.timing is not None and after.timing is not None
-        speedup = ratio(before.timing.p50_ms, after.timing.p50_ms)
-        buffers = ratio(before.buffers, after.buffers)
+    """One row of the report: the speedup only when both phases measured it, its interval,
+    the server's own figure next to it, and why."""
     verdict, reason = _verdict(phases, before, after, set(catalog))
-    return QueryRow(check, description, before, after, speedup, buffers, verdict, reason)
+    if not (before and after and before.measured and after.measured):
+        return QueryRow(check, description, before, after, None, None, verdict, reason)
+    assert before.timing is not None and after.timing is not None
+    client = intervals.ratio_interval(_p50_interval(before.timing), _p50_interval(after.timing))
+    server, server_interval = _server_speedup(before, after)
+    tighter = intervals.tightness(server_interval) < intervals.tightness(client)
+    return QueryRow(
+        check,
+        description,
+        before,
+        after,
+        speedup_p50=ratio(before.timing.p50_ms, after.timing.p50_ms),
+        buffers_ratio=ratio(before.buffers, after.buffers),
+        verdict=verdict,
+        reason=reason,
+        speedup_low=client[0] if client else None,
+        speedup_high=client[1] if client else None,
+        same_plan=same_plan(before, after),
+        server_speedup=server,
+        server_low=server_interval[0] if server_interval else None,
+        server_high=server_interval[1] if server_interval else None,
+        decided_on=SERVER_MEAN if server is not None and tighter else CLIENT_P50,
+    )
+
+
+def same_plan(before: QueryPhase, after: QueryPhase) -> bool:
+    """The same scans on the same tables through the same set of indexes in both phases."""
+    return before.plan == after.plan and set(before.indexes) == set(after.indexes)
+
+
+def _p50_interval(timing: Timing) -> tuple[float, float] | None:
+    if timing.p50_low_ms is None or timing.p50_high_ms is None:
+        return None
+    return timing.p50_low_ms, timing.p50_high_ms
+
+
+def _server_speedup(
+    before: QueryPhase, after: QueryPhase
+) -> tuple[float | None, tuple[float, float] | None]:
+    b, a = before.server, after.server
+    if b is None or a is None:
+        return None, None
+    interval = intervals.ratio_interval(
+        intervals.mean_interval(b.mean_ms, b.stddev_ms, b.calls),
+        intervals.mean_interval(a.mean_ms, a.stddev_ms, a.calls),
+    )
+    return ratio(b.mean_ms, a.mean_ms), interval
+
+
+def noise(rows: Collection[QueryRow]) -> intervals.Noise:
+    """The same-plan rows measured in both phases, and those whose client p50 interval
+    leaves out 1x."""
+    controls = [r for r in rows if r.same_plan and r.speedup_p50 is not None]
+    strayed = tuple(
+        (r.check, r.speedup_p50)
+        for r in controls
+        if r.speedup_p50 is not None and intervals.strays(_pair(r.speedup_low, r.speedup_high))
+    )
+    return intervals.Noise(len(controls), strayed)
+
+
+def _pair(low: float | None, high: float | None) -> tuple[float, float] | None:
+    return None if low is None or high is None else (low, high)
+
+
+def pgbench_comparison(ours: Timing | None, latency_ms: float | None) -> dict:
+    """Ours next to pgbench, like with like: pgbench's "latency average" is a mean over its
+    transactions and includes the client round trip, so it is set against our mean (which
+    includes ours), never our median."""
+    return {
+        "ours_p50_ms": ours.p50_ms if ours else None,
+        "ours_mean_ms": ours.mean_ms if ours else None,
+        "ours_mean_over_pgbench": ratio(ours.mean_ms, latency_ms) if ours else None,
+    }
 
 
 def _verdict(
@@ -80,7 +159,7 @@ def _verdict(
     if len(set(phases)) < 2 or before is None or after is None:
         only = next(iter(phases)).value if phases else "no"
         return Verdict.NOT_MEASURED, f"only the {only} phase was run: no speedup"
-    if before.indexes and before.indexes == after.indexes:
+    if before.indexes and set(before.indexes) == set(after.indexes):
         return Verdict.SAME_INDEX, f"same index before and after: {', '.join(after.indexes)}"
     used_after = [(index, table) for index, table in after.index_tables if index in catalog]
     if not used_after:
@@ -102,9 +181,9 @@ def _failed(phase: Phase, figures: QueryPhase) -> tuple[Verdict, str]:
 
 def sort_key(row: QueryRow) -> tuple[int, float, str]:
     """Largest speedup first; rows without a speedup after, by name."""
-    if row.speedup_p50 is None:
+    if row.speedup is None:
         return (1, 0.0, row.check)
-    return (0, -row.speedup_p50, row.check)
+    return (0, -row.speedup, row.check)
 
 
 def format_ratio(value: float | None) -> str:

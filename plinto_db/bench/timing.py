@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import pq, sql
 
-from plinto_db.bench.model import QueryPhase
+from plinto_db.bench.model import QueryPhase, ServerTiming
+from plinto_db.bench.server_time import difference, executor_timing, pgss_available, snapshot
 from plinto_db.bench.stats import summarize
 from plinto_db.bench.values import Values
 from plinto_db.check.planwalk import scan_summary, used_indexes, walk
@@ -31,7 +32,7 @@ SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s
 # generic_plans/custom_plans exist from PostgreSQL 14 on
 Q_PLAN_CACHE = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s"
 PLAN_CACHE_MIN_VERSION = 140000
-MIN_TIMED = 3  # the budget never cuts the timed loop below this
+MIN_TIMED = 3  # neither --iterations nor the budget cuts the timed loop below this
 OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 
 
@@ -79,18 +80,23 @@ def _time_one(
     pg = conn.pgconn
     name = f"plinto_bench_{number}"
     params = values.encoded()
+    vacuum_notes: list[str] = []
     try:
         _ok(pg.prepare(name.encode(), check.sql.encode(), None), "PREPARE")
         try:
             literals = _literals(conn, name, values)
-            modifies = _modified_tables(conn, name, literals)
-            samples, wall, warm, budget_hit = _loop(pg, name, params, bool(modifies), options)
+            modifies, queryid = _plain_explain(conn, name, literals)
+            server = _ServerClock(conn, queryid if _pgss(conn) else None)
+            samples, wall, warm, budget_hit = _loop(
+                pg, name, params, bool(modifies), options, server.start
+            )
+            timed_server = server.stop(name, literals, bool(modifies), options.max_seconds / 4)
             explained = _explain(conn, name, literals, bool(modifies))
             cache = _plan_cache(conn, name)
         finally:
             _ok(pg.exec_(f"DEALLOCATE {name}".encode()), "DEALLOCATE")
         if modifies:
-            _vacuum(conn, modifies)
+            vacuum_notes = _vacuum(conn, modifies)
     except _ExecError as exc:
         if pg.transaction_status != pq.TransactionStatus.IDLE:
             pg.exec_(b"ROLLBACK")
@@ -115,14 +121,52 @@ def _time_one(
         execution_ms=top.get("Execution Time"),
         plan_cache=cache,
         rolled_back=bool(modifies),
-        notes=notes,
+        server=timed_server,
+        notes=notes + tuple(vacuum_notes),
     )
 
 
+class _ServerClock:
+    """pg_stat_statements' figures of one statement around the timed loop (or nothing)."""
+
+    def __init__(self, conn: psycopg.Connection, queryid: int | None):
+        self.conn, self.queryid, self.first = conn, queryid, None
+
+    def start(self) -> None:
+        self.first = snapshot(self.conn, self.queryid)
+
+    def stop(
+        self, name: str, literals: list[str], modifies: bool, budget_seconds: float
+    ) -> ServerTiming | None:
+        """The loop's own pg_stat_statements figures, else a few executor timings."""
+        last = snapshot(self.conn, self.queryid)
+        if self.first is not None and last is not None:
+            measured = difference(self.first, last)
+            if measured is not None:
+                return measured
+        explain = _explain_text(name, literals, "ANALYZE, TIMING OFF, ")
+        return executor_timing(self.conn, explain, modifies, budget_seconds)
+
+
+def _pgss(conn: psycopg.Connection) -> bool:
+    """Asked once per connection (the answer cannot change during a phase)."""
+    known = getattr(conn, "_plinto_pgss", None)
+    if known is None:
+        known = pgss_available(conn)
+        conn._plinto_pgss = known  # type: ignore[attr-defined]
+    return known
+
+
 def _loop(
-    pg: pq.abc.PGconn, name: str, params: list[bytes | None], modifies: bool, options: TimingOptions
+    pg: pq.abc.PGconn,
+    name: str,
+    params: list[bytes | None],
+    modifies: bool,
+    options: TimingOptions,
+    between: Callable[[], None] = lambda: None,
 ) -> tuple[list[int], float, int, bool]:
-    """Warm-up (at most a quarter of the budget), then the timed executions."""
+    """Warm-up (at most a quarter of the budget), then the timed executions: --iterations,
+    never fewer than MIN_TIMED whatever --iterations or the budget say."""
     stmt = name.encode()
     clock = time.perf_counter_ns
     started = time.perf_counter()
@@ -132,10 +176,11 @@ def _loop(
         warm += 1
         if time.perf_counter() - started > options.max_seconds / 4:
             break
+    between()
     deadline = started + options.max_seconds
     samples: list[int] = []
     loop_started = time.perf_counter()
-    while len(samples) < options.iterations:
+    while len(samples) < max(options.iterations, MIN_TIMED):
         if modifies:
             _ok(pg.exec_(b"BEGIN"), "BEGIN")
         t0 = clock()
@@ -180,9 +225,12 @@ def _explain_text(name: str, literals: list[str], options: str) -> bytes:
     return f"EXPLAIN ({options}FORMAT JSON) EXECUTE {name}{args}".encode()
 
 
-def _modified_tables(conn: psycopg.Connection, name: str, literals: list[str]) -> list[tuple]:
-    """The tables a ModifyTable node writes (empty for a read-only statement)."""
-    result = conn.pgconn.exec_(_explain_text(name, literals, ""))
+def _plain_explain(
+    conn: psycopg.Connection, name: str, literals: list[str]
+) -> tuple[list[tuple], int | None]:
+    """The tables a ModifyTable node writes (empty for a read-only statement), and the
+    statement's query identifier (PostgreSQL 14+ when computed, for pg_stat_statements)."""
+    result = conn.pgconn.exec_(_explain_text(name, literals, "VERBOSE, "))
     _ok(result, "EXPLAIN")
     document = json.loads(bytes(result.get_value(0, 0)).decode())
     tables = []
@@ -192,7 +240,8 @@ def _modified_tables(conn: psycopg.Connection, name: str, literals: list[str]) -
         if node.get("Node Type") == "ModifyTable" and node.get("Relation Name"):
             tables.append((node.get("Schema"), node["Relation Name"]))
         stack.extend(node.get("Plans") or ())
-    return list(dict.fromkeys(tables))
+    queryid = document[0].get("Query Identifier")
+    return list(dict.fromkeys(tables)), int(queryid) if queryid else None
 
 
 def _explain(conn: psycopg.Connection, name: str, literals: list[str], modifies: bool):
@@ -218,14 +267,29 @@ def _plan_cache(conn: psycopg.Connection, name: str) -> str | None:
     return "generic" if generic > custom else "custom"
 
 
-def _vacuum(conn: psycopg.Connection, tables: list[tuple]) -> None:
-    """Remove the rolled-back row versions, so the next statements see the table as found."""
+def _vacuum(conn: psycopg.Connection, tables: list[tuple]) -> list[str]:
+    """Remove the rolled-back row versions, so the next statements see the table as found;
+    what did not happen is said (a lock it could not get, a table it may not vacuum)."""
+    notes = []
     for schema, table in tables:
         target = sql.Identifier(schema, table) if schema else sql.Identifier(table)
+        shown = f"{schema}.{table}" if schema else table
+        warnings: list[str] = []
+
+        def keep(diagnostic: psycopg.errors.Diagnostic, into: list[str] = warnings) -> None:
+            if diagnostic.severity_nonlocalized == "WARNING" and diagnostic.message_primary:
+                into.append(diagnostic.message_primary)
+
+        conn.add_notice_handler(keep)
         try:
             conn.execute(sql.SQL("VACUUM {}").format(target))
-        except psycopg.Error:
-            pass  # not the owner, or a lock: the dead rows stay for autovacuum
+        except psycopg.Error as exc:
+            reason = exc.diag.message_primary or str(exc).strip()
+            notes.append(f"VACUUM {shown} failed ({reason}): its rolled-back row versions stay")
+        finally:
+            conn.remove_notice_handler(keep)
+        notes += [f"VACUUM {shown}: {text}: its rolled-back row versions stay" for text in warnings]
+    return notes
 
 
 def _ok(result: pq.abc.PGresult, what: str) -> pq.abc.PGresult:

@@ -15,6 +15,7 @@ from typing import Any
 
 from plinto_db import report
 from plinto_db.bench.events import BenchEvents
+from plinto_db.bench.markdown import speedup_cell
 from plinto_db.bench.model import Phase
 from plinto_db.bench.stats import format_ms, format_ratio
 from plinto_db.report.layout import Cell, Column, Table, print_table
@@ -107,6 +108,8 @@ def events_for(fmt: report.OutputFormat) -> BenchEvents:
     return BarBenchEvents() if report.interactive(fmt) else NoteBenchEvents()
 
 
+# the speedup's [95 % interval]; `server`: read from the server's mean, not the client p50
+QUERY_TITLE = "plinto-db bench: database level, p50 (speedup `server`: server mean)"
 QUERY_COLUMNS = (
     Column("check", name=True),
     Column("before", justify="right", brief=True),
@@ -120,14 +123,14 @@ QUERY_COLUMNS = (
 
 def render_table(doc: dict[str, Any], report_path: str | None) -> None:
     """The queries sorted by speedup, then writes, disk, pgbench, HTTP and where the report is."""
-    table = Table(QUERY_COLUMNS, title="plinto-db bench: database level, p50 per query")
+    table = Table(QUERY_COLUMNS, title=QUERY_TITLE)
     for q in doc["queries"]:
         before, after = q.get("before") or {}, q.get("after") or {}
         table.add(
             q["check"],
             format_ms(before.get("p50_ms")),
             format_ms(after.get("p50_ms")),
-            format_ratio(q["speedup_p50"]),
+            speedup_cell(q, basis=True),
             f"{_count(before.get('buffers'))} → {_count(after.get('buffers'))}",
             Cell(q["verdict"], VERDICT_STYLE.get(q["verdict"], "")),
             q["reason"],
@@ -176,9 +179,20 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         total = sum(s["bytes"] for s in sizes)
         lines.append(f"catalog on disk: {total / 2**20:,.1f} MB in {len(sizes)} tables")
     lines.extend(_pgbench_lines(doc.get("pgbench")))
+    lines.extend(noise_lines(doc))
     lines.extend(http_lines(doc.get("http")))
     if not doc["catalog"].get("restored"):
-        lines.append(f"catalog NOT restored: {doc['catalog'].get('restore_error')}")
+        lines += not_restored_lines(doc["catalog"])
+    return lines
+
+
+def not_restored_lines(catalog: dict[str, Any]) -> list[str]:
+    """The restore failed: why, and the statements that finish it."""
+    lines = [f"catalog NOT restored as found: {catalog.get('restore_error')}"]
+    finish = catalog.get("finish") or []
+    if finish:
+        lines.append("these statements finish the job (or `plinto-db apply`, `plinto-db drop`):")
+        lines += [f"  {statement}" for statement in finish]
     return lines
 
 
@@ -204,10 +218,21 @@ def _pgbench_lines(bench: dict | None) -> list[str]:
                 continue
             lines.append(
                 f"pgbench {phase} {check}: latency avg {format_ms(run['latency_ms'])}, "
-                f"ours p50 {format_ms(run['ours_p50_ms'])} "
-                f"({format_ratio(run['ours_p50_over_pgbench'])} of pgbench)"
+                f"ours mean {format_ms(run['ours_mean_ms'])} "
+                f"({format_ratio(run['ours_mean_over_pgbench'])} of pgbench, both means "
+                "with the round trip)"
             )
+    for item in bench.get("left_out") or []:
+        lines.append(f"pgbench left out {item['check']}: {item['reason']}")
     return lines
+
+
+def noise_lines(doc: dict[str, Any]) -> list[str]:
+    """The same-plan control's verdict on the machine, when it has one to give."""
+    noise = doc.get("noise")
+    if not noise or not noise.get("controls"):
+        return []
+    return [f"noise: {noise['summary']}"]
 
 
 def _rate(phase: dict) -> str:
