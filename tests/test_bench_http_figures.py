@@ -319,3 +319,26 @@ def test_the_whole_runs_failures_are_summed_by_status_over_its_endpoints():
         {"status": 500, "kind": "error", "reason": "500: x", "count": 9},
         {**pool, "count": 7},
     ]
+
+
+@pytest.mark.parametrize(
+    ("http", "http_error", "code"),
+    [
+        ({"bugs": []}, None, 0),  # overload alone is a result, not a failure
+        ({"bugs": ["mix, /q/x: 3 × 500: boom"]}, None, 1),
+        (None, "the API stopped at start-up (exit 1): …", 1),
+    ],
+)
+def test_a_bug_or_an_http_phase_that_failed_fails_the_run(http, http_error, code):
+    from plinto_db.bench.model import Phase, PhaseOutcome, PhaseStatus
+    from plinto_db.bench.run import BenchResult
+
+    phase = PhaseOutcome(
+        Phase.AFTER, PhaseStatus.DONE, 1.0, "built", http=http, http_error=http_error
+    )
+    result = BenchResult(
+        request=None, started_at="", seconds=0.0, server={}, machine={}, rows={},
+        catalog={"restored": True}, phases=(phase,), queries=(), writes=(), sizes=(),
+        pgbench=None,
+    )  # fmt: skip
+    assert int(result.exit_code) == code
