@@ -188,7 +188,9 @@ def test_the_default_isolated_set_is_the_flows_the_biggest_winners_and_a_1x_cont
     named = HttpLoad(endpoints=("25_mine", "my-sessions", "/q/25_mine"))
     assert isolated_paths(STATE, named, ranked) == ["/q/25_mine", "/flow/my-sessions"]
     assert isolated_paths(STATE, HttpLoad(isolate=False), ranked) == []
-    assert isolated_paths(STATE, HttpLoad(scenario="report"), ranked) == []
+    assert isolated_paths(STATE, HttpLoad(scenario="report", isolate=False), ranked) == []
+    with_scenario = HttpLoad(scenario="report", isolate=True)  # --scenario report --http-isolate
+    assert isolated_paths(STATE, with_scenario, ranked)[-1] == "/q/03_sessions_validate_fast"
 
 
 def test_winners_are_the_catalog_served_checks_slowest_first():

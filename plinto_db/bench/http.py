@@ -158,7 +158,7 @@ def isolated_paths(state, load: HttpLoad, ranked: Sequence[str]) -> list[str]:
     """The endpoints run alone: those named by --http-endpoint; else every flow, the first
     WINNERS of `ranked` that can be loaded, and one 1× control (the jti lookup, else the
     fastest loadable check of `ranked`)."""
-    if not load.isolate or load.scenario:
+    if not load.isolate:  # off by default with --scenario (bench_request)
         return []
     if load.endpoints:
         return list(dict.fromkeys(select_paths(state, load.endpoints)[0]))
