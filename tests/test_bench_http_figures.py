@@ -344,3 +344,15 @@ def test_a_bug_or_an_http_phase_that_failed_fails_the_run(http, http_error, code
         pgbench=None,
     )  # fmt: skip
     assert int(result.exit_code) == code
+
+
+def test_a_mixed_endpoint_that_failed_is_named_on_the_terminal_with_its_failures():
+    dashboard, fine = "/flow/org-dashboard", "/q/03_sessions_validate_fast"
+    before = _run({dashboard: _figures(100, 25, 10, [OVERLOAD]), fine: _figures(50, 0, 5)}, 20)
+    after = _run({dashboard: _figures(100, 0, 10), fine: _figures(50, 0, 5)}, 20)
+    phases = {"before": _phase(before, []), "after": _phase(after, [])}
+    lines = summary(http_section(phases, {}, {"users": 50}))
+    named = [line for line in lines if line.startswith("    /")]
+    assert named == [
+        f"    {dashboard}: 7.5 → 10 req/s; 25 failed: 25 × 503 pool exhausted → 0 failed"
+    ]
