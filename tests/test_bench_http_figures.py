@@ -188,7 +188,9 @@ def test_the_default_isolated_set_is_the_flows_the_biggest_winners_and_a_1x_cont
     named = HttpLoad(endpoints=("25_mine", "my-sessions", "/q/25_mine"))
     assert isolated_paths(STATE, named, ranked) == ["/q/25_mine", "/flow/my-sessions"]
     assert isolated_paths(STATE, HttpLoad(isolate=False), ranked) == []
-    assert isolated_paths(STATE, HttpLoad(scenario="report"), ranked) == []
+    assert isolated_paths(STATE, HttpLoad(scenario="report", isolate=False), ranked) == []
+    with_scenario = HttpLoad(scenario="report", isolate=True)  # --scenario report --http-isolate
+    assert isolated_paths(STATE, with_scenario, ranked)[-1] == "/q/03_sessions_validate_fast"
 
 
 def test_winners_are_the_catalog_served_checks_slowest_first():
@@ -318,4 +320,39 @@ def test_the_whole_runs_failures_are_summed_by_status_over_its_endpoints():
     assert figures["failures_by_status"] == [
         {"status": 500, "kind": "error", "reason": "500: x", "count": 9},
         {**pool, "count": 7},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("http", "http_error", "code"),
+    [
+        ({"bugs": []}, None, 0),  # overload alone is a result, not a failure
+        ({"bugs": ["mix, /q/x: 3 × 500: boom"]}, None, 1),
+        (None, "the API stopped at start-up (exit 1): …", 1),
+    ],
+)
+def test_a_bug_or_an_http_phase_that_failed_fails_the_run(http, http_error, code):
+    from plinto_db.bench.model import Phase, PhaseOutcome, PhaseStatus
+    from plinto_db.bench.run import BenchResult
+
+    phase = PhaseOutcome(
+        Phase.AFTER, PhaseStatus.DONE, 1.0, "built", http=http, http_error=http_error
+    )
+    result = BenchResult(
+        request=None, started_at="", seconds=0.0, server={}, machine={}, rows={},
+        catalog={"restored": True}, phases=(phase,), queries=(), writes=(), sizes=(),
+        pgbench=None,
+    )  # fmt: skip
+    assert int(result.exit_code) == code
+
+
+def test_a_mixed_endpoint_that_failed_is_named_on_the_terminal_with_its_failures():
+    dashboard, fine = "/flow/org-dashboard", "/q/03_sessions_validate_fast"
+    before = _run({dashboard: _figures(100, 25, 10, [OVERLOAD]), fine: _figures(50, 0, 5)}, 20)
+    after = _run({dashboard: _figures(100, 0, 10), fine: _figures(50, 0, 5)}, 20)
+    phases = {"before": _phase(before, []), "after": _phase(after, [])}
+    lines = summary(http_section(phases, {}, {"users": 50}))
+    named = [line for line in lines if line.startswith("    /")]
+    assert named == [
+        f"    {dashboard}: 7.5 → 10 req/s; 25 failed: 25 × 503 pool exhausted → 0 failed"
     ]

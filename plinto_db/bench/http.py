@@ -4,6 +4,12 @@
 serve the workload is one line, exit 2), starts the API (`python -m plinto_db.api.runner`) and
 Locust headless as subprocesses, and stops both by process group, also on Ctrl-C or failure.
 Locust never runs in this process: gevent monkey-patches whatever imports it.
+
+Rooms: this one (the load, which endpoints, the phase), `http_runs` (the Locust runs of a
+phase: the mix or the scenario, then each endpoint alone), `http_figures` (failures and
+throughput, pure), `http_scenario` (the report's load test and its claims, pure),
+`http_document` (results.json's section, pure), `http_locust` and `http_procs` (command lines,
+CSV, processes).
 """
 
 from __future__ import annotations
@@ -158,7 +164,7 @@ def isolated_paths(state, load: HttpLoad, ranked: Sequence[str]) -> list[str]:
     """The endpoints run alone: those named by --http-endpoint; else every flow, the first
     WINNERS of `ranked` that can be loaded, and one 1× control (the jti lookup, else the
     fastest loadable check of `ranked`)."""
-    if not load.isolate or load.scenario:
+    if not load.isolate:  # off by default with --scenario (bench_request)
         return []
     if load.endpoints:
         return list(dict.fromkeys(select_paths(state, load.endpoints)[0]))

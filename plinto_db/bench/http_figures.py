@@ -27,11 +27,6 @@ SHOWN_FAILURE = ("status", "kind", "reason", "count")
 FIGURES = ("requests", "failures", "rps", "avg_ms", "p50_ms", "p95_ms", "p99_ms")
 
 
-def failure_message(status: int, error: str) -> str:
-    """What the locustfile records for a failed request (parsed back by `parse_failure`)."""
-    return f"HTTP {status}: {error}"
-
-
 def parse_failure(text: str) -> tuple[int, str]:
     """(status, reason) of one Error cell of Locust's failures CSV; (0, text) when it is not
     ours (a failure Locust raised itself)."""
@@ -114,19 +109,6 @@ def rps_ratio(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
     if not low or high is None:
         return None
     return round(high / low, 2)
-
-
-def errors_of(figures: Mapping[str, Any] | None) -> int:
-    """Failures of a phase's figures that are bugs (not overload)."""
-    if not figures:
-        return 0
-    return sum(f["count"] for f in figures.get("failures_by_status", ()) if f["kind"] == ERROR)
-
-
-def overload_of(figures: Mapping[str, Any] | None) -> int:
-    if not figures:
-        return 0
-    return sum(f["count"] for f in figures.get("failures_by_status", ()) if f["kind"] == OVERLOAD)
 
 
 def pair(

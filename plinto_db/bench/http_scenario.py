@@ -75,7 +75,7 @@ def _miss(value: float | None, claimed: tuple[float, float], phase: str, unit: s
     if low <= value <= high:
         return None
     side = "below" if value < low else "above"
-    return f"{phase} {value:g}{unit} is {side} the claimed {low:g}–{high:g}{unit}"
+    return f"{phase} {value:,.4g}{unit} is {side} the claimed {low:g}–{high:g}{unit}"
 
 
 def evaluate(claim: Claim, before_run, after_run) -> dict[str, Any]:

@@ -28,6 +28,11 @@ FIGURES_HEADER = (
 )
 
 
+def _figures_table(run: dict) -> list[str]:
+    """A whole run's figures, before and after."""
+    return [*FIGURES_HEADER, *(_figures_row(p, run.get(p)) for p in ("before", "after"))]
+
+
 def http_section(doc: dict[str, Any], locust_limits: str) -> str:
     http = doc["http"]
     lines = ["## HTTP level (Locust through the companion API)", "", locust_limits, ""]
@@ -58,9 +63,7 @@ def _mix(mix: dict | None) -> list[str]:
         "queue behind it), so this is the API's throughput, not any endpoint's speed. "
         f"Successful requests/s after / before: **{format_ratio(mix['rps_ratio'])}**.",
         "",
-        *FIGURES_HEADER,
-        _figures_row("before", mix.get("before")),
-        _figures_row("after", mix.get("after")),
+        *_figures_table(mix),
         "",
         "Per endpoint within the mix (no ratio: see the isolated runs):",
         "",
@@ -163,9 +166,7 @@ def _scenario(scenario: dict | None, doc: dict[str, Any]) -> list[str]:
         "lies in the claimed range (better than claimed does not hold either: the number is "
         "not what was measured).",
         "",
-        *FIGURES_HEADER,
-        _figures_row("before", scenario.get("before")),
-        _figures_row("after", scenario.get("after")),
+        *_figures_table(scenario),
         "",
         "| claim | claimed before | claimed after | measured before | measured after | holds |",
         "|---|---|---|---|---|---|",

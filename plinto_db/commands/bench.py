@@ -89,7 +89,8 @@ HttpOption = Annotated[
     bool,
     typer.Option(
         "--http",
-        help="Also load the companion API with Locust in each phase.",
+        help="Also load the companion API with Locust in each phase (the --http-* options "
+        "and --scenario need it).",
         rich_help_panel=HTTP,
     ),
 ]

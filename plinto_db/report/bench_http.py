@@ -49,6 +49,7 @@ def summary(http: dict[str, Any]) -> list[str]:
         )
         lines.append(f"  before: {_phase(mix['before'])}")
         lines.append(f"  after:  {_phase(mix['after'])}")
+        lines.extend(failing_endpoints(mix["endpoints"]))
     isolated = http.get("isolated") or []
     if isolated:
         seconds = isolated[0]["seconds"]
@@ -69,6 +70,20 @@ def summary(http: dict[str, Any]) -> list[str]:
     return lines
 
 
+def failing_endpoints(rows: list[dict]) -> list[str]:
+    """`    /flow/x: 7.5 → 20 req/s; 25 failed: … → 0 failed` for each endpoint of a run that
+    had a failure in either phase (the run's totals alone would hide which one failed)."""
+    lines = []
+    for row in rows:
+        before, after = row.get("before"), row.get("after")
+        if (before or {}).get("failures") or (after or {}).get("failures"):
+            lines.append(
+                f"    {row['endpoint']}: {rps((before or {}).get('rps'))} → "
+                f"{rps((after or {}).get('rps'))} req/s; {failures(before)} → {failures(after)}"
+            )
+    return lines
+
+
 def _scenario(scenario: dict | None) -> list[str]:
     if scenario is None:
         return []
@@ -77,6 +92,7 @@ def _scenario(scenario: dict | None) -> list[str]:
         f"{scenario['seconds']:g} s per phase):",
         f"  before: {_phase(scenario['before'])}",
         f"  after:  {_phase(scenario['after'])}",
+        *failing_endpoints(scenario["endpoints"]),
     ]
     for claim in scenario["claims"]:
         shown = claim["statistic"].removesuffix("_ms").replace("_percent", " %")
