@@ -76,6 +76,7 @@ def test_capture_advise_apply_check_bench_is_one_loop(pg_server, run_cli, tmp_pa
         plinto("advise", "--checks", "checks/captured", "--write", "indexes/50_advised.sql",
                *costing(dsn))  # fmt: skip
         catalog = advised.read_text()
+        assert ("costed with trial builds" if costing(dsn) else "costed with HypoPG") in catalog
         for column in ADVISED:
             assert f"ON orders ({column}" in catalog or f"ON public.orders ({column}" in catalog, (
                 catalog
@@ -98,5 +99,7 @@ def test_capture_advise_apply_check_bench_is_one_loop(pg_server, run_cli, tmp_pa
             assert row["verdict"] == "helped", (name, row["verdict"], row.get("reason"))
             assert row["after"]["index"].startswith("adv_orders_"), row
             assert row["before"]["buffers"] > row["after"]["buffers"], row
+        # and round again: everything advised is built, nothing to add
+        assert "nothing to add" in plinto("advise", "--checks", "checks/captured", *costing(dsn))
     finally:
         pg_server.drop_database(dsn)
