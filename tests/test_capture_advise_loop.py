@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import psycopg
+from test_advise import costing  # HypoPG where the server has it (15 here), else trial builds
 
 # 5,000 rows of about 150 bytes: some 100 pages, so a sequential read is what an index saves
 SCHEMA = """
@@ -39,13 +40,6 @@ def build_and_run_the_workload(server) -> str:
             for n in range(1, times + 1):
                 conn.execute(text.format(n=n * 37))
     return dsn
-
-
-def costing(dsn: str) -> list[str]:
-    """HypoPG where the server has it (PostgreSQL 15 here); trial builds where not (18)."""
-    with psycopg.connect(dsn) as conn:
-        query = "SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"
-        return [] if conn.execute(query).fetchone() else ["--trial-builds"]
 
 
 def captured_checks(checks_dir: Path) -> dict[str, str]:
