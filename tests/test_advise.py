@@ -250,7 +250,7 @@ def test_the_loop_advise_write_apply_check(pg_server, run_cli, tmp_path):
     dsn = build_shop(pg_server)
     try:
         checks_dir, indexes_dir = write_inputs(tmp_path, RULE_CHECKS)
-        # (capture goes here: `plinto-db capture --out checks_dir` writes the checks)
+        # hand-written checks here; from a captured workload: tests/test_capture_advise_loop.py
         written = advise_write(run_cli, dsn, checks_dir, indexes_dir)
         text = written.read_text()
         assert "-- serves: order_history" in text

@@ -233,7 +233,7 @@ def test_a_second_run_changes_nothing_and_a_hand_edited_file_is_left_alone(shop_
     third = capture(shop_db, out)
     (outcome,) = [o for o in third.outcomes if o.path == edited]
     assert outcome.action is Action.LEFT_ALONE
-    assert outcome.reason == "edited by hand since capture wrote it"
+    assert outcome.reason == "edited since capture wrote it (by hand or by advise)"
     assert edited.read_text() == text
 
 

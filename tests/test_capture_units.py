@@ -58,6 +58,7 @@ def statement(query: str, calls: int = 1, total: float = 1.0, queryid: int = 1) 
         ("SELECT * FROM pg_stat_statements", "the tool's own query"),
         ("SELECT * FROM plinto_db.apply_ledger", "the tool's own query"),
         ("SELECT id FROM users AS plinto_sample LIMIT $1", "the tool's own query"),
+        ('SELECT count(*) FROM "public"."orders" AS plinto_db_rows', "the tool's own query"),
         ("SELECT $1", "reads no table"),
         ("WITH x AS (SELECT $1 AS a) SELECT a FROM x", "reads no table"),
         ("<insufficient privilege>", "query text hidden (needs pg_read_all_stats)"),

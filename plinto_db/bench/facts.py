@@ -150,7 +150,10 @@ def row_counts(conn: psycopg.Connection, tables: Iterable[TableRef]) -> dict[str
     qualified name."""
     counts: dict[str, int] = {}
     for table in dict.fromkeys(tables):
-        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.schema, table.name))
+        # the alias tells `capture` this count is the tool's, not the workload's
+        query = sql.SQL("SELECT count(*) FROM {} AS plinto_db_rows").format(
+            sql.Identifier(table.schema, table.name)
+        )
         counts[table.qualified] = conn.execute(query).fetchone()[0]
     return counts
 

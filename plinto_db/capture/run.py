@@ -209,7 +209,7 @@ def _existing(found: Existing, chosen: Chosen, numbers: Numbers) -> Outcome:
             statement.queryid, action, found.path, numbers, chosen.share, query=statement.query
         )
     why = (
-        "edited by hand since capture wrote it"
+        "edited since capture wrote it (by hand or by advise)"
         if found.state is FileState.EDITED
         else "not written by capture"
     )

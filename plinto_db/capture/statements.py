@@ -21,6 +21,8 @@ from pglast.parser import ParseError, parse_sql_json
 
 # the alias capture gives the tables of its own sample queries, so a later capture knows them
 SAMPLE_ALIAS = "plinto_sample"
+# the alias the tool's other reads give their tables (bench's row counts: plinto_db_rows)
+TOOL_ALIAS = "plinto_db_"
 TOOL_SCHEMAS = frozenset({"plinto_db"})  # apply's ledger lives there
 CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 
@@ -139,7 +141,7 @@ def _is_tool(node: tuple[str | None, str, str | None]) -> bool:
     schema, relname, alias = node
     return (
         schema in TOOL_SCHEMAS
-        or (alias or "").startswith(SAMPLE_ALIAS)
+        or (alias or "").startswith((SAMPLE_ALIAS, TOOL_ALIAS))
         or relname in ("pg_stat_statements", "pg_stat_statements_info")
         or relname.startswith("hypopg")
     )
