@@ -159,6 +159,20 @@ def test_same_definition_compares_everything_but_the_include_order():
     assert not compare.same_definition(a, index("e", key(1), include=(2, 3), predicate="x"))
 
 
+def test_duplicate_index_groups_identical_definitions_per_table_keeping_the_oldest():
+    from plinto_db.doctor.checks import duplicate_index
+
+    old, twin, late = (index(n, key(1), oid=o) for n, o in (("old", 1), ("twin", 2), ("late", 3)))
+    other_table = index("elsewhere", key(1), oid=4, table_oid=2)
+    different = index("desc", key(1, option=1), oid=5)
+    facts = Facts(version=180000, indexes=(late, other_table, twin, different, old))
+    found = duplicate_index.find(facts)
+    assert sorted((f.index.name, f.covered_by.name) for f in found) == [
+        ("late", "old"),
+        ("twin", "old"),
+    ]
+
+
 def test_a_unique_cover_needs_a_full_unique_btree_leading_as_a_set():
     unique = index("u", key(1), key(2), unique=True)
     assert compare.unique_cover(unique, index("x", key(2), key(1), key(3)))

@@ -29,14 +29,19 @@ def usable(index: IndexFact) -> bool:
 
 
 def same_definition(a: IndexFact, b: IndexFact) -> bool:
+    return definition_key(a) == definition_key(b)
+
+
+def definition_key(index: IndexFact) -> tuple:
+    """Equal for exactly the indexes of the same definition: a dict groups them in one pass."""
     return (
-        a.table_oid == b.table_oid
-        and a.method == b.method
-        and a.keys == b.keys
-        and set(a.include) == set(b.include)
-        and a.predicate == b.predicate
-        and a.unique == b.unique
-        and a.nulls_not_distinct == b.nulls_not_distinct
+        index.table_oid,
+        index.method,
+        index.keys,
+        frozenset(index.include),
+        index.predicate,
+        index.unique,
+        index.nulls_not_distinct,
     )
 
 

@@ -17,9 +17,11 @@ USER_TABLE_FILTER = """
 """
 
 # pg_constraint has no index on conindid: the constraints that back or reference an index
-# are read once (the CTEs), not looked up per index
+# are read once (the CTEs), not looked up per index. A partitioned index's size and scans add
+# up its leaves; every leaf is measured once (`measured`), whether it is listed itself or only
+# under its parent (a partition in another schema), so 1,000 partitions cost 1,000 calls.
 INDEXES = """
-WITH backing AS (
+WITH RECURSIVE backing AS (
     SELECT DISTINCT ON (c.conindid) c.conindid, c.conrelid, c.contype::text AS contype
     FROM pg_constraint c WHERE c.contype IN ('p', 'u', 'x') AND c.conindid <> 0
     ORDER BY c.conindid, c.contype
@@ -27,49 +29,99 @@ WITH backing AS (
     SELECT f.conindid, array_agg(f.conname::text ORDER BY f.conname) AS names
     FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid <> 0
     GROUP BY f.conindid
+), listed AS MATERIALIZED (
+    SELECT x.indexrelid, x.indrelid, ic.relkind
+    FROM pg_index x
+    JOIN pg_class ic ON ic.oid = x.indexrelid
+    JOIN pg_class tc ON tc.oid = x.indrelid
+    JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+    WHERE tc.relkind IN ('r', 'p', 'm') AND {table_filter}
+), tree AS (
+    SELECT l.indexrelid AS root, l.indexrelid AS relid FROM listed l WHERE l.relkind = 'I'
+    UNION ALL
+    SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
+), measured AS MATERIALIZED (
+    SELECT u.relid, pg_relation_size(u.relid) AS size, pg_stat_get_numscans(u.relid) AS scans
+    FROM (SELECT relid FROM tree UNION SELECT indexrelid FROM listed) u
+    JOIN pg_class c ON c.oid = u.relid
+    WHERE c.relkind = 'i'
+), totals AS (
+    SELECT t.root, sum(m.size)::bigint AS size, sum(m.scans)::bigint AS scans
+    FROM tree t JOIN measured m ON m.relid = t.relid
+    GROUP BY t.root
+), keys AS (
+    SELECT l.indexrelid,
+           array_agg(CASE WHEN k.attnum <> 0 THEN quote_ident(a.attname::text)
+                          ELSE pg_get_indexdef(l.indexrelid, k.k::int, false) END
+                     ORDER BY k.k) AS texts
+    FROM listed l
+    JOIN pg_index x ON x.indexrelid = l.indexrelid
+    CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, k)
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+    GROUP BY l.indexrelid
+), opclasses AS (
+    SELECT l.indexrelid, array_agg(o.opcdefault ORDER BY c.k) AS defaults
+    FROM listed l
+    JOIN pg_index x ON x.indexrelid = l.indexrelid
+    CROSS JOIN LATERAL unnest(x.indclass::oid[]) WITH ORDINALITY AS c(oid, k)
+    JOIN pg_opclass o ON o.oid = c.oid
+    GROUP BY l.indexrelid
 )
 SELECT x.indexrelid::bigint, n.nspname, ic.relname, x.indrelid::bigint, tn.nspname, tc.relname,
        am.amname, ic.relkind::text, x.indnkeyatts, x.indkey::int2[],
-       ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, false)
-             FROM generate_series(1, x.indnatts) AS k ORDER BY k),
+       COALESCE(ky.texts, '{{}}'::text[]),
        x.indclass::oid[]::bigint[], x.indcollation::oid[]::bigint[], x.indoption::int2[],
-       ARRAY(SELECT o.opcdefault FROM unnest(x.indclass::oid[]) WITH ORDINALITY AS c(oid, k)
-             JOIN pg_opclass o ON o.oid = c.oid ORDER BY c.k),
+       COALESCE(op.defaults, '{{}}'::bool[]),
        pg_get_expr(x.indpred, x.indrelid), x.indpred::text,
        x.indisunique, x.indisprimary, x.indisvalid, x.indisready, x.indisreplident,
        {nulls_not_distinct},
        b.contype,
        COALESCE(r.names, '{{}}'::text[]),
        (SELECT i.inhparent::bigint FROM pg_inherits i WHERE i.inhrelid = x.indexrelid LIMIT 1),
-       CASE WHEN ic.relkind = 'I' THEN
-         (SELECT COALESCE(sum(pg_relation_size(p.relid)), 0)::bigint
-          FROM pg_partition_tree(x.indexrelid) p WHERE p.isleaf)
-       ELSE pg_relation_size(x.indexrelid) END,
-       CASE WHEN ic.relkind = 'I' THEN
-         (SELECT COALESCE(sum(pg_stat_get_numscans(p.relid)), 0)::bigint
-          FROM pg_partition_tree(x.indexrelid) p WHERE p.isleaf)
-       ELSE pg_stat_get_numscans(x.indexrelid) END,
+       CASE WHEN ic.relkind = 'I' THEN COALESCE(tot.size, 0) ELSE own.size END,
+       CASE WHEN ic.relkind = 'I' THEN COALESCE(tot.scans, 0) ELSE own.scans END,
        {last_scan},
        CASE WHEN NOT x.indisvalid THEN pg_get_indexdef(x.indexrelid) END  -- for the report
-FROM pg_index x
+FROM listed l
+JOIN pg_index x ON x.indexrelid = l.indexrelid
 JOIN pg_class ic ON ic.oid = x.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_class tc ON tc.oid = x.indrelid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN keys ky ON ky.indexrelid = x.indexrelid
+LEFT JOIN opclasses op ON op.indexrelid = x.indexrelid
+LEFT JOIN measured own ON own.relid = x.indexrelid
+LEFT JOIN totals tot ON tot.root = x.indexrelid
 LEFT JOIN backing b ON b.conindid = x.indexrelid AND b.conrelid = x.indrelid
 LEFT JOIN referencing r ON r.conindid = x.indexrelid
-WHERE tc.relkind IN ('r', 'p', 'm') AND {table_filter}
 ORDER BY tn.nspname, tc.relname, ic.relname
 """
 
+# As for INDEXES: a partitioned table's size adds up its leaves, each measured once
 TABLES = """
+WITH RECURSIVE listed AS MATERIALIZED (
+    SELECT tc.oid, tc.relkind
+    FROM pg_class tc
+    JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+    WHERE tc.relkind IN ('r', 'p') AND {table_filter}
+), tree AS (
+    SELECT l.oid AS root, l.oid AS relid FROM listed l WHERE l.relkind = 'p'
+    UNION ALL
+    SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
+), measured AS MATERIALIZED (
+    SELECT u.relid, pg_table_size(u.relid) AS size
+    FROM (SELECT relid FROM tree UNION SELECT oid FROM listed) u
+    JOIN pg_class c ON c.oid = u.relid
+    WHERE c.relkind NOT IN ('p', 'I')
+), totals AS (
+    SELECT t.root, sum(m.size)::bigint AS size
+    FROM tree t JOIN measured m ON m.relid = t.relid
+    GROUP BY t.root
+)
 SELECT tc.oid::bigint, tn.nspname, tc.relname, tc.relkind::text, tc.relispartition,
        EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = tc.oid AND c.contype = 'p'),
-       CASE WHEN tc.relkind = 'p' THEN
-         (SELECT COALESCE(sum(pg_table_size(p.relid)), 0)::bigint
-          FROM pg_partition_tree(tc.oid) p WHERE p.isleaf)
-       ELSE pg_table_size(tc.oid) END,
+       CASE WHEN tc.relkind = 'p' THEN COALESCE(tot.size, 0) ELSE own.size END,
        ARRAY(SELECT a.attnum FROM pg_attribute a
              WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
        ARRAY(SELECT a.attname::text FROM pg_attribute a
@@ -80,9 +132,11 @@ SELECT tc.oid::bigint, tn.nspname, tc.relname, tc.relkind::text, tc.relispartiti
                  AND a.attnum = ANY (n.conkey))
              FROM pg_attribute a
              WHERE a.attrelid = tc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
-FROM pg_class tc
+FROM listed l
+JOIN pg_class tc ON tc.oid = l.oid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-WHERE tc.relkind IN ('r', 'p') AND {table_filter}
+LEFT JOIN measured own ON own.relid = tc.oid
+LEFT JOIN totals tot ON tot.root = tc.oid
 ORDER BY tn.nspname, tc.relname
 """
 
