@@ -10,7 +10,7 @@ import re
 
 import psycopg
 import pytest
-from test_docs_examples import assert_same_keys, example
+from test_docs_examples import DOCS, assert_same_keys, example
 
 # the catalog of the dry-run example, cut to what it shows plus one index already built
 DRY_RUN_CATALOG = """\
@@ -103,3 +103,9 @@ def test_apply_and_status_json_examples_have_the_real_keys(new_db, run_cli, tmp_
             row["state"],
             row["detail"],
         )
+
+    history = run_cli("history", "--dsn", dsn, "--format", "json")
+    entry = json.loads(history.stdout)["entries"][0]
+    page = " ".join((DOCS / "apply.md").read_text().split())
+    shown = re.search(r'JSON: `\{"command": "history", "entries": \[\{(.*?)\}\]\}`', page).group(1)
+    assert set(entry) == set(re.findall(r'"(\w+)"', shown))
