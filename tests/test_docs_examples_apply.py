@@ -109,3 +109,24 @@ def test_apply_and_status_json_examples_have_the_real_keys(new_db, run_cli, tmp_
     page = " ".join((DOCS / "apply.md").read_text().split())
     shown = re.search(r'JSON: `\{"command": "history", "entries": \[\{(.*?)\}\]\}`', page).group(1)
     assert set(entry) == set(re.findall(r'"(\w+)"', shown))
+
+
+EVENTS = """
+CREATE TABLE events (id bigint, account_id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+"""
+
+
+def test_status_json_partitioned_row_has_the_keys_shown(new_db, run_cli, tmp_path):
+    dsn = new_db("empty")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(EVENTS)
+    catalog = tmp_path / "events.sql"
+    catalog.write_text("CREATE INDEX events_account_idx ON events (account_id);\n")
+    assert run_cli("apply", "--dsn", dsn, "--indexes", str(catalog)).returncode == 0
+    status = run_cli("status", "--dsn", dsn, "--indexes", str(catalog), "--format", "json")
+    (real,) = json.loads(status.stdout)["indexes"]
+    shown = json.loads(example("apply.md", '"partitions": {"attached"'))
+    assert_same_keys(shown, real)
+    assert (real["definition"], real["partitions"]) == (shown["definition"], shown["partitions"])
