@@ -1,7 +1,7 @@
 """docs/apply.md's examples are what apply and status print, run here on a real server: the
 dry-run plan (one drifted index, one missing), the --table/--only refusals, and the keys of
-apply's and status's JSON documents (status: a catalog row, a plain index outside the
-catalog and a constraint-backed one)."""
+apply's, status's and history's JSON documents (status: a catalog row, a plain index outside
+the catalog, a constraint-backed one, a partitioned catalog index)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ CREATE INDEX "Orders_Id" ON "Shop"."Orders" (id);
 """
 
 
-def test_dry_run_example_is_what_apply_prints(new_db, run_cli, tmp_path):
+def schema_with_one_built(new_db, run_cli, tmp_path):
+    """The schema, the dry-run example's catalog, and its first index built."""
     dsn = new_db("schema")
     catalog = tmp_path / "catalog.sql"
     catalog.write_text(DRY_RUN_CATALOG)
@@ -39,6 +40,11 @@ def test_dry_run_example_is_what_apply_prints(new_db, run_cli, tmp_path):
         "apply", "--dsn", dsn, "--indexes", str(catalog), "--only", "idx_users_email_status"
     )
     assert built.returncode == 0, built.stderr
+    return dsn, catalog
+
+
+def test_dry_run_example_is_what_apply_prints(new_db, run_cli, tmp_path):
+    dsn, catalog = schema_with_one_built(new_db, run_cli, tmp_path)
     with psycopg.connect(dsn, autocommit=True) as conn:  # drifted: ascending
         conn.execute(
             "CREATE INDEX idx_users_unverified ON users (created_at) WHERE email_verified = false"
@@ -76,13 +82,7 @@ def test_table_and_only_refusals_are_what_apply_prints(shop_db, run_cli, tmp_pat
 
 
 def test_apply_and_status_json_examples_have_the_real_keys(new_db, run_cli, tmp_path):
-    dsn = new_db("schema")
-    catalog = tmp_path / "catalog.sql"
-    catalog.write_text(DRY_RUN_CATALOG)
-    built = run_cli(
-        "apply", "--dsn", dsn, "--indexes", str(catalog), "--only", "idx_users_email_status"
-    )
-    assert built.returncode == 0, built.stderr
+    dsn, catalog = schema_with_one_built(new_db, run_cli, tmp_path)
     applied = run_cli(
         "apply", "--dsn", dsn, "--indexes", str(catalog), "--format", "json",
         "--only", "idx_passkeys_user_id",

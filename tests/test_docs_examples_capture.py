@@ -93,3 +93,20 @@ def test_json_document_has_the_keys_shown(users_db, run_cli, tmp_path):
     assert set(real) == keys_of(top)
     assert set(real["summary"]) == keys_of(summary)
     assert set(real["statements"][0]) == keys_of(statement)
+
+
+def test_a_key_or_path_operand_draws_no_value_from_the_column():
+    # found running the page's flow on seeded Plinto: `user_metadata ? $2` was sampled with
+    # the whole jsonb value as the key (`? '{}'`); a key is compared with no column
+    from plinto_db.capture.params import parameter_sources
+
+    def columns(table):
+        return frozenset({"id", "email", "meta"}) if table == (None, "users") else None
+
+    sql = (
+        "SELECT meta->>$1 FROM users WHERE meta ? $2 AND meta #> $3 IS NOT NULL "
+        "AND email = $4 AND meta @> $5 ORDER BY id LIMIT $6"
+    )
+    found = parameter_sources(sql, columns)
+    assert sorted(found) == [4, 5, 6]
+    assert (found[4].expression, found[5].expression) == ("email", "meta")
