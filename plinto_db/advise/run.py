@@ -65,7 +65,7 @@ def run_advise(request: AdviseRequest) -> AdviseRun:
     today = run_checks(
         CheckRequest(
             dsn=target,
-            checks_path=checks_dir,
+            checks_path=request.checks_path,  # None: check's defaults, the bundled catalog too
             indexes_path=request.indexes_path,
             statement_timeout_ms=request.statement_timeout_ms,
             lock_timeout_ms=request.lock_timeout_ms,

@@ -67,6 +67,14 @@ _COMPARISONS = frozenset(
 )
 
 
+# operators whose operands are values of one kind, so the column's own value fits `$n`; the
+# rest (`->>`, `?`, `#>`, `||`, arithmetic ...) take a key, a path or an operand of another
+# kind: a value drawn from the column would plan a nonsense query (`meta ? '{}'`)
+_VALUE_OPERATORS = frozenset(
+    {"=", "<>", "!=", "<", "<=", ">", ">=", "~", "~*", "!~", "!~*", "@>", "<@", "&&"}
+)
+
+
 def parameter_sources(sql: str, columns: Columns) -> dict[int, Source]:
     """$n -> where a real value for it can be drawn from (parameters without one are absent)."""
     try:
@@ -158,6 +166,9 @@ def _assignments(node: ast.UpdateStmt, scope: _Scope, columns: Columns, found: d
 
 
 def _comparison(node: ast.A_Expr, scope: _Scope, columns: Columns, found: dict) -> None:
+    if node.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_OP_ANY):
+        if node.name[-1].sval not in _VALUE_OPERATORS:
+            return
     sides = [(node.lexpr, node.rexpr), (node.rexpr, node.lexpr)]
     for value_side, other in sides:
         numbers = _param_numbers(value_side)
