@@ -255,3 +255,101 @@ def _wait_for_the_wait(dsn: str) -> None:
                 return
             time.sleep(0.1)
     raise AssertionError("apply never waited for the other session's build")
+
+
+def drop(dsn, catalog, env, *extra: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "plinto_db", "drop", "--dsn", dsn, "--indexes", str(catalog),
+         "--yes", "--format", "json", *extra],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def _killed_before_attach(dsn, catalog, env) -> None:
+    """Partition a's index built, the apply killed while its ATTACH waits."""
+    holder, parent_holder = psycopg.connect(dsn), psycopg.connect(dsn)
+    try:
+        holder.execute(POINTS["before-attach"][0])
+        proc = start_apply(dsn, catalog, env)
+        _hold_after_on_only(dsn, parent_holder)
+        holder.rollback()
+        wait_for_statement(dsn, "ATTACH", waiting="Lock")
+        kill_apply(proc, dsn)
+    finally:
+        for conn in (holder, parent_holder):
+            conn.rollback()
+            conn.close()
+
+
+def test_drop_after_a_kill_before_attach_drops_the_unattached_partition_index_concurrently(
+    shop,
+):
+    dsn, catalog, env = shop()
+    _killed_before_attach(dsn, catalog, env)
+    left = {row[0]: row for row in final_indexes(dsn)}
+    assert left["payment_a_payment_customer"][3:] == (True, "")  # built, never attached
+    doc = drop(dsn, catalog, env)
+    sql = [s for a in doc["actions"] for s in a["sql"]]
+    assert "DROP INDEX IF EXISTS shop.payment_customer" in sql
+    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
+    assert final_indexes(dsn) == []
+
+
+def test_drop_after_a_kill_mid_build_drops_the_invalid_partition_index(shop):
+    dsn, catalog, env = shop()
+    blocker = psycopg.connect(dsn)
+    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    blocker.execute("SELECT 1")
+    try:
+        proc = start_apply(dsn, catalog, env)
+        wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
+        kill_apply(proc, dsn)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert {row[0] for row in final_indexes(dsn)} == {
+        "payment_customer",
+        "payment_a_payment_customer",
+    }
+    drop(dsn, catalog, env)
+    assert final_indexes(dsn) == []
+
+
+def test_drop_leaves_alone_an_index_of_apply_s_name_with_another_definition(shop):
+    dsn, catalog, env = shop()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE INDEX payment_customer ON ONLY shop.payment (customer_id)")
+        conn.execute("CREATE INDEX payment_a_payment_customer ON shop.payment_a (paid_on)")
+    drop(dsn, catalog, env)
+    assert [row[0] for row in final_indexes(dsn)] == ["payment_a_payment_customer"]
+
+
+def test_replace_drifted_after_a_kill_before_attach_rebuilds_the_old_definition_s_leftover(
+    shop, tmp_path
+):
+    dsn, catalog, env = shop()
+    _killed_before_attach(dsn, catalog, env)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # the parent made valid by hand
+        for part in ("b", "c"):
+            conn.execute(f"CREATE INDEX p_{part} ON shop.payment_{part} (customer_id)")
+            conn.execute(f"ALTER INDEX shop.payment_customer ATTACH PARTITION shop.p_{part}")
+        conn.execute("CREATE INDEX p_a ON shop.payment_a (customer_id)")
+        conn.execute("ALTER INDEX shop.payment_customer ATTACH PARTITION shop.p_a")
+    changed = tmp_path / "changed.sql"
+    changed.write_text("CREATE INDEX payment_customer ON shop.payment (customer_id, id);\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(changed),
+         "--replace-drifted", "--format", "json"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = final_indexes(dsn)
+    assert sorted(r[0] for r in rows) == [
+        "payment_a_payment_customer",
+        "payment_b_payment_customer",
+        "payment_c_payment_customer",
+        "payment_customer",
+    ]
+    assert all(r[3] and "(customer_id, id)" in r[2] for r in rows)
