@@ -175,7 +175,18 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     shop, uninterrupted
 ):
     dsn, catalog, env = shop()
-    blocker = psycopg.connect(dsn)  # an old snapshot: the build waits in its last phase
+    _killed_mid_build(dsn, catalog, env)
+    partial = {row[0]: row for row in final_indexes(dsn)}
+    assert partial["payment_a_payment_customer"][3] is False  # the killed build's leftover
+    doc = converge(dsn, catalog, env)
+    sql = [s for a in doc["actions"] for s in a["sql"]]
+    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
+    assert final_indexes(dsn) == uninterrupted
+
+
+def _killed_mid_build(dsn, catalog, env) -> None:
+    """The first partition's build waits in its last phase for an old snapshot; killed."""
+    blocker = psycopg.connect(dsn)
     blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     blocker.execute("SELECT 1")
     try:
@@ -185,12 +196,6 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     finally:
         blocker.rollback()
         blocker.close()
-    partial = {row[0]: row for row in final_indexes(dsn)}
-    assert partial["payment_a_payment_customer"][3] is False  # the killed build's leftover
-    doc = converge(dsn, catalog, env)
-    sql = [s for a in doc["actions"] for s in a["sql"]]
-    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
-    assert final_indexes(dsn) == uninterrupted
 
 
 def test_a_partition_build_running_in_another_session_is_waited_for_then_attached(
@@ -299,16 +304,7 @@ def test_drop_after_a_kill_before_attach_drops_the_unattached_partition_index_co
 
 def test_drop_after_a_kill_mid_build_drops_the_invalid_partition_index(shop):
     dsn, catalog, env = shop()
-    blocker = psycopg.connect(dsn)
-    blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.execute("SELECT 1")
-    try:
-        proc = start_apply(dsn, catalog, env)
-        wait_for_statement(dsn, "CONCURRENTLY", waiting="Lock")
-        kill_apply(proc, dsn)
-    finally:
-        blocker.rollback()
-        blocker.close()
+    _killed_mid_build(dsn, catalog, env)
     assert {row[0] for row in final_indexes(dsn)} == {
         "payment_customer",
         "payment_a_payment_customer",

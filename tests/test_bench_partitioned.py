@@ -9,26 +9,21 @@ import json
 
 import psycopg
 from test_apply_partition import INDEXES_SQL
+from test_apply_partition_interrupt import CATALOG
+from test_apply_partition_interrupt import SCHEMA as SHOP
 
 from plinto_db.bench.output import write_outputs
 from plinto_db.bench.run import BenchRequest, run_bench
 from plinto_db.bench.timing import TimingOptions
 
-SCHEMA = """
-CREATE SCHEMA shop;
-CREATE TABLE shop.payment (id bigint, customer_id int, paid_on date)
-    PARTITION BY RANGE (paid_on);
-CREATE TABLE shop.payment_a PARTITION OF shop.payment
-    FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
-CREATE TABLE shop.payment_b PARTITION OF shop.payment
-    FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
-CREATE TABLE shop.payment_c PARTITION OF shop.payment
-    FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+SCHEMA = (
+    SHOP
+    + """
 INSERT INTO shop.payment SELECT g, g % 500, date '2024-01-01' + (g % 90)
-    FROM generate_series(1, 30000) g;
+    FROM generate_series(3001, 30000) g;
 ANALYZE shop.payment;
 """
-CATALOG = "CREATE INDEX payment_customer ON shop.payment (customer_id);\n"
+)
 CHECK = """-- a customer's payments, every month
 -- expect: index-on shop.payment
 -- sample: SELECT 7
