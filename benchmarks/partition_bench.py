@@ -12,6 +12,8 @@ Starts its own throw-away embedded server and stops it at the end, unless --dsn 
 server (a database is created there and dropped).
 
 Usage: python benchmarks/partition_bench.py [--part all|build|scale] [--rounds 3]
+       [--baseline DIR]   (scale: also time an older source tree in the same run, e.g.
+       git archive OLD plinto_db | tar -x -C DIR)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -142,25 +145,26 @@ def run_scale(dsn: str, tmp: Path, args) -> None:
     catalog.write_text(
         "".join(f"CREATE INDEX events_{c} ON events ({c});\n" for c in SCALE_COLUMNS)
     )
-    cli = plinto_db()
+    cli = [sys.executable, "-S", "-m", "plinto_db"] if args.baseline else plinto_db()
+    here = _tree_env(str(Path(__file__).resolve().parent.parent)) if args.baseline else None
     common = ["--dsn", dsn, "--indexes", str(catalog)]
-    subprocess.run([*cli, "apply", *common], check=True, capture_output=True)  # warm the cache
+    for env in (here, _tree_env(args.baseline)) if args.baseline else (None,):  # warm caches
+        subprocess.run([*cli, "apply", *common], check=True, capture_output=True, env=env, cwd=tmp)
     cpu: dict[str, list[float]] = {}
     floor = 'python -c "import typer, rich, psycopg, sqlglot"'
-    cases = {
-        floor: _timed(cpu, floor, [sys.executable, "-c", "import typer, rich, psycopg, sqlglot"]),
-        "status": _timed(cpu, "status", [*cli, "status", *common]),
-        "apply (converged)": _timed(cpu, "apply (converged)", [*cli, "apply", *common]),
-        "doctor --no-checks (static checks)": _timed(
-            cpu, "doctor --no-checks (static checks)", [*cli, "doctor", *common, "--no-checks"]
-        ),
+    commands = {
+        "status": ["status", *common],
+        "apply (converged)": ["apply", *common],
+        "doctor --no-checks (static checks)": ["doctor", *common, "--no-checks"],
     }
+    cases = {
+        floor: _timed(cpu, floor, [sys.executable, "-c", "import typer, rich, psycopg, sqlglot"])
+    }
+    cases.update(_versions(cpu, cli, commands, here, args.baseline))
     medians = summary(interleaved(cases, args.rounds))
     drop_indexes(dsn, [f"events_{c}" for c in SCALE_COLUMNS])
-    name = "apply --dry-run (10,000 steps)"
-    dry = summary(
-        interleaved({name: _timed(cpu, name, [*cli, "apply", *common, "--dry-run"])}, args.rounds)
-    )
+    dry_run = {"apply --dry-run (10,000 steps)": ["apply", *common, "--dry-run"]}
+    dry = summary(interleaved(_versions(cpu, cli, dry_run, here, args.baseline), args.rounds))
     print(f"{'case':<44} {'median s':>10} {'client cpu':>10} {'target':>8}   "
           f"({args.rounds} runs each)")  # fmt: skip
     for name, value in {**medians, **dry}.items():
@@ -171,7 +175,25 @@ def run_scale(dsn: str, tmp: Path, args) -> None:
     print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores)")
 
 
-def _timed(cpu: dict[str, list[float]], name: str, command: list[str]):
+def _versions(cpu, cli: list[str], commands: dict[str, list[str]], here, baseline):
+    """Each command timed on this tree, and with --baseline also on that source tree,
+    interleaved in the same run: before and after under one load."""
+    cases = {}
+    for name, command in commands.items():
+        cases[name] = _timed(cpu, name, [*cli, *command], here)
+        if baseline:
+            label = f"{name} [baseline]"
+            cases[label] = _timed(cpu, label, [*cli, *command], _tree_env(baseline))
+    return cases
+
+
+def _tree_env(tree: str) -> dict[str, str]:
+    """Run `python -S -m plinto_db` from `tree`: without site, the editable install's
+    finder does not pick this worktree, so both trees start the same way."""
+    return {**os.environ, "PYTHONPATH": f"{tree}:{sysconfig.get_paths()['purelib']}"}
+
+
+def _timed(cpu: dict[str, list[float]], name: str, command: list[str], env=None):
     """Wall time of `command`, and its CPU (user + system) into `cpu[name]`: on a loaded
     machine the wall clock says more about the neighbours than about the command.
     A non-zero exit (doctor's findings) is an answer, not a failure."""
@@ -179,7 +201,13 @@ def _timed(cpu: dict[str, list[float]], name: str, command: list[str]):
     def case() -> float:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )  # not the repository: `-m` puts the working directory first on sys.path
         seconds = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -198,6 +226,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dsn", help="use this server instead of a throw-away embedded one")
     parser.add_argument("--data-dir", help="embedded server's data dir (default: a temp dir)")
+    parser.add_argument(
+        "--baseline",
+        help="scale: also time a source tree holding plinto_db (e.g. `git archive` of an "
+        "older commit) side by side with this one",
+    )
     args = parser.parse_args()
     compile_bytecode()
     if shutil.which("psql") is None:

@@ -175,7 +175,18 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     shop, uninterrupted
 ):
     dsn, catalog, env = shop()
-    blocker = psycopg.connect(dsn)  # an old snapshot: the build waits in its last phase
+    _killed_mid_build(dsn, catalog, env)
+    partial = {row[0]: row for row in final_indexes(dsn)}
+    assert partial["payment_a_payment_customer"][3] is False  # the killed build's leftover
+    doc = converge(dsn, catalog, env)
+    sql = [s for a in doc["actions"] for s in a["sql"]]
+    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
+    assert final_indexes(dsn) == uninterrupted
+
+
+def _killed_mid_build(dsn, catalog, env) -> None:
+    """The first partition's build waits in its last phase for an old snapshot; killed."""
+    blocker = psycopg.connect(dsn)
     blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     blocker.execute("SELECT 1")
     try:
@@ -185,12 +196,6 @@ def test_kill_9_mid_build_leaves_an_invalid_index_the_next_apply_drops_and_rebui
     finally:
         blocker.rollback()
         blocker.close()
-    partial = {row[0]: row for row in final_indexes(dsn)}
-    assert partial["payment_a_payment_customer"][3] is False  # the killed build's leftover
-    doc = converge(dsn, catalog, env)
-    sql = [s for a in doc["actions"] for s in a["sql"]]
-    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
-    assert final_indexes(dsn) == uninterrupted
 
 
 def test_a_partition_build_running_in_another_session_is_waited_for_then_attached(
@@ -255,3 +260,92 @@ def _wait_for_the_wait(dsn: str) -> None:
                 return
             time.sleep(0.1)
     raise AssertionError("apply never waited for the other session's build")
+
+
+def drop(dsn, catalog, env, *extra: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "plinto_db", "drop", "--dsn", dsn, "--indexes", str(catalog),
+         "--yes", "--format", "json", *extra],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def _killed_before_attach(dsn, catalog, env) -> None:
+    """Partition a's index built, the apply killed while its ATTACH waits."""
+    holder, parent_holder = psycopg.connect(dsn), psycopg.connect(dsn)
+    try:
+        holder.execute(POINTS["before-attach"][0])
+        proc = start_apply(dsn, catalog, env)
+        _hold_after_on_only(dsn, parent_holder)
+        holder.rollback()
+        wait_for_statement(dsn, "ATTACH", waiting="Lock")
+        kill_apply(proc, dsn)
+    finally:
+        for conn in (holder, parent_holder):
+            conn.rollback()
+            conn.close()
+
+
+def test_drop_after_a_kill_before_attach_drops_the_unattached_partition_index_concurrently(
+    shop,
+):
+    dsn, catalog, env = shop()
+    _killed_before_attach(dsn, catalog, env)
+    left = {row[0]: row for row in final_indexes(dsn)}
+    assert left["payment_a_payment_customer"][3:] == (True, "")  # built, never attached
+    doc = drop(dsn, catalog, env)
+    sql = [s for a in doc["actions"] for s in a["sql"]]
+    assert "DROP INDEX IF EXISTS shop.payment_customer" in sql
+    assert "DROP INDEX CONCURRENTLY IF EXISTS shop.payment_a_payment_customer" in sql
+    assert final_indexes(dsn) == []
+
+
+def test_drop_after_a_kill_mid_build_drops_the_invalid_partition_index(shop):
+    dsn, catalog, env = shop()
+    _killed_mid_build(dsn, catalog, env)
+    assert {row[0] for row in final_indexes(dsn)} == {
+        "payment_customer",
+        "payment_a_payment_customer",
+    }
+    drop(dsn, catalog, env)
+    assert final_indexes(dsn) == []
+
+
+def test_drop_leaves_alone_an_index_of_apply_s_name_with_another_definition(shop):
+    dsn, catalog, env = shop()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE INDEX payment_customer ON ONLY shop.payment (customer_id)")
+        conn.execute("CREATE INDEX payment_a_payment_customer ON shop.payment_a (paid_on)")
+    drop(dsn, catalog, env)
+    assert [row[0] for row in final_indexes(dsn)] == ["payment_a_payment_customer"]
+
+
+def test_replace_drifted_after_a_kill_before_attach_rebuilds_the_old_definition_s_leftover(
+    shop, tmp_path
+):
+    dsn, catalog, env = shop()
+    _killed_before_attach(dsn, catalog, env)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # the parent made valid by hand
+        for part in ("b", "c"):
+            conn.execute(f"CREATE INDEX p_{part} ON shop.payment_{part} (customer_id)")
+            conn.execute(f"ALTER INDEX shop.payment_customer ATTACH PARTITION shop.p_{part}")
+        conn.execute("CREATE INDEX p_a ON shop.payment_a (customer_id)")
+        conn.execute("ALTER INDEX shop.payment_customer ATTACH PARTITION shop.p_a")
+    changed = tmp_path / "changed.sql"
+    changed.write_text("CREATE INDEX payment_customer ON shop.payment (customer_id, id);\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "plinto_db", "apply", "--dsn", dsn, "--indexes", str(changed),
+         "--replace-drifted", "--format", "json"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = final_indexes(dsn)
+    assert sorted(r[0] for r in rows) == [
+        "payment_a_payment_customer",
+        "payment_b_payment_customer",
+        "payment_c_payment_customer",
+        "payment_customer",
+    ]
+    assert all(r[3] and "(customer_id, id)" in r[2] for r in rows)

@@ -239,11 +239,14 @@ def tree_actions(
         return [Action(kind=ActionKind.REFUSE_DRIFTED, **root)]
     drop: tuple[Step, ...] = ()
     gone: set[int] = set()
+    old: set[int] = set()
     if found == State.DRIFTED:  # replaced: dropped (with every attached index), rebuilt
         drop = (plain_drop_step(rel.qualified, spec.name),)
         gone = _attached_all(state, rel)
+        # an interrupted apply's unattached partition index of the old definition: rebuilt
+        old = {r.oid for _, r in unattached_leftovers(spec, table, state, rel)}
         rel = None
-    planner = _TreePlanner(spec, state, common, gone)
+    planner = _TreePlanner(spec, state, common, gone, old)
     if has_foreign(state, table):
         builds = planner.leaf_builds(table, attach=False)
         create = spec.create_sql(False, table=table.qualified, tablespace=True)
@@ -262,6 +265,58 @@ def tree_actions(
     return [first, *planner.numbered(under)]
 
 
+def unattached_leftovers(
+    spec: IndexSpec, table: TableRef, state: DatabaseState, old: Relation | None = None
+) -> list[tuple[Partition, Relation]]:
+    """Indexes an interrupted apply built on the tree's partitions and never attached: apply's
+    name for the partition (`<partition>_<index>`), on that partition, attached to nothing,
+    backing no constraint, and invalid (a failed build) or of the catalog's definition, or
+    of `old`'s (the parent index being replaced). Anything else of that name is left alone."""
+    shapes = [s for s in (state.desired.get(spec.name), old.shape if old else None) if s]
+    out = []
+    for part in state.partitions.get(table.oid, ()):
+        if part.relkind not in ("r", "p"):
+            continue
+        rel = state.relation(part.schema, partition_index_name(spec.name, part.name))
+        if rel is None or rel.parent_index is not None or rel.constraint:
+            continue
+        if rel.table is None or rel.table.oid != part.oid:
+            continue
+        if rel.relkind != ("I" if part.relkind == "p" else "i"):
+            continue
+        if rel.valid and rel.shape not in shapes:
+            continue
+        out.append((part, rel))
+    return out
+
+
+def leftover_drops(spec: IndexSpec, table: TableRef, state: DatabaseState) -> list[Action]:
+    """`drop` of a partitioned catalog index: also the partition indexes an interrupted apply
+    built but never attached (dropping the parent drops only what is attached to it). A
+    plain partition's is dropped concurrently; a sub-partitioned one's (ON ONLY, with what
+    is attached under it) plainly, under lock_timeout (P6)."""
+    actions = []
+    for part, rel in unattached_leftovers(spec, table, state):
+        concurrent = rel.relkind == "i"
+        step = drop_step if concurrent else plain_drop_step
+        actions.append(
+            Action(
+                name=rel.name,
+                table=part.qualified,
+                kind=ActionKind.DROP,
+                state=State.VALID if rel.valid else State.INVALID,
+                steps=(step(rel.qualified, rel.name),),
+                reason="a partition index an interrupted apply built and never attached",
+                table_oid=part.oid,
+                table_pages=part.pages,
+                spec=spec,
+                group=spec.name,
+                target=rel.qualified,
+            )
+        )
+    return actions
+
+
 def _attached_all(state: DatabaseState, rel: Relation) -> set[int]:
     out: set[int] = set()
     pending = [rel.oid]
@@ -275,11 +330,14 @@ def _attached_all(state: DatabaseState, rel: Relation) -> set[int]:
 class _TreePlanner:
     """Walks a partition tree under one catalog index, one action per partition to do."""
 
-    def __init__(self, spec: IndexSpec, state: DatabaseState, common: dict, gone: set[int]):
+    def __init__(
+        self, spec: IndexSpec, state: DatabaseState, common: dict, gone: set[int], old=frozenset()
+    ):
         self.spec = spec
         self.state = state
         self.common = common
         self.gone = gone  # indexes the plan drops first (with the parent they are under)
+        self.old = old  # apply's own unattached partition indexes to drop and rebuild
         self.desired = state.desired.get(spec.name)
 
     def under(
@@ -325,6 +383,10 @@ class _TreePlanner:
         target = f"{quote_ident(part.schema)}.{quote_ident(name)}"
         existing = self._own(part, name)
         steps: list[Step] = []
+        if existing is not None and existing.oid in self.old:  # of the replaced definition
+            steps.append(plain_drop_step(target, name))
+            self.gone |= _attached_all(self.state, existing)
+            existing = None
         if existing is None:
             steps.append(parent_step(self.spec, part, name, target))
         steps.append(attach_step(parent_target, target, name))
@@ -369,6 +431,8 @@ class _TreePlanner:
         rel = self.state.relation(part.schema, name)
         if rel is None or rel.oid in self.gone:
             return None
+        if rel.oid in self.old and rel.relkind == "i":
+            return rel
         expected = "I" if part.relkind == "p" else "i"
         ours = rel.relkind == expected and rel.table is not None and rel.table.oid == part.oid
         if (

@@ -369,20 +369,28 @@ def make_drop_plan(specs: tuple[IndexSpec, ...], state: DatabaseState) -> Plan:
         }
         if found == State.NAME_TAKEN:
             raise NameTaken(spec, rel)
+        if found == State.BUILDING:
+            actions.append(Action(kind=ActionKind.WAIT, reason=reason, **common))
+            continue
         if found == State.MISSING:
             actions.append(Action(kind=ActionKind.SKIP, reason="not present", **common))
-        elif found == State.BUILDING:
-            actions.append(Action(kind=ActionKind.WAIT, reason=reason, **common))
-        else:
-            from plinto_db.apply import partitions
-
-            step = (
-                partitions.plain_drop_step(rel.qualified, spec.name)
-                if table.partitioned
-                else drop_step(rel.qualified, spec.name)
-            )
+        elif not table.partitioned:
+            step = drop_step(rel.qualified, spec.name)
             actions.append(Action(kind=ActionKind.DROP, steps=(step,), reason=reason, **common))
+        if table.partitioned:
+            actions.extend(_partitioned_drop(spec, table, rel, found, reason, state, common))
     return Plan(tuple(actions))
+
+
+def _partitioned_drop(spec, table, rel, found, reason, state, common) -> list[Action]:
+    """The parent index (plain DROP, P6), then what an interrupted apply left unattached."""
+    from plinto_db.apply import partitions
+
+    actions = []
+    if found != State.MISSING:
+        step = partitions.plain_drop_step(rel.qualified, spec.name)
+        actions.append(Action(kind=ActionKind.DROP, steps=(step,), reason=reason, **common))
+    return actions + partitions.leftover_drops(spec, table, state)
 
 
 def taken_meanwhile(action: Action, why: NameTaken) -> Action:

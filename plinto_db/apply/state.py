@@ -62,7 +62,7 @@ class Partition:
     pages: int = 0
     key: tuple[str | None, ...] = ()
 
-    @property
+    @cached_property
     def qualified(self) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
 
