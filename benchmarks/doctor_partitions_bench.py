@@ -156,6 +156,8 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another source tree to time side by side")
     args = parser.parse_args()
     compile_bytecode()
+    if args.compare is not None:  # else the compared tree is compiled anew on every run
+        compile_bytecode(args.compare)
     if args.dsn:
         sys.exit(0 if run(args.dsn, args) else 1)
     with tempfile.TemporaryDirectory(prefix="doctor-partitions-bench-") as tmp:

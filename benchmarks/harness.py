@@ -11,11 +11,11 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(tree: Path = REPO) -> None:
     """Compile plinto_db once, as `pip install` does: an environment that sets
     PYTHONDONTWRITEBYTECODE would otherwise recompile every changed module on every run."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "plinto_db")],
+        [sys.executable, "-m", "compileall", "-q", str(tree / "plinto_db")],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -8,6 +8,9 @@ import pytest
 from doctor_support import FIXTURES, build, doctor, expected
 
 from plinto_db.commands.doctor_workload import CheckMode, prove
+from plinto_db.doctor.checks.index_bloat import MIN_BYTES
+from plinto_db.doctor.gather import gather
+from plinto_db.doctor.model import Need
 from plinto_db.doctor.registry import CHECKS, by_id
 
 IDS = [check.id for check in CHECKS]
@@ -61,3 +64,18 @@ def test_a_not_valid_not_null_constraint_does_not_make_is_not_null_always_true(n
         conn.execute("CREATE INDEX t_c ON t (c) WHERE c IS NOT NULL")
     report = doctor(dsn, "always-true-predicate")
     assert [f.objects for f in report.findings] == [("public.t.t_c",)]
+
+
+def test_bloat_inputs_leave_out_indexes_too_small_to_hold_the_reported_bloat(new_db):
+    # 10,000 empty partition indexes cost seconds of pg_stats lookups otherwise
+    dsn = new_db("empty")
+    build(dsn, FIXTURES / "index-bloat" / "bad.sql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE small (id int PRIMARY KEY)")
+        conn.execute("INSERT INTO small SELECT generate_series(1, 1000)")
+        conn.execute("ANALYZE small")
+        facts = gather(conn, {Need.INDEXES, Need.BTREE_SIZES})
+    names = {index.oid: index.name for index in facts.indexes}
+    assert set(names.values()) == {"t_a", "t_pkey", "small_pkey"}
+    assert {names[size.index_oid] for size in facts.btree_sizes} == {"t_a", "t_pkey"}
+    assert all(size.pages * size.block_size >= MIN_BYTES for size in facts.btree_sizes)

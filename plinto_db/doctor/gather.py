@@ -10,6 +10,7 @@ from datetime import datetime
 import psycopg
 
 from plinto_db.doctor import sql
+from plinto_db.doctor.checks import index_bloat
 from plinto_db.doctor.model import (
     AttachedIndexFact,
     BtreeSize,
@@ -76,6 +77,7 @@ def gather(
                 for oid, pid, phase in rows("builds", sql.BUILDS_IN_PROGRESS, with_params=False)
             )
         if Need.BTREE_SIZES in needs:
+            params["min_bytes"] = index_bloat.MIN_BYTES  # smaller indexes cannot be reported
             sizes = tuple(BtreeSize(*row) for row in rows("btree_sizes", sql.BTREE_SIZE_INPUTS))
         partitions: tuple[PartitionFact, ...] = ()
         if Need.PARTITIONS in needs:
