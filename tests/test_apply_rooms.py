@@ -8,6 +8,7 @@ import sys
 
 PURE_ROOMS = (
     "plinto_db.apply.state",
+    "plinto_db.apply.actions",
     "plinto_db.apply.plan",
     "plinto_db.catalog.spec",
     "plinto_db.catalog.parse",

@@ -18,16 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from plinto_db.apply.plan import (
-    Action,
-    ActionKind,
-    NameTaken,
-    State,
-    Step,
-    StepKind,
-    build_steps,
-    drop_step,
-)
+from plinto_db.apply.actions import Action, ActionKind, NameTaken, State, Step, StepKind
+from plinto_db.apply.plan import build_steps, drop_step
 from plinto_db.apply.state import DatabaseState, Partition, Relation, TableRef
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.pg.identifiers import MAX_IDENTIFIER_BYTES, quote_ident, truncated
