@@ -16,6 +16,7 @@ from plinto_db.apply.actions import (
     Step,
     StepKind,
 )
+from plinto_db.apply.partition_state import classify_tree
 from plinto_db.apply.state import (
     DatabaseState,
     Relation,
@@ -34,18 +35,14 @@ def classify(spec: IndexSpec, state: DatabaseState) -> tuple[State, Relation | N
     rel = state.relation(table.schema, spec.name)
     if rel is None:
         if table.partitioned:
-            from plinto_db.apply import partitions
-
-            return partitions.classify_tree(spec, table, None, state, _compare)
+            return classify_tree(spec, table, None, state, _compare)
         return State.MISSING, None, ""
     if not rel.is_index or rel.table is None or rel.table.oid != table.oid:
         return State.NAME_TAKEN, rel, ""
     if rel.constraint:
         return State.NAME_TAKEN, rel, f"backs constraint {rel.constraint}"
     if table.partitioned:
-        from plinto_db.apply import partitions
-
-        return partitions.classify_tree(spec, table, rel, state, _compare)
+        return classify_tree(spec, table, rel, state, _compare)
     if not rel.valid:
         build = state.build_of(rel)
         if build is not None:

@@ -92,7 +92,7 @@ def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drif
 
 def refuse_partitioned(specs: tuple[IndexSpec, ...], state: DatabaseState) -> None:
     """What PostgreSQL would refuse about partitioned indexes: every entry in one line."""
-    from plinto_db.apply.partitions import refusals
+    from plinto_db.apply.partition_state import refusals
 
     found = refusals(specs, state)
     if found:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plinto_db.apply.actions import State
-from plinto_db.apply.partitions import attached_leaves, leaves
+from plinto_db.apply.partition_state import attached_leaves, leaves
 from plinto_db.apply.plan import classify
 from plinto_db.apply.run import inspect
 from plinto_db.apply.select import narrow
