@@ -19,8 +19,8 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from plinto_db.apply.introspect import TABLES_SQL
 from plinto_db.apply.state import RELKIND_NAMES, TableRef
+from plinto_db.apply.tables import TABLES_SQL
 from plinto_db.errors import UserError
 from plinto_db.pg.messages import server_message
 
