@@ -9,8 +9,8 @@ import uuid
 import psycopg
 
 from plinto_db.apply import ledger
+from plinto_db.apply.actions import Action, ActionKind, State
 from plinto_db.apply.outcome import Events, Outcome, Result
-from plinto_db.apply.plan import Action, ActionKind, State
 from plinto_db.pg.connect import connect, idle
 
 

@@ -12,8 +12,8 @@ import time
 import psycopg
 import pytest
 
+from plinto_db.apply.actions import Action, ActionKind, Step, StepKind
 from plinto_db.apply.outcome import Events, Outcome, Result
-from plinto_db.apply.plan import Action, ActionKind, Step, StepKind
 from plinto_db.apply.sessions import DdlSessions
 from plinto_db.apply.steps import Blocked, StepRunner
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plinto_db.apply.partitions import partition_index_name, refusals
-from plinto_db.apply.plan import ActionKind, State, StepKind, classify, make_plan
+from plinto_db.apply.actions import ActionKind, State, StepKind
+from plinto_db.apply.partition_state import refusals
+from plinto_db.apply.partitions import partition_index_name
+from plinto_db.apply.plan import classify, make_plan
 from plinto_db.apply.state import DatabaseState, IndexShape, Partition, Relation, TableRef
 from plinto_db.catalog.parse import parse_statement
 

@@ -8,7 +8,10 @@ import sys
 
 PURE_ROOMS = (
     "plinto_db.apply.state",
+    "plinto_db.apply.actions",
     "plinto_db.apply.plan",
+    "plinto_db.apply.partitions",
+    "plinto_db.apply.partition_state",
     "plinto_db.catalog.spec",
     "plinto_db.catalog.parse",
     "plinto_db.pg.identifiers",

@@ -6,17 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from plinto_db.apply.actions import ActionKind, NameTaken, State, StepKind
 from plinto_db.apply.outcome import Outcome, Result
-from plinto_db.apply.plan import (
-    ActionKind,
-    NameTaken,
-    State,
-    StepKind,
-    classify,
-    make_drop_plan,
-    make_plan,
-    taken_meanwhile,
-)
+from plinto_db.apply.plan import classify, make_drop_plan, make_plan, taken_meanwhile
 from plinto_db.apply.run import ApplyResult
 from plinto_db.apply.select import select
 from plinto_db.apply.state import (
@@ -338,8 +330,8 @@ def test_actions_carry_their_tables_size_for_the_scheduler(specs):
 
 
 def test_while_an_analyze_runs_the_biggest_table_builds_next():
+    from plinto_db.apply.actions import Action
     from plinto_db.apply.executor import scheduling_order
-    from plinto_db.apply.plan import Action
 
     def action(name, pages):
         return Action(name, name, ActionKind.CREATE, State.MISSING, table_pages=pages)

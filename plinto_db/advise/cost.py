@@ -198,22 +198,12 @@ def _cost(plan: object) -> float | None:
 
 def refuse_activity(conn: psycopg.Connection, allow: bool) -> str | None:
     """Trial builds block writes to each table while it builds: refuse while others work."""
-    from plinto_db.bench.facts import other_sessions
-    from plinto_db.errors import UserError
+    from plinto_db.bench import facts
 
-    sessions = other_sessions(conn)
-    if not sessions:
-        return None
-    shown = "; ".join(f"pid {pid} {app} ({state})" for pid, app, state, _ in sessions[:3])
-    more = f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
-    if not allow:
-        raise UserError(
-            f"{len(sessions)} other client session(s) are connected to this database "
-            f"({shown}{more}): --trial-builds builds each candidate in a transaction, which "
-            "blocks writes to its table until it rolls back; advise on a copy, use HypoPG, "
-            "or pass --allow-activity"
-        )
-    return (
-        f"{len(sessions)} other client session(s) connected ({shown}{more}): each trial build "
-        "blocked writes to its table for the build"
+    return facts.refuse_activity(
+        facts.other_sessions(conn),
+        allow,
+        refused="--trial-builds builds each candidate in a transaction, which blocks writes to "
+        "its table until it rolls back; advise on a copy, use HypoPG, or pass --allow-activity",
+        noted="each trial build blocked writes to its table for the build",
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from plinto_db.apply.actions import ActionKind, NameTaken
 from plinto_db.apply.executor import ExecOptions, Executor
 from plinto_db.apply.introspect import refuse_read_only
 from plinto_db.apply.outcome import Events, Result
-from plinto_db.apply.plan import ActionKind, NameTaken, make_drop_plan
+from plinto_db.apply.plan import make_drop_plan
 from plinto_db.apply.run import (
     ApplyResult,
     control_session,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from plinto_db.apply.actions import Action, ActionKind
 from plinto_db.apply.outcome import Events, Outcome, Result
-from plinto_db.apply.plan import Action, ActionKind
 from plinto_db.apply.progress import read_progress
 from plinto_db.apply.sessions import DdlSessions
 from plinto_db.apply.steps import StepRunner

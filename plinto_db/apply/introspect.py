@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import psycopg
 
-from plinto_db.apply.partition_tree import PARTITION_KEY_SQL, read_partitions
+from plinto_db.apply.partition_tree import read_partitions
 from plinto_db.apply.shape import read_shapes
 from plinto_db.apply.shape_cache import ShapeCache
 from plinto_db.apply.shape_record import read_recorded
 from plinto_db.apply.state import (
-    RELKIND_NAMES,
     Build,
     DatabaseState,
     IndexShape,
@@ -26,22 +25,12 @@ from plinto_db.apply.state import (
     replacement_name,
     retired_name,
 )
+from plinto_db.apply.tables import resolve_tables
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
-from plinto_db.pg.identifiers import quote_ident
 from plinto_db.pg.messages import server_message
 
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
-
-# The tables the catalog names, resolved through the session's search_path.
-TABLES_SQL = f"""
-SELECT t.name, c.oid, n.nspname, c.relname, c.relkind,
-       c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned, c.relpages,
-       CASE WHEN c.relkind = 'p' THEN {PARTITION_KEY_SQL.format(rel="c.oid")} END
-FROM unnest(%(names)s::text[]) AS t(name)
-LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)
-LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-"""
 
 # Every index on the catalog's tables and their partitions, plus any relation carrying a
 # catalog index name; for a partition's index, the partitioned index it is attached to.
@@ -118,7 +107,7 @@ def read_state(
     try:
         with conn.cursor() as cur:
             cur.execute("BEGIN")
-            tables = _resolve_tables(cur, specs)
+            tables = resolve_tables(cur, specs)
             if cache is not None:
                 keys = _cache_keys(cur, specs, tables, cache)
                 desired = _known_shapes(cur, keys, cache, version)
@@ -190,51 +179,6 @@ def _cache_keys(
     }
 
 
-def _resolve_tables(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> dict[str, TableRef]:
-    names = sorted({s.qualified_table for s in specs})
-    cur.execute("SAVEPOINT plinto_tables")
-    try:
-        rows = cur.execute(TABLES_SQL, {"names": names}).fetchall()
-    except psycopg.errors.InsufficientPrivilege:
-        cur.execute("ROLLBACK TO SAVEPOINT plinto_tables")
-        _refuse_unusable_schema(cur, specs)
-        raise
-    found = {row[0]: row[1:] for row in rows}
-    tables: dict[str, TableRef] = {}
-    for spec in specs:
-        oid, schema, name, relkind, owned, pages, key = found[spec.qualified_table]
-        if oid is None:
-            raise UserError(
-                f"{spec.location}: index {spec.name!r}: table {spec.qualified_table} does not "
-                f"exist{_elsewhere(cur, spec)}"
-            )
-        if relkind not in ("r", "m", "p"):
-            raise UserError(
-                f"{spec.location}: index {spec.name!r}: {spec.qualified_table} is a "
-                f"{RELKIND_NAMES.get(relkind, relkind)}, not a table"
-            )
-        key = tuple(key) if relkind == "p" else None
-        pages = max(0, int(pages or 0))
-        tables[spec.name] = TableRef(oid, schema, name, bool(owned), pages, partition_key=key)
-    return tables
-
-
-def find_relations(conn: psycopg.Connection, names: list[str]) -> tuple[dict[str, int | None], str]:
-    """What each name (SQL text, quoted as needed) means to PostgreSQL in this session: the
-    oid of the relation it resolves to through the search_path, None when there is none (or
-    its schema is one the role may not use); and that search_path."""
-    found: dict[str, int | None] = {}
-    for name in names:
-        try:
-            with conn.transaction():
-                row = conn.execute("SELECT pg_catalog.to_regclass(%s)::oid", (name,)).fetchone()
-        except psycopg.errors.InsufficientPrivilege:
-            row = (None,)
-        found[name] = row[0]
-    path = conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
-    return found, path
-
-
 READ_ONLY_SQL = """
 SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')::bool
 """
@@ -255,44 +199,6 @@ def refuse_read_only(cur: psycopg.Cursor | psycopg.Connection, doing: str) -> No
             "for this database, role or server); connect as a role or to a database that "
             "may write"
         )
-
-
-def _refuse_unusable_schema(cur: psycopg.Cursor, specs: tuple[IndexSpec, ...]) -> None:
-    """Name the catalog statement whose table is in a schema this role may not use."""
-    for spec in specs:
-        cur.execute("SAVEPOINT plinto_table")
-        try:
-            cur.execute(TABLES_SQL, {"names": [spec.qualified_table]})
-        except psycopg.errors.InsufficientPrivilege as exc:
-            cur.execute("ROLLBACK TO SAVEPOINT plinto_table")
-            reason = server_message(exc, detail=False)
-            role = cur.execute("SELECT current_user").fetchone()[0]
-            raise UserError(
-                f"{spec.location}: index {spec.name!r}: table {spec.qualified_table}: "
-                f"{reason}; role {role} needs USAGE on it"
-            ) from None
-        cur.execute("RELEASE SAVEPOINT plinto_table")
-
-
-def _elsewhere(cur: psycopg.Cursor, spec: IndexSpec) -> str:
-    """For an unqualified table name: the search_path it was looked up in, and the schemas
-    that do have such a table (the usual cause: a schema that is not on the search_path)."""
-    if spec.schema:
-        return ""
-    path = cur.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
-    found = [
-        f"{quote_ident(row[0])}.{quote_ident(spec.table)}"
-        for row in cur.execute(
-            "SELECT n.nspname FROM pg_catalog.pg_class c "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %s AND c.relkind IN ('r', 'p', 'm') ORDER BY 1",
-            (spec.table,),
-        ).fetchall()
-    ]
-    hint = f" in the search_path ({path})"
-    if found:
-        hint += f"; found {', '.join(found)}: qualify the table in the catalog"
-    return hint
 
 
 def _build_scratch_indexes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from plinto_db.apply.plan import Action, Step
+from plinto_db.apply.actions import Action, Step
 from plinto_db.apply.progress import Blocker, BuildProgress
 
 

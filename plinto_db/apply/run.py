@@ -15,21 +15,11 @@ from pathlib import Path
 
 import psycopg
 
+from plinto_db.apply.actions import Action, ActionKind, NameTaken, Plan, State
 from plinto_db.apply.executor import ExecOptions, Executor
 from plinto_db.apply.introspect import read_state, refuse_read_only
 from plinto_db.apply.outcome import Events, Outcome, Result
-from plinto_db.apply.plan import (
-    Action,
-    ActionKind,
-    NameTaken,
-    Plan,
-    State,
-    after_wait,
-    classify,
-    make_plan,
-    merged,
-    taken_meanwhile,
-)
+from plinto_db.apply.plan import after_wait, classify, make_plan, merged, taken_meanwhile
 from plinto_db.apply.select import narrow, select
 from plinto_db.apply.state import DatabaseState
 from plinto_db.catalog.spec import IndexSpec
@@ -102,7 +92,7 @@ def plan_for(specs: tuple[IndexSpec, ...], state: DatabaseState, *, replace_drif
 
 def refuse_partitioned(specs: tuple[IndexSpec, ...], state: DatabaseState) -> None:
     """What PostgreSQL would refuse about partitioned indexes: every entry in one line."""
-    from plinto_db.apply.partitions import refusals
+    from plinto_db.apply.partition_state import refusals
 
     found = refusals(specs, state)
     if found:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import psycopg
 
-from plinto_db.apply.introspect import find_relations
 from plinto_db.apply.state import DatabaseState, TableRef
+from plinto_db.apply.tables import find_relations
 from plinto_db.catalog.spec import IndexSpec
 from plinto_db.errors import UserError
 from plinto_db.pg.identifiers import name_parts, quote_ident

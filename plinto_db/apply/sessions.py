@@ -12,7 +12,7 @@ import threading
 
 import psycopg
 
-from plinto_db.apply.plan import Action
+from plinto_db.apply.actions import Action
 from plinto_db.pg.connect import connect
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE

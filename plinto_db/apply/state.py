@@ -1,7 +1,7 @@
 """What apply knows about the database, as plain facts: the pure model the planner reads.
 
-Read by introspect.py (the only room here that queries the catalogs); decided on by plan.py.
-Nothing in this module connects to a server.
+Read by introspect.py and tables.py (the rooms here that query the catalogs); decided on by
+plan.py. Nothing in this module connects to a server.
 """
 
 from __future__ import annotations

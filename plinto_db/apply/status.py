@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plinto_db.apply.partitions import attached_leaves, leaves
-from plinto_db.apply.plan import State, classify
+from plinto_db.apply.actions import State
+from plinto_db.apply.partition_state import attached_leaves, leaves
+from plinto_db.apply.plan import classify
 from plinto_db.apply.run import inspect
 from plinto_db.apply.select import narrow
 from plinto_db.apply.state import DatabaseState, is_leftover

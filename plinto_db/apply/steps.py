@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import errors as pg_errors
 
+from plinto_db.apply.actions import Action, Step, StepKind
 from plinto_db.apply.introspect import read_builds
 from plinto_db.apply.outcome import Events, Outcome, Result
-from plinto_db.apply.plan import Action, Step, StepKind
 from plinto_db.apply.progress import Blocker, BuildProgress, read_blockers
 from plinto_db.apply.sessions import DdlSessions
 from plinto_db.apply.state import build_of

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from plinto_db.apply.introspect import TABLES_SQL
 from plinto_db.apply.state import RELKIND_NAMES, TableRef
+from plinto_db.apply.tables import TABLES_SQL
 from plinto_db.errors import UserError
 from plinto_db.pg.messages import server_message
 
@@ -171,8 +171,16 @@ def other_sessions(conn: psycopg.Connection) -> list[tuple[int, str, str, str]]:
     return [tuple(row) for row in conn.execute(Q_OTHER_SESSIONS).fetchall()]
 
 
-def refuse_activity(sessions: list[tuple[int, str, str, str]], allow: bool) -> str | None:
-    """A UserError while other clients work in the database, unless allowed (then a note)."""
+def refuse_activity(
+    sessions: list[tuple[int, str, str, str]],
+    allow: bool,
+    *,
+    refused: str = "bench drops indexes and its timings would include their work; bench a "
+    "copy, or pass --allow-activity",
+    noted: str = "timings include their work",
+) -> str | None:
+    """A UserError while other clients work in the database (`refused`: why that matters and
+    what to do), unless allowed (then a note ending in `noted`)."""
     if not sessions:
         return None
     shown = "; ".join(f"pid {pid} {app} ({state})" for pid, app, state, _ in sessions[:3])
@@ -180,10 +188,6 @@ def refuse_activity(sessions: list[tuple[int, str, str, str]], allow: bool) -> s
     if not allow:
         raise UserError(
             f"{len(sessions)} other client session(s) are connected to this database "
-            f"({shown}{more}): bench drops indexes and its timings would include their "
-            "work; bench a copy, or pass --allow-activity"
+            f"({shown}{more}): {refused}"
         )
-    return (
-        f"{len(sessions)} other client session(s) connected ({shown}{more}): "
-        "timings include their work"
-    )
+    return f"{len(sessions)} other client session(s) connected ({shown}{more}): {noted}"

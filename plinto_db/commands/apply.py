@@ -7,21 +7,14 @@ import typer
 
 from plinto_db import report
 from plinto_db.commands.common import (
-    CanaryChecksOption,
-    CanaryOption,
     DataDirOption,
     DsnOption,
-    FailFastOption,
+    FleetOptions,
     FormatOption,
-    LogDirOption,
-    ParallelOption,
-    TagOption,
-    TargetOption,
-    TargetsOption,
     answered_yes,
     ask_to_drop_on_targets,
-    fleet_request,
     run_fleet,
+    with_fleet_options,
 )
 from plinto_db.errors import ExitCode, PlintoError
 
@@ -97,6 +90,7 @@ YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for con
 LimitOption = Annotated[int, typer.Option("--limit", help="Newest entries to show.", min=1)]
 
 
+@with_fleet_options(canary=True)
 def apply(
     indexes: IndexesOption = None,
     only: OnlyOption = None,
@@ -111,14 +105,8 @@ def apply(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
-    canary: CanaryOption = 0,
-    checks: CanaryChecksOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     """Create the catalog's indexes concurrently: idempotent, self-healing, observable.
 
@@ -142,8 +130,7 @@ def apply(
         retries=retries,
         build_timeout=_positive(build_timeout, "--build-timeout") if build_timeout else None,
     )
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir, canary=canary, checks=checks)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import apply_job
 
@@ -166,6 +153,7 @@ def apply(
     raise typer.Exit(int(result.exit_code))
 
 
+@with_fleet_options()
 def status(
     indexes: IndexesOption = None,
     only: OnlyOption = None,
@@ -173,12 +161,8 @@ def status(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     """Every catalog index with its state (valid, missing, invalid, building, drifted), size
     and scans, plus the indexes on catalog tables that the catalog does not know.
@@ -192,8 +176,7 @@ def status(
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import status_job
 
@@ -204,6 +187,7 @@ def status(
     raise typer.Exit(int(ExitCode.OK if found.all_valid else ExitCode.FAILED))
 
 
+@with_fleet_options(canary=True)
 def drop(
     indexes: IndexesOption = None,
     only: OnlyOption = None,
@@ -214,14 +198,8 @@ def drop(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
-    canary: CanaryOption = 0,
-    checks: CanaryChecksOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     """DROP INDEX CONCURRENTLY the catalog's indexes (all, or --only / --table)."""
     from plinto_db.apply.drop import drop_catalog
@@ -232,8 +210,7 @@ def drop(
     from plinto_db.resources import resolve_dir
 
     specs = load(resolve_dir("indexes", indexes), only, table)
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir, canary=canary, checks=checks)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import drop_job
 
@@ -273,17 +250,14 @@ def _ask(names: list[str]) -> bool:
     return answered_yes("Drop them? [y/N]: ")
 
 
+@with_fleet_options()
 def history(
     limit: LimitOption = 50,
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
     fmt: FormatOption = report.OutputFormat.table,
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     """What apply and drop did on this database: when, index, action, outcome, duration,
     server and tool versions (from the ledger table plinto_db.apply_ledger)."""
@@ -291,8 +265,7 @@ def history(
     from plinto_db.commands.common import target_dsn
     from plinto_db.report.status import render_history
 
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import history_job
 

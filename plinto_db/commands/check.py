@@ -13,15 +13,10 @@ import typer
 from plinto_db.commands.common import (
     DataDirOption,
     DsnOption,
-    FailFastOption,
+    FleetOptions,
     FormatOption,
-    LogDirOption,
-    ParallelOption,
-    TagOption,
-    TargetOption,
-    TargetsOption,
-    fleet_request,
     run_fleet,
+    with_fleet_options,
 )
 from plinto_db.errors import ExitCode, UserError
 from plinto_db.report import OutputFormat
@@ -102,6 +97,7 @@ def register(app: typer.Typer) -> None:
     )(check)
 
 
+@with_fleet_options()
 def check(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
@@ -115,12 +111,8 @@ def check(
     require_coverage: RequireCoverageOption = False,
     statement_timeout: StatementTimeoutOption = "30s",
     lock_timeout: LockTimeoutOption = "2s",
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     from plinto_db.check.run import CheckRequest, run_checks, validate
     from plinto_db.report import check as render
@@ -137,8 +129,7 @@ def check(
         require_coverage=require_coverage,
     )
     validate(request)
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import check_job
 

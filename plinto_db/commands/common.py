@@ -1,8 +1,11 @@
 """Options shared by every command that talks to a database, and resolving them to a DSN."""
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,6 +119,62 @@ CanaryChecksOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+# what a command decorated with_fleet_options takes: fleet_request's answer, when called
+FleetOptions = Callable[[], Any]
+
+# (parameter, option, default): what with_fleet_options adds to a command, in --help order
+_FLEET_OPTIONS = (
+    ("targets", TargetsOption, None),
+    ("target_names", TargetOption, None),
+    ("tag", TagOption, None),
+    ("parallel", ParallelOption, None),
+    ("fail_fast", FailFastOption, False),
+    ("log_dir", LogDirOption, None),
+)
+_CANARY_OPTIONS = (("canary", CanaryOption, 0), ("checks", CanaryChecksOption, None))
+
+
+def with_fleet_options(*, canary: bool = False):
+    """Give a command the fleet options (--targets ... --log-dir; with `canary`, --canary and
+    --checks too), after its own. The command takes `fleet_options` instead: called where the
+    command is ready to check them, it returns fleet_request's answer for them."""
+
+    def wrap(command):
+        added = _FLEET_OPTIONS + (_CANARY_OPTIONS if canary else ())
+        names = [name for name, _, _ in added]
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name != "fleet_options"]
+        extra = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option
+            )
+            for name, option, default in added
+        ]
+
+        @functools.wraps(command)
+        def run(**given):
+            options = {name: given.pop(name) for name in names}
+            dsn, data_dir = given.get("dsn"), given.get("data_dir")
+            return command(**given, fleet_options=lambda: _fleet(options, dsn, data_dir))
+
+        run.__signature__ = signature.replace(parameters=own + extra)
+        run.__annotations__ = {
+            **{k: v for k, v in command.__annotations__.items() if k != "fleet_options"},
+            **{name: option for name, option, _ in added},
+        }
+        return run
+
+    return wrap
+
+
+def _fleet(options: dict, dsn: str | None, data_dir: Path | None):
+    return fleet_request(
+        options["targets"], options["target_names"], options["tag"], options["parallel"],
+        options["fail_fast"], options["log_dir"], dsn=dsn, data_dir=data_dir,
+        canary=options.get("canary", 0), checks=options.get("checks"),
+    )  # fmt: skip
 
 
 def fleet_request(

@@ -14,14 +14,9 @@ import typer
 from plinto_db.commands.common import (
     DataDirOption,
     DsnOption,
-    FailFastOption,
-    LogDirOption,
-    ParallelOption,
-    TagOption,
-    TargetOption,
-    TargetsOption,
-    fleet_request,
+    FleetOptions,
     run_fleet,
+    with_fleet_options,
 )
 from plinto_db.commands.doctor_workload import CheckMode, workload_runner
 from plinto_db.errors import ExitCode, UserError
@@ -112,6 +107,7 @@ CheckModeOption = Annotated[
 ]
 
 
+@with_fleet_options()
 def doctor(
     dsn: DsnOption = None,
     data_dir: DataDirOption = None,
@@ -126,12 +122,8 @@ def doctor(
     indexes: IndexesOption = None,
     no_checks: NoChecksOption = False,
     check_mode: CheckModeOption = CheckMode.auto,
-    targets: TargetsOption = None,
-    target_names: TargetOption = None,
-    tag: TagOption = None,
-    parallel: ParallelOption = None,
-    fail_fast: FailFastOption = False,
-    log_dir: LogDirOption = None,
+    *,
+    fleet_options: FleetOptions,
 ) -> None:
     from plinto_db import report
     from plinto_db.report import doctor as render
@@ -158,8 +150,7 @@ def doctor(
         workload=None if no_checks else workload_runner(checks, indexes, check_mode),
         catalog=_catalog(indexes, checks),
     )
-    fleet = fleet_request(targets, target_names, tag, parallel, fail_fast, log_dir, dsn=dsn,
-                          data_dir=data_dir)  # fmt: skip
+    fleet = fleet_options()
     if fleet:
         from plinto_db.fleet.jobs import doctor_job
 
